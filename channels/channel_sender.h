@@ -1,0 +1,61 @@
+// The outbound seam: what the outbox worker hands a channel, and what the channel answers.
+// Channels know their wire protocol; nothing here is WhatsApp JSON.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "domain/message.h"
+
+namespace handoffd {
+
+/// A reply button of an interactive message (WhatsApp: at most 3, title at most 20 characters,
+/// id at most 256; facts §7 "Interactive reply buttons").
+struct ReplyButton {
+  std::string id;
+  std::string title;
+};
+
+/// One message to a customer.
+struct OutboundMessage {
+  std::string channel = "whatsapp";
+  /// Business number to send from (WhatsApp phone_number_id; the URL path segment).
+  std::string phone_number_id;
+  /// Customer key: wa_id digits (sent as "+" + digits) or a business-scoped user id (sent as is).
+  std::string to;
+  /// Text body (kind text) or interactive body text (kind buttons). At most 4096 characters.
+  std::string text;
+  /// Non-empty: send an interactive reply-button message with these buttons.
+  std::vector<ReplyButton> buttons;
+};
+
+/// How a send ended. Timeouts are kept apart from other failures (STYLE.md habit 9).
+struct SendResult {
+  enum class Outcome {
+    kSent,       // accepted; channel_message_id holds the returned id (WhatsApp wamid)
+    kRetryable,  // network error, timeout, 5xx, throughput limits (130429, 131056, 4, 80007, ...)
+    kPermanent,  // will not succeed if retried (131047, 131026, 100, auth errors, ...)
+  };
+  Outcome outcome = Outcome::kSent;
+  std::string channel_message_id;
+  /// Channel error (Meta's `error.code` and title/message) for kRetryable/kPermanent; code 0 for
+  /// transport errors.
+  std::optional<MessageError> error;
+  /// True when the failure was a transport timeout (no answer in time).
+  bool timed_out = false;
+  /// A minimum wait before retrying, when the channel prescribes one (e.g. 131056's 4^X s).
+  std::optional<Duration> retry_after;
+};
+
+/// Sends messages on one channel. One instance per sender thread: implementations need not be
+/// thread-safe (the WhatsApp sender reuses one curl handle).
+class ChannelSender {
+ public:
+  virtual ~ChannelSender() = default;
+  /// Sends `message`; never throws. `attempt` is 0 for the first try (used for 4^X schedules).
+  virtual SendResult Send(const OutboundMessage& message, int attempt) = 0;
+};
+
+}  // namespace handoffd

@@ -1,0 +1,19 @@
+// Forwards a webhook body to an external bot (config bot.forward_url), re-signed with the forward
+// secret in X-Hub-Signature-256 so the bot can verify it exactly as it would verify Meta.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "channels/channel_sender.h"
+#include "channels/http_client.h"
+
+namespace handoffd::whatsapp {
+
+/// POSTs `raw_body` to `url` with Content-Type application/json and
+/// X-Hub-Signature-256 = SignBody(secret, raw_body). 2xx -> kSent; 4xx -> kPermanent (code = HTTP
+/// status); 5xx, timeout, transport error -> kRetryable.
+SendResult ForwardToBot(HttpClient& client, const std::string& url, const std::string& secret,
+                        const std::string& raw_body);
+
+}  // namespace handoffd::whatsapp

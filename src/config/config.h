@@ -1,0 +1,92 @@
+// handoffd configuration: a TOML file with environment variables overriding it. Every key, its
+// environment variable and its default are listed in API.md "Configuration".
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "channels/channel_sender.h"
+#include "common/clock.h"
+#include "common/result.h"
+
+namespace handoffd {
+
+struct Config {
+  struct Server {
+    /// "HOST:PORT" (HANDOFFD_LISTEN).
+    std::string listen = "127.0.0.1:8080";
+    std::string host = "127.0.0.1";  // derived from listen
+    int port = 8080;                 // derived from listen
+    /// Request bodies over this many bytes are refused with 413.
+    int64_t max_body_bytes = 4194304;
+    /// HTTP worker threads; each keep-alive connection holds one while open (extension key).
+    int threads = 64;
+  } server;
+
+  struct Database {
+    /// "sqlite:PATH" or a PostgreSQL URI (HANDOFFD_DATABASE_URL).
+    std::string url = "sqlite:var/handoffd.db";
+    /// Connections in the pool (extension key database.pool_size).
+    int pool_size = 16;
+  } database;
+
+  struct WhatsApp {
+    std::string app_secret;    // WHATSAPP_APP_SECRET; empty: every signed POST gets 401
+    std::string verify_token;  // WHATSAPP_VERIFY_TOKEN; empty: verification refused
+    std::string access_token;  // WHATSAPP_ACCESS_TOKEN; empty: dry-run sender
+    std::string api_base = "https://graph.facebook.com/v21.0";  // WHATSAPP_API_BASE
+    std::string phone_number_id;                // WHATSAPP_PHONE_NUMBER_ID
+    std::vector<std::string> phone_number_ids;  // WHATSAPP_PHONE_NUMBER_IDS (comma-separated)
+    /// Sends per second per business number (token bucket).
+    int rate_limit_per_second = 80;
+  } whatsapp;
+
+  struct Handoff {
+    std::string trigger_id = "AGENT_MODE";
+    std::vector<std::string> trigger_keywords;
+    std::vector<std::string> end_keywords = {"end chat"};
+    Duration session_ttl = std::chrono::hours(22);            // HANDOFFD_SESSION_TTL
+    Duration expiry_sweep_interval = std::chrono::minutes(5);  // HANDOFFD_EXPIRY_SWEEP_INTERVAL
+  } handoff;
+
+  /// Customer-facing texts; "{agent_name}" is substituted.
+  struct Texts {
+    std::string connecting = "Connecting you to an agent...";
+    std::string agent_joined = "You are now chatting with {agent_name}.";
+    std::string ended = "This chat has ended. Thank you for contacting us!";
+    std::string expired = "Chat expired after 22 hours. Send us a message any time to start again.";
+  } texts;
+
+  struct Bot {
+    std::string forward_url;     // HANDOFFD_BOT_FORWARD_URL; empty = built-in menu
+    std::string forward_secret;  // HANDOFFD_BOT_FORWARD_SECRET
+    std::string menu_body = "Hello! How can we help you today?";
+    /// At most 3; titles at most 20 characters (facts §7).
+    std::vector<ReplyButton> menu_buttons = {{"AGENT_MODE", "Talk to Expert"}};
+  } bot;
+
+  struct Log {
+    std::string format = "json";  // HANDOFFD_LOG_FORMAT: json | text
+    std::string level = "info";   // extension key log.level: debug | info | warn | error
+  } log;
+
+  struct Auth {
+    Duration token_ttl = std::chrono::hours(12);  // extension key auth.token_ttl
+  } auth;
+};
+
+/// Parses "1500ms", "90s", "5m", "22h", "7d" (a positive integer and one unit).
+Result<Duration> ParseDuration(const std::string& text);
+
+/// Loads `path` (none: defaults only) and applies the environment overrides in `env`
+/// (name -> value; main passes the process environment). Any bad value fails with kBadRequest
+/// and a one-line message naming the key, e.g.
+///   "handoff.session_ttl: invalid duration \"abc\" (use e.g. 1500ms, 90s, 5m, 22h, 7d)".
+/// A missing or unparsable file also fails with kBadRequest.
+Result<Config> LoadConfig(const std::optional<std::string>& path,
+                          const std::map<std::string, std::string>& env);
+
+}  // namespace handoffd

@@ -1,0 +1,49 @@
+// Agent sessions: a customer's conversation with a human agent (PRODUCT.md "Session states").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+
+namespace handoffd {
+
+/// waiting -> active -> ended, or waiting -> ended. Stored as the lower-case name.
+enum class SessionStatus { kWaiting, kActive, kEnded };
+
+/// Why a session ended. Stored as the lower-case name.
+enum class EndReason { kAgent, kCustomer, kExpired, kSupervisor };
+
+const char* ToString(SessionStatus s);
+const char* ToString(EndReason r);
+std::optional<SessionStatus> ParseSessionStatus(std::string_view s);
+std::optional<EndReason> ParseEndReason(std::string_view s);
+
+/// One agent session row, with the assigned agent's name joined in (API.md SESSION).
+struct Session {
+  int64_t id = 0;
+  std::string channel = "whatsapp";
+  int64_t contact_id = 0;
+  /// The customer key the channel replies to: WhatsApp `wa_id` digits, or the business-scoped
+  /// user id when `wa_id` is empty (facts §4a). Exposed as "phone_number".
+  std::string phone_number;
+  std::string customer_name;
+  /// The business number (WhatsApp `metadata.phone_number_id`) the conversation runs on.
+  std::string phone_number_id;
+  SessionStatus status = SessionStatus::kWaiting;
+  std::optional<int64_t> agent_id;
+  std::optional<std::string> agent_name;
+  TimePoint created_at{};
+  std::optional<TimePoint> assigned_at;
+  std::optional<TimePoint> ended_at;
+  std::optional<EndReason> end_reason;
+  /// When the scheduler ends the session: last customer message's WhatsApp timestamp + TTL.
+  TimePoint expires_at{};
+  std::optional<TimePoint> last_customer_message_at;
+};
+
+inline bool IsOpen(SessionStatus s) { return s != SessionStatus::kEnded; }
+
+}  // namespace handoffd

@@ -1,0 +1,39 @@
+// Structured logging over spdlog. Every line is one event name plus fields: by default one JSON
+// object per line ({"ts":"...Z","level":"info","event":"webhook.received",...fields}), or
+// "TS LEVEL event key=value ..." with log.format = text. Never log secrets or tokens.
+#pragma once
+
+#include <memory>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace spdlog {
+class logger;
+}
+
+namespace handoffd {
+
+class Logger {
+ public:
+  /// `format` "json" or "text"; `level` debug|info|warn|error. Writes to stderr.
+  static std::shared_ptr<Logger> Create(const std::string& format, const std::string& level);
+  /// Writes to `out` instead (tests).
+  static std::shared_ptr<Logger> CreateForStream(const std::string& format, std::ostream& out);
+
+  void Debug(std::string_view event, const nlohmann::json& fields = nlohmann::json::object());
+  void Info(std::string_view event, const nlohmann::json& fields = nlohmann::json::object());
+  void Warn(std::string_view event, const nlohmann::json& fields = nlohmann::json::object());
+  void Error(std::string_view event, const nlohmann::json& fields = nlohmann::json::object());
+
+  Logger(std::shared_ptr<spdlog::logger> sink, bool json);
+
+ private:
+  void Write(int level, std::string_view event, const nlohmann::json& fields);
+  std::shared_ptr<spdlog::logger> sink_;
+  bool json_;
+};
+
+}  // namespace handoffd

@@ -1,0 +1,222 @@
+// The persistence seam. One interface, two implementations behind OpenStore(): SQLite (the
+// embedded default, one instance) and PostgreSQL (production, several instances). Callers see
+// sessions, messages and agents, never SQL. Every method is thread-safe; a Store owns a
+// connection pool. Database failures come back as ErrorCode::kUnavailable; exceptions never
+// escape.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "domain/agent.h"
+#include "domain/inbound.h"
+#include "domain/message.h"
+#include "domain/session.h"
+
+namespace handoffd {
+
+/// What a new session starts with. `status` is always waiting.
+struct NewSession {
+  std::string channel = "whatsapp";
+  int64_t contact_id = 0;
+  std::string phone_number;  // customer key
+  std::string customer_name;
+  std::string phone_number_id;
+  TimePoint created_at{};
+  TimePoint expires_at{};
+  std::optional<TimePoint> last_customer_message_at;
+};
+
+/// A send waiting in the outbox. `payload` is channel-neutral JSON text:
+///   {"kind":"text","text":"..."}
+///   {"kind":"buttons","text":"...","buttons":[{"id":"...","title":"..."}]}
+///   {"kind":"forward","url":"...","body":"<raw webhook body>"}   (bot forwarding)
+struct OutboxItem {
+  int64_t id = 0;
+  std::optional<int64_t> message_id;  // the message whose delivery this is; none for forwards
+  std::string channel = "whatsapp";
+  std::string phone_number_id;
+  std::string recipient;  // customer key
+  std::string payload;
+  int attempts = 0;  // failed attempts so far
+  TimePoint next_attempt_at{};
+  TimePoint created_at{};
+};
+
+/// Filter of the session list routes. Unset fields do not filter. Dates are UTC instants;
+/// created_at must be >= created_from and < created_before.
+struct SessionQuery {
+  std::optional<int64_t> agent_id;
+  std::optional<SessionStatus> status;
+  /// Case-insensitive substring of phone_number or customer_name.
+  std::optional<std::string> search;
+  std::optional<TimePoint> created_from;
+  std::optional<TimePoint> created_before;
+  int limit = 50;
+  int offset = 0;
+};
+
+struct SessionPage {
+  std::vector<Session> sessions;  // newest first
+  int64_t total = 0;              // rows matching the filter, ignoring limit/offset
+};
+
+/// Operations inside one database transaction (see Store::Transact). Not thread-safe; valid only
+/// inside the callback that received it.
+class StoreTx {
+ public:
+  virtual ~StoreTx() = default;
+
+  /// Inserts or refreshes the customer (by channel + customer.key); keeps the last non-empty
+  /// name. Returns the contact id.
+  virtual Result<int64_t> UpsertContact(const std::string& channel, const CustomerRef& customer,
+                                        TimePoint now) = 0;
+  /// The customer's `waiting` or `active` session, if any.
+  virtual Result<std::optional<Session>> FindOpenSession(const std::string& channel,
+                                                         const std::string& customer_key) = 0;
+  /// The session, locked against concurrent writers until the transaction ends.
+  virtual Result<std::optional<Session>> LockSession(int64_t session_id) = 0;
+  /// Opens a waiting session. kConflict when the customer already has an open one (the partial
+  /// unique index decides, so concurrent opens cannot both succeed).
+  virtual Result<Session> CreateSession(const NewSession& s) = 0;
+  /// Inserts a message (its id and created_at are ignored; the id is assigned). When
+  /// channel_message_id is set and already stored, inserts nothing and returns nullopt: the
+  /// database's unique index is the dedupe of inbound wamids.
+  virtual Result<std::optional<Message>> InsertMessage(const Message& m) = 0;
+  /// Attaches the contact's session-less messages created at or after `since` to the session
+  /// (the bot history an agent sees).
+  virtual Status AttachRecentMessages(int64_t contact_id, int64_t session_id, TimePoint since) = 0;
+  /// Records customer activity: last_customer_message_at and expires_at each become the later of
+  /// their current value and the given one (a late message never shortens expiry).
+  virtual Status ExtendSession(int64_t session_id, TimePoint last_customer_message_at,
+                               TimePoint expires_at) = 0;
+  /// Makes the session active with `agent_id`. Only from `waiting`, or also from `active` when
+  /// `allow_reassign`. Returns false when the session was not in an allowed state (a lost race).
+  virtual Result<bool> AssignSession(int64_t session_id, int64_t agent_id, TimePoint now,
+                                     bool allow_reassign) = 0;
+  /// Ends an open session. Returns false if it was already ended.
+  virtual Result<bool> EndSession(int64_t session_id, EndReason reason, TimePoint now) = 0;
+  /// Queues a send; the worker picks it up at next_attempt_at. Returns the outbox id.
+  virtual Result<int64_t> Enqueue(const OutboxItem& item) = 0;
+  /// Records a processed webhook key (e.g. "status:<wamid>:read"). True the first time, false
+  /// for a duplicate.
+  virtual Result<bool> ClaimWebhookKey(const std::string& key, TimePoint now) = 0;
+  /// Applies a delivery status to the outbound message with that channel id, monotonically
+  /// (IsDeliveryAdvance). Returns the message when it changed, nullopt when unknown or stale.
+  virtual Result<std::optional<Message>> ApplyDeliveryStatus(
+      const std::string& channel_message_id, DeliveryStatus status,
+      const std::optional<MessageError>& error) = 0;
+  virtual Result<std::optional<Agent>> GetAgent(int64_t agent_id) = 0;
+};
+
+/// Held leadership of a named job (the expiry scheduler). On PostgreSQL a session-level advisory
+/// lock on a dedicated connection: released when this object is destroyed or the process dies.
+/// On SQLite always granted (one instance per database file).
+class LeaderLock {
+ public:
+  virtual ~LeaderLock() = default;
+  /// False once the connection holding the lock is lost.
+  virtual bool StillHeld() = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  /// "sqlite" or "postgresql".
+  virtual std::string Dialect() const = 0;
+  /// Applies pending migrations in version order, each in its own transaction, recording each in
+  /// schema_migrations. Returns the versions applied now (empty when up to date).
+  virtual Result<std::vector<std::string>> Migrate() = 0;
+  /// kOk when the database answers a trivial query.
+  virtual Status Ping() = 0;
+
+  /// Runs `fn` in one transaction: commits when it returns OK, rolls back otherwise (and on any
+  /// database error, which comes back as kUnavailable). On SQLite write transactions start with
+  /// BEGIN IMMEDIATE so concurrent writers queue on the busy timeout instead of deadlocking.
+  virtual Status Transact(const std::function<Status(StoreTx&)>& fn) = 0;
+
+  // Sessions.
+  virtual Result<std::optional<Session>> GetSession(int64_t id) = 0;
+  /// `waiting` sessions, oldest first.
+  virtual Result<std::vector<Session>> ListWaiting() = 0;
+  /// The agent's `active` sessions, oldest assignment first.
+  virtual Result<std::vector<Session>> ListActiveForAgent(int64_t agent_id) = 0;
+  /// Filtered, newest first, paginated.
+  virtual Result<SessionPage> QuerySessions(const SessionQuery& q) = 0;
+  /// Number of sessions by status (for /metrics).
+  virtual Result<std::map<std::string, int64_t>> CountSessionsByStatus() = 0;
+
+  // Messages.
+  /// Messages of the session with id > after_id, oldest first, at most `limit`.
+  virtual Result<std::vector<Message>> ListMessages(int64_t session_id, int64_t after_id,
+                                                    int limit) = 0;
+  virtual Result<std::optional<Message>> GetMessage(int64_t id) = 0;
+
+  // Agents and tokens.
+  /// kConflict when the email (case-insensitive) exists. Returns the stored agent with its id.
+  virtual Result<Agent> CreateAgent(const Agent& a) = 0;
+  virtual Result<std::optional<Agent>> GetAgent(int64_t id) = 0;
+  virtual Result<std::optional<Agent>> GetAgentByEmail(const std::string& email) = 0;
+  virtual Result<std::vector<Agent>> ListAgents() = 0;
+  /// Stores a login token by its SHA-256 hex hash (the token itself is never stored).
+  virtual Status CreateToken(const std::string& token_hash, int64_t agent_id, TimePoint created_at,
+                             TimePoint expires_at) = 0;
+  /// The agent owning an unexpired token, or nullopt.
+  virtual Result<std::optional<Agent>> FindAgentByToken(const std::string& token_hash,
+                                                        TimePoint now) = 0;
+  virtual Status DeleteToken(const std::string& token_hash) = 0;
+
+  // Outbox.
+  /// Leases up to `limit` items due at `now` to the caller until now + lease, so that no other
+  /// worker (or instance) sends them meanwhile. Oldest first.
+  virtual Result<std::vector<OutboxItem>> ClaimOutbox(TimePoint now, int limit,
+                                                      Duration lease) = 0;
+  /// Earliest next_attempt_at of any item, or nullopt when the outbox is empty.
+  virtual Result<std::optional<TimePoint>> NextOutboxDue() = 0;
+  /// Send succeeded: removes the item; its message (if any) gets channel_message_id and `sent`
+  /// (unless a status webhook already advanced it). Returns the updated message.
+  virtual Result<std::optional<Message>> CompleteOutbox(const OutboxItem& item,
+                                                        const std::string& channel_message_id) = 0;
+  /// Permanent failure: removes the item; its message becomes `failed` with the error.
+  virtual Result<std::optional<Message>> FailOutbox(const OutboxItem& item,
+                                                    const MessageError& error) = 0;
+  /// Retryable failure: attempts + 1 and the next try at `next_attempt_at`.
+  virtual Status RetryOutbox(const OutboxItem& item, TimePoint next_attempt_at,
+                             const std::string& last_error) = 0;
+
+  // Expiry.
+  /// Open sessions with expires_at <= now, earliest first, at most `limit`.
+  virtual Result<std::vector<Session>> ListDueSessions(TimePoint now, int limit) = 0;
+  /// Earliest expires_at of any open session, or nullopt when none is open.
+  virtual Result<std::optional<TimePoint>> NextExpiry() = 0;
+  /// Tries to take leadership of `job`; nullptr when another instance holds it.
+  virtual Result<std::unique_ptr<LeaderLock>> TryAcquireLeadership(const std::string& job) = 0;
+
+  // Housekeeping.
+  /// Deletes processed webhook keys older than `before` and expired tokens. Returns rows removed.
+  virtual Result<int64_t> Prune(TimePoint before, TimePoint now) = 0;
+};
+
+/// Connection settings, from config `database.*`.
+struct StoreOptions {
+  /// "sqlite:PATH" or "postgresql://user:pass@host:port/db" (libpq URI; "?host=/dir" allowed).
+  std::string url = "sqlite:var/handoffd.db";
+  int pool_size = 8;
+  /// SQLite busy timeout.
+  Duration busy_timeout{5000};
+};
+
+/// Connects (filling the pool). For SQLite creates the parent directory, enables WAL mode,
+/// foreign keys and the busy timeout on every connection. kBadRequest for an unknown URL scheme,
+/// kUnavailable when the database cannot be reached.
+Result<std::unique_ptr<Store>> OpenStore(const StoreOptions& options);
+
+}  // namespace handoffd
