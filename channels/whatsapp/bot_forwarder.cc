@@ -1,0 +1,53 @@
+#include "channels/whatsapp/bot_forwarder.h"
+
+#include <exception>
+#include <map>
+
+#include "channels/whatsapp/signature.h"
+
+namespace handoffd::whatsapp {
+namespace {
+
+SendResult Failure(SendResult::Outcome outcome, int64_t code, std::string title) {
+  SendResult r;
+  r.outcome = outcome;
+  r.error = MessageError{code, std::move(title)};
+  return r;
+}
+
+}  // namespace
+
+SendResult ForwardToBot(HttpClient& client, const std::string& url, const std::string& secret,
+                        const std::string& raw_body) {
+  try {
+    std::map<std::string, std::string> headers = {
+        {"Content-Type", "application/json"},
+        {"X-Hub-Signature-256", SignBody(secret, raw_body)},
+    };
+    HttpResponse http = client.Post(url, headers, raw_body);
+    if (http.timed_out) {
+      SendResult r =
+          Failure(SendResult::Outcome::kRetryable, 0, "bot timeout: " + http.transport_error);
+      r.timed_out = true;
+      return r;
+    }
+    if (http.status == 0) {
+      return Failure(SendResult::Outcome::kRetryable, 0,
+                     "bot transport error: " + http.transport_error);
+    }
+    if (http.status >= 200 && http.status < 300) return SendResult{};
+    std::string title = "bot answered HTTP " + std::to_string(http.status);
+    if (http.status >= 400 && http.status < 500) {
+      return Failure(SendResult::Outcome::kPermanent, http.status, std::move(title));
+    }
+    if (http.status >= 500) {
+      return Failure(SendResult::Outcome::kRetryable, http.status, std::move(title));
+    }
+    // 1xx/3xx: redirects are not followed; the configured URL is wrong.
+    return Failure(SendResult::Outcome::kPermanent, http.status, std::move(title));
+  } catch (const std::exception& e) {
+    return Failure(SendResult::Outcome::kRetryable, 0, std::string("bot forward failed: ") + e.what());
+  }
+}
+
+}  // namespace handoffd::whatsapp

@@ -1,0 +1,18 @@
+// Password hashing for agents: argon2id via libsodium's crypto_pwhash_str (the encoded string
+// carries salt and parameters).
+#pragma once
+
+#include <string>
+
+#include "common/result.h"
+
+namespace handoffd {
+
+/// argon2id hash string of `password` (interactive limits). kBadRequest for passwords shorter
+/// than 8 bytes; kInternal if libsodium fails (out of memory).
+Result<std::string> HashPassword(const std::string& password);
+
+/// True when `password` matches `hash` (constant time inside libsodium).
+bool VerifyPassword(const std::string& password, const std::string& hash);
+
+}  // namespace handoffd

@@ -1,0 +1,173 @@
+#include "cli/daemon.h"
+
+#include <signal.h>
+
+#include <thread>
+
+#include "channels/whatsapp/graph_sender.h"
+#include "http/api_server.h"
+#include "metrics/metrics.h"
+#include "outbox/outbox_worker.h"
+#include "router/router.h"
+#include "router/session_service.h"
+#include "scheduler/expiry.h"
+#include "scheduler/expiry_thread.h"
+#include "store/store.h"
+
+namespace handoffd {
+namespace {
+
+/// Logs what a dry-run send would have sent (no access token configured).
+class LoggingDryRunSender final : public ChannelSender {
+ public:
+  explicit LoggingDryRunSender(Logger& log) : log_(log), inner_(whatsapp::MakeDryRunSender()) {}
+  SendResult Send(const OutboundMessage& m, int attempt) override {
+    SendResult r = inner_->Send(m, attempt);
+    nlohmann::json buttons = nlohmann::json::array();
+    for (const auto& b : m.buttons) buttons.push_back(b.id);
+    log_.Info("send.dry_run", {{"to", m.to},
+                               {"phone_number_id", m.phone_number_id},
+                               {"text", m.text},
+                               {"buttons", buttons},
+                               {"wamid", r.channel_message_id}});
+    return r;
+  }
+
+ private:
+  Logger& log_;
+  std::unique_ptr<ChannelSender> inner_;
+};
+
+}  // namespace
+
+RouterOptions MakeRouterOptions(const Config& c) {
+  RouterOptions o;
+  o.trigger_id = c.handoff.trigger_id;
+  o.trigger_keywords = c.handoff.trigger_keywords;
+  o.end_keywords = c.handoff.end_keywords;
+  o.session_ttl = c.handoff.session_ttl;
+  o.connecting_text = c.texts.connecting;
+  o.ended_text = c.texts.ended;
+  o.bot_forward_url = c.bot.forward_url;
+  o.menu_body = c.bot.menu_body;
+  o.menu_buttons = c.bot.menu_buttons;
+  return o;
+}
+
+SessionServiceOptions MakeSessionServiceOptions(const Config& c) {
+  SessionServiceOptions o;
+  o.session_ttl = c.handoff.session_ttl;
+  o.default_phone_number_id = c.whatsapp.phone_number_id;
+  o.agent_joined_text = c.texts.agent_joined;
+  o.ended_text = c.texts.ended;
+  o.expired_text = c.texts.expired;
+  return o;
+}
+
+int RunDaemon(const Config& config, bool migrate, Logger& log) {
+  // Signals are taken by a dedicated thread (sigwait), so block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  SystemClock clock;
+  Metrics metrics;
+  auto store = OpenStore({config.database.url, config.database.pool_size});
+  if (!store.ok()) {
+    log.Error("database.unavailable", {{"error", store.status().ToString()}});
+    return 1;
+  }
+  if (migrate) {
+    auto applied = (*store)->Migrate();
+    if (!applied.ok()) {
+      log.Error("migrate.failed", {{"error", applied.status().ToString()}});
+      return 1;
+    }
+    for (const auto& v : *applied) log.Info("migrate.applied", {{"version", v}});
+  }
+
+  const bool dry_run = config.whatsapp.access_token.empty();
+  whatsapp::GraphSenderOptions graph{config.whatsapp.api_base, config.whatsapp.access_token, {}};
+  OutboxOptions outbox_options;
+  outbox_options.rate_limit_per_second = config.whatsapp.rate_limit_per_second;
+  outbox_options.forward_secret = config.bot.forward_secret;
+  OutboxWorker outbox(
+      **store, clock, log, metrics,
+      [&]() -> std::unique_ptr<ChannelSender> {
+        if (dry_run) return std::make_unique<LoggingDryRunSender>(log);
+        return whatsapp::MakeGraphSender(graph, MakeCurlHttpClient(graph.http));
+      },
+      [] { return MakeCurlHttpClient({}); }, outbox_options);
+
+  // The expiry thread is created before the router so the router can nudge it.
+  std::unique_ptr<ExpiryThread> expiry_thread;
+  auto on_outbox = [&outbox] { outbox.Notify(); };
+  auto on_opened = [&expiry_thread] {
+    if (expiry_thread) expiry_thread->Nudge();
+  };
+
+  RouterOptions router_options = MakeRouterOptions(config);
+  router_options.on_outbox = on_outbox;
+  router_options.on_session_opened = on_opened;
+  Router router(**store, clock, log, metrics, router_options);
+
+  SessionServiceOptions session_options = MakeSessionServiceOptions(config);
+  session_options.on_outbox = on_outbox;
+  session_options.on_session_opened = on_opened;
+  SessionService sessions(**store, clock, session_options);
+
+  ExpiryJob expiry_job(**store, sessions, clock, log, metrics);
+  ExpiryThreadOptions expiry_options;
+  expiry_options.sweep_interval = config.handoff.expiry_sweep_interval;
+  expiry_options.housekeeping = [&] {
+    // Meta redelivers for up to 7 days (facts §3): keep dedupe keys 8.
+    auto pruned = (*store)->Prune(clock.Now() - std::chrono::hours(24 * 8), clock.Now());
+    if (!pruned.ok()) log.Warn("prune.failed", {{"error", pruned.status().ToString()}});
+  };
+  expiry_thread = std::make_unique<ExpiryThread>(expiry_job, **store, clock, log, expiry_options);
+
+  ApiServerOptions api_options;
+  api_options.host = config.server.host;
+  api_options.port = config.server.port;
+  api_options.max_body_bytes = config.server.max_body_bytes;
+  api_options.threads = config.server.threads;
+  api_options.app_secret = config.whatsapp.app_secret;
+  api_options.verify_token = config.whatsapp.verify_token;
+  api_options.phone_number_ids = config.whatsapp.phone_number_ids;
+  api_options.token_ttl = config.auth.token_ttl;
+  ApiServer server({**store, router, sessions, clock, log, metrics}, api_options);
+  Status bound = server.Bind();
+  if (!bound.ok()) {
+    log.Error("server.bind_failed", {{"error", bound.message()}});
+    return 1;
+  }
+
+  outbox.Start();
+  expiry_thread->Start();
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    log.Info("server.stopping", {{"signal", sig}});
+    server.Stop();
+  });
+
+  log.Info("server.started", {{"listen", config.server.host + ":" + std::to_string(server.port())},
+                              {"database", (*store)->Dialect()},
+                              {"dry_run", dry_run},
+                              {"version", HANDOFFD_VERSION}});
+  server.Run();
+
+  expiry_thread->Stop();
+  outbox.Stop();
+  if (signal_thread.joinable()) {
+    pthread_kill(signal_thread.native_handle(), SIGTERM);  // no-op if it already returned
+    signal_thread.join();
+  }
+  log.Info("server.stopped");
+  return 0;
+}
+
+}  // namespace handoffd

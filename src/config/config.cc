@@ -1,0 +1,593 @@
+#include "config/config.h"
+
+#include <toml++/toml.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <set>
+#include <string_view>
+#include <tuple>
+#include <utility>
+
+namespace handoffd {
+namespace {
+
+constexpr std::string_view kDurationHint = "(use e.g. 1500ms, 90s, 5m, 22h, 7d)";
+constexpr std::string_view kWhitespace = " \t\r\n\f\v";
+
+// Longest accepted duration (100 years), so that "now + duration" cannot overflow downstream.
+constexpr int64_t kMaxDurationMs = int64_t{36500} * 24 * 60 * 60 * 1000;
+
+// Meta's limits for interactive reply buttons and text bodies (cloud-api-facts.md §7).
+constexpr int kMaxButtons = 3;
+constexpr size_t kMaxButtonTitle = 20;
+constexpr size_t kMaxButtonId = 256;
+constexpr size_t kMaxInteractiveBody = 1024;
+constexpr size_t kMaxTextBody = 4096;
+
+Status Err(std::string_view label, std::string_view message) {
+  std::string m(label);
+  m += ": ";
+  m += message;
+  return Status::BadRequest(std::move(m));
+}
+
+// `value` in double quotes, with quotes, backslashes and control bytes escaped so that an error
+// message stays on one line.
+std::string Quote(std::string_view value) {
+  std::string out = "\"";
+  for (char c : value) {
+    const auto b = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (b < 0x20 || b == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", b);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string Trim(std::string_view s) {
+  const size_t begin = s.find_first_not_of(kWhitespace);
+  if (begin == std::string_view::npos) return "";
+  const size_t end = s.find_last_not_of(kWhitespace);
+  return std::string(s.substr(begin, end - begin + 1));
+}
+
+// Number of UTF-8 code points (the input is valid UTF-8: toml++ rejects anything else).
+size_t CodePoints(std::string_view s) {
+  size_t n = 0;
+  for (char c : s) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
+
+// Value checks shared by the TOML file and the environment. `label` names the source of the
+// value ("server.listen" or "HANDOFFD_LISTEN (server.listen)") and starts every message.
+
+Status SetListen(std::string_view label, const std::string& value, Config::Server& server) {
+  const std::string bad_address =
+      "invalid address " + Quote(value) + " (use HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080)";
+  std::string host;
+  std::string_view port_text;
+  if (StartsWith(value, "[")) {
+    const size_t close = value.find(']');
+    if (close == std::string::npos || close + 1 >= value.size() || value[close + 1] != ':') {
+      return Err(label, bad_address);
+    }
+    host = value.substr(1, close - 1);
+    port_text = std::string_view(value).substr(close + 2);
+  } else {
+    const size_t colon = value.rfind(':');
+    if (colon == std::string::npos) return Err(label, bad_address);
+    host = value.substr(0, colon);
+    // A bare IPv6 address is ambiguous; it needs brackets.
+    if (host.find(':') != std::string::npos) return Err(label, bad_address);
+    port_text = std::string_view(value).substr(colon + 1);
+  }
+  if (host.empty()) return Err(label, bad_address);
+  for (char c : host) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b <= 0x20 || b == 0x7f || c == '[' || c == ']' || c == '/') return Err(label, bad_address);
+  }
+  const std::string bad_port = "invalid port in " + Quote(value) + " (must be 1-65535)";
+  if (port_text.empty() || port_text.size() > 5) return Err(label, bad_port);
+  int port = 0;
+  for (char c : port_text) {
+    if (c < '0' || c > '9') return Err(label, bad_port);
+    port = port * 10 + (c - '0');
+  }
+  if (port < 1 || port > 65535) return Err(label, bad_port);
+  server.listen = value;
+  server.host = std::move(host);
+  server.port = port;
+  return Status::Ok();
+}
+
+Status SetDatabaseUrl(std::string_view label, const std::string& value, std::string& out) {
+  // The value is not echoed: a PostgreSQL URI may carry a password.
+  if (StartsWith(value, "sqlite:")) {
+    if (value.size() == std::string_view("sqlite:").size()) {
+      return Err(label, "\"sqlite:\" needs a database file path, e.g. sqlite:var/handoffd.db");
+    }
+  } else if (!StartsWith(value, "postgresql://") && !StartsWith(value, "postgres://")) {
+    return Err(label, "must start with \"sqlite:\", \"postgresql://\" or \"postgres://\"");
+  }
+  out = value;
+  return Status::Ok();
+}
+
+// http(s) URL with a host part; trailing slashes removed.
+Result<std::string> NormalizeHttpUrl(std::string_view label, const std::string& value,
+                                     bool echo_value) {
+  const std::string shown = echo_value ? " (got " + Quote(value) + ")" : "";
+  size_t scheme_end = 0;
+  if (StartsWith(value, "https://")) {
+    scheme_end = 8;
+  } else if (StartsWith(value, "http://")) {
+    scheme_end = 7;
+  } else {
+    return Err(label, "must start with http:// or https://" + shown);
+  }
+  std::string url = value;
+  while (url.size() > scheme_end && url.back() == '/') url.pop_back();
+  if (url.size() == scheme_end) return Err(label, "missing host" + shown);
+  if (url.find_first_of(kWhitespace) != std::string::npos) {
+    return Err(label, "must not contain whitespace" + shown);
+  }
+  return url;
+}
+
+Status SetApiBase(std::string_view label, const std::string& value, std::string& out) {
+  Result<std::string> url = NormalizeHttpUrl(label, value, /*echo_value=*/true);
+  if (!url.ok()) return url.status();
+  out = std::move(url).value();
+  return Status::Ok();
+}
+
+Status SetForwardUrl(std::string_view label, const std::string& value, std::string& out) {
+  if (value.empty()) {  // the built-in menu
+    out.clear();
+    return Status::Ok();
+  }
+  // Not echoed: a forward URL may carry credentials.
+  Result<std::string> url = NormalizeHttpUrl(label, value, /*echo_value=*/false);
+  if (!url.ok()) return url.status();
+  out = std::move(url).value();
+  return Status::Ok();
+}
+
+Status SetDuration(std::string_view label, const std::string& value, Duration& out) {
+  Result<Duration> d = ParseDuration(value);
+  if (!d.ok())
+    return Err(label, "invalid duration " + Quote(value) + " " + std::string(kDurationHint));
+  out = *d;
+  return Status::Ok();
+}
+
+Status SetOneOf(std::string_view label, const std::string& value,
+                const std::vector<std::string_view>& allowed, std::string& out) {
+  for (std::string_view a : allowed) {
+    if (value == a) {
+      out = value;
+      return Status::Ok();
+    }
+  }
+  std::string list;
+  for (size_t i = 0; i < allowed.size(); ++i) {
+    if (i > 0) list += i + 1 == allowed.size() ? " or " : ", ";
+    list += Quote(allowed[i]);
+  }
+  return Err(label, "must be " + list + " (got " + Quote(value) + ")");
+}
+
+Status SetText(std::string_view label, const std::string& value, size_t max_chars,
+               std::string& out) {
+  const size_t n = CodePoints(value);
+  if (n == 0 || n > max_chars) {
+    return Err(label, "must be 1 to " + std::to_string(max_chars) + " characters (got " +
+                          std::to_string(n) + ")");
+  }
+  out = value;
+  return Status::Ok();
+}
+
+// `Int` is int or int64_t; `min` and `max` fit in it.
+template <typename Int>
+Status SetInt(std::string_view label, int64_t value, int64_t min, int64_t max, Int& out) {
+  if (value < min || value > max) {
+    return Err(label, "must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                          " (got " + std::to_string(value) + ")");
+  }
+  out = static_cast<Int>(value);
+  return Status::Ok();
+}
+
+// Trimmed entries; an entry that is empty after trimming is an error.
+Status SetTrimmedList(std::string_view label, const std::vector<std::string>& values,
+                      std::vector<std::string>& out) {
+  std::vector<std::string> result;
+  result.reserve(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    std::string v = Trim(values[i]);
+    if (v.empty())
+      return Err(std::string(label) + "[" + std::to_string(i) + "]", "must not be empty");
+    result.push_back(std::move(v));
+  }
+  out = std::move(result);
+  return Status::Ok();
+}
+
+Status SetMenuButtons(std::string_view label, const toml::node& node,
+                      std::vector<ReplyButton>& out) {
+  const toml::array* array = node.as_array();
+  if (array == nullptr) return Err(label, "expected an array of tables with id and title");
+  if (array->empty() || array->size() > static_cast<size_t>(kMaxButtons)) {
+    return Err(label, "must have 1 to " + std::to_string(kMaxButtons) + " buttons (got " +
+                          std::to_string(array->size()) + ")");
+  }
+  std::vector<ReplyButton> buttons;
+  std::set<std::string> ids;
+  std::set<std::string> titles;
+  for (size_t i = 0; i < array->size(); ++i) {
+    const std::string item = std::string(label) + "[" + std::to_string(i) + "]";
+    const toml::table* t = (*array)[i].as_table();
+    if (t == nullptr) return Err(item, "expected a table with id and title");
+    for (const auto& [key, value] : *t) {
+      if (key.str() != "id" && key.str() != "title") {
+        return Status::BadRequest("unknown key " + item + "." + std::string(key.str()));
+      }
+    }
+    ReplyButton button;
+    for (auto [field, max_chars, dest] : {std::tuple{"id", kMaxButtonId, &button.id},
+                                          std::tuple{"title", kMaxButtonTitle, &button.title}}) {
+      const std::string field_label = item + "." + field;
+      const toml::node* v = t->get(field);
+      if (v == nullptr) return Err(field_label, "missing");
+      if (!v->is_string()) return Err(field_label, "expected a string");
+      HANDOFFD_RETURN_IF_ERROR(SetText(field_label, v->as_string()->get(), max_chars, *dest));
+    }
+    if (Trim(button.id) != button.id) {
+      return Err(item + ".id", "must not have leading or trailing spaces");
+    }
+    if (!ids.insert(button.id).second) return Err(item + ".id", "duplicate id " + Quote(button.id));
+    if (!titles.insert(button.title).second) {
+      return Err(item + ".title", "duplicate title " + Quote(button.title));
+    }
+    buttons.push_back(std::move(button));
+  }
+  out = std::move(buttons);
+  return Status::Ok();
+}
+
+// One configuration key. Exactly one of the setters is set; it determines the TOML type.
+struct Field {
+  std::string key;  // dotted TOML key
+  std::string env;  // environment variable overriding it; empty: none
+  // A TOML string, or the environment value as is.
+  std::function<Status(const std::string& label, const std::string& value)> text;
+  // Message for a TOML value that is not a string (text fields only).
+  std::string text_type_error = "expected a string";
+  std::function<Status(const std::string& label, int64_t value)> integer;
+  // A TOML array of strings, or the environment value split at commas (trimmed, empties dropped).
+  std::function<Status(const std::string& label, const std::vector<std::string>& values)> list;
+  // Any TOML value; no environment variable.
+  std::function<Status(const std::string& label, const toml::node& node)> node;
+};
+
+// Every key of API.md "Configuration", in the order they are applied. The setters write into `c`,
+// which must outlive the returned fields.
+std::vector<Field> Fields(Config& c) {
+  const std::string duration_type_error =
+      "expected a duration string " + std::string(kDurationHint);
+  auto text = [](std::string key, std::string env, auto set) {
+    Field f;
+    f.key = std::move(key);
+    f.env = std::move(env);
+    f.text = std::move(set);
+    return f;
+  };
+  auto duration = [&](std::string key, std::string env, Duration& out) {
+    Field f =
+        text(std::move(key), std::move(env),
+             [&out](const std::string& l, const std::string& v) { return SetDuration(l, v, out); });
+    f.text_type_error = duration_type_error;
+    return f;
+  };
+  auto plain = [&](std::string key, std::string env, std::string& out) {
+    return text(std::move(key), std::move(env), [&out](const std::string&, const std::string& v) {
+      out = v;
+      return Status::Ok();
+    });
+  };
+  auto message_text = [&](std::string key, std::string& out) {
+    return text(std::move(key), "", [&out](const std::string& l, const std::string& v) {
+      return SetText(l, v, kMaxTextBody, out);
+    });
+  };
+  auto integer = [](std::string key, int64_t min, int64_t max, auto& out) {
+    Field f;
+    f.key = std::move(key);
+    f.integer = [min, max, &out](const std::string& l, int64_t v) {
+      return SetInt(l, v, min, max, out);
+    };
+    return f;
+  };
+  auto list = [](std::string key, std::string env, std::vector<std::string>& out) {
+    Field f;
+    f.key = std::move(key);
+    f.env = std::move(env);
+    f.list = [&out](const std::string& l, const std::vector<std::string>& v) {
+      return SetTrimmedList(l, v, out);
+    };
+    return f;
+  };
+
+  std::vector<Field> fields;
+  fields.push_back(
+      text("server.listen", "HANDOFFD_LISTEN",
+           [&c](const std::string& l, const std::string& v) { return SetListen(l, v, c.server); }));
+  fields.push_back(integer("server.max_body_bytes", 1, std::numeric_limits<int64_t>::max(),
+                           c.server.max_body_bytes));
+  fields.push_back(integer("server.threads", 1, 1024, c.server.threads));
+  fields.push_back(text("database.url", "HANDOFFD_DATABASE_URL",
+                        [&c](const std::string& l, const std::string& v) {
+                          return SetDatabaseUrl(l, v, c.database.url);
+                        }));
+  fields.push_back(integer("database.pool_size", 1, 512, c.database.pool_size));
+  fields.push_back(plain("whatsapp.app_secret", "WHATSAPP_APP_SECRET", c.whatsapp.app_secret));
+  fields.push_back(
+      plain("whatsapp.verify_token", "WHATSAPP_VERIFY_TOKEN", c.whatsapp.verify_token));
+  fields.push_back(
+      plain("whatsapp.access_token", "WHATSAPP_ACCESS_TOKEN", c.whatsapp.access_token));
+  fields.push_back(text("whatsapp.api_base", "WHATSAPP_API_BASE",
+                        [&c](const std::string& l, const std::string& v) {
+                          return SetApiBase(l, v, c.whatsapp.api_base);
+                        }));
+  fields.push_back(text("whatsapp.phone_number_id", "WHATSAPP_PHONE_NUMBER_ID",
+                        [&c](const std::string&, const std::string& v) {
+                          c.whatsapp.phone_number_id = Trim(v);
+                          return Status::Ok();
+                        }));
+  fields.push_back(
+      list("whatsapp.phone_number_ids", "WHATSAPP_PHONE_NUMBER_IDS", c.whatsapp.phone_number_ids));
+  fields.push_back(
+      integer("whatsapp.rate_limit_per_second", 1, 10000, c.whatsapp.rate_limit_per_second));
+  fields.push_back(text("handoff.trigger_id", "", [&c](const std::string& l, const std::string& v) {
+    return SetText(l, v, kMaxButtonId, c.handoff.trigger_id);
+  }));
+  fields.push_back(list("handoff.trigger_keywords", "", c.handoff.trigger_keywords));
+  fields.push_back(list("handoff.end_keywords", "", c.handoff.end_keywords));
+  fields.push_back(duration("handoff.session_ttl", "HANDOFFD_SESSION_TTL", c.handoff.session_ttl));
+  fields.push_back(duration("handoff.expiry_sweep_interval", "HANDOFFD_EXPIRY_SWEEP_INTERVAL",
+                            c.handoff.expiry_sweep_interval));
+  fields.push_back(message_text("texts.connecting", c.texts.connecting));
+  fields.push_back(message_text("texts.agent_joined", c.texts.agent_joined));
+  fields.push_back(message_text("texts.ended", c.texts.ended));
+  fields.push_back(message_text("texts.expired", c.texts.expired));
+  fields.push_back(text("bot.forward_url", "HANDOFFD_BOT_FORWARD_URL",
+                        [&c](const std::string& l, const std::string& v) {
+                          return SetForwardUrl(l, v, c.bot.forward_url);
+                        }));
+  fields.push_back(
+      plain("bot.forward_secret", "HANDOFFD_BOT_FORWARD_SECRET", c.bot.forward_secret));
+  fields.push_back(text("bot.menu.body", "", [&c](const std::string& l, const std::string& v) {
+    return SetText(l, v, kMaxInteractiveBody, c.bot.menu_body);
+  }));
+  Field buttons;
+  buttons.key = "bot.menu.buttons";
+  buttons.node = [&c](const std::string& l, const toml::node& n) {
+    return SetMenuButtons(l, n, c.bot.menu_buttons);
+  };
+  fields.push_back(std::move(buttons));
+  fields.push_back(
+      text("log.format", "HANDOFFD_LOG_FORMAT", [&c](const std::string& l, const std::string& v) {
+        return SetOneOf(l, v, {"json", "text"}, c.log.format);
+      }));
+  fields.push_back(text("log.level", "", [&c](const std::string& l, const std::string& v) {
+    return SetOneOf(l, v, {"debug", "info", "warn", "error"}, c.log.level);
+  }));
+  fields.push_back(duration("auth.token_ttl", "", c.auth.token_ttl));
+  return fields;
+}
+
+// Rejects keys that no field names (typos) and non-tables where a section is expected.
+Status CheckKeys(const toml::table& table, const std::string& prefix,
+                 const std::set<std::string>& keys, const std::set<std::string>& sections) {
+  for (const auto& [k, node] : table) {
+    const std::string_view name = k.str();
+    std::string full = prefix.empty() ? std::string(name) : prefix + "." + std::string(name);
+    if (name.find('.') != std::string_view::npos) {
+      // A quoted key containing a dot never names a field.
+      return Status::BadRequest("unknown key " + (prefix.empty() ? "" : prefix + ".") +
+                                Quote(name));
+    }
+    if (keys.count(full) > 0) continue;
+    if (sections.count(full) > 0) {
+      const toml::table* sub = node.as_table();
+      if (sub == nullptr) return Err(full, "expected a table");
+      HANDOFFD_RETURN_IF_ERROR(CheckKeys(*sub, full, keys, sections));
+      continue;
+    }
+    return Status::BadRequest("unknown key " + full);
+  }
+  return Status::Ok();
+}
+
+const toml::node* Lookup(const toml::table& root, const std::string& key) {
+  const toml::table* table = &root;
+  size_t start = 0;
+  while (true) {
+    const size_t dot = key.find('.', start);
+    const toml::node* node = table->get(std::string_view(key).substr(start, dot - start));
+    if (dot == std::string::npos || node == nullptr) return node;
+    table = node->as_table();
+    if (table == nullptr) return nullptr;
+    start = dot + 1;
+  }
+}
+
+Status ApplyToml(const toml::table& root, const std::vector<Field>& fields) {
+  std::set<std::string> keys;
+  std::set<std::string> sections;
+  for (const Field& f : fields) {
+    keys.insert(f.key);
+    for (size_t dot = f.key.find('.'); dot != std::string::npos; dot = f.key.find('.', dot + 1)) {
+      sections.insert(f.key.substr(0, dot));
+    }
+  }
+  HANDOFFD_RETURN_IF_ERROR(CheckKeys(root, "", keys, sections));
+
+  for (const Field& f : fields) {
+    const toml::node* node = Lookup(root, f.key);
+    if (node == nullptr) continue;
+    if (f.text) {
+      if (!node->is_string()) return Err(f.key, f.text_type_error);
+      HANDOFFD_RETURN_IF_ERROR(f.text(f.key, node->as_string()->get()));
+    } else if (f.integer) {
+      if (!node->is_integer()) return Err(f.key, "expected an integer");
+      HANDOFFD_RETURN_IF_ERROR(f.integer(f.key, node->as_integer()->get()));
+    } else if (f.list) {
+      const toml::array* array = node->as_array();
+      std::vector<std::string> values;
+      if (array != nullptr) {
+        for (const toml::node& item : *array) {
+          if (!item.is_string()) break;
+          values.push_back(item.as_string()->get());
+        }
+      }
+      if (array == nullptr || values.size() != array->size()) {
+        return Err(f.key, "expected an array of strings");
+      }
+      HANDOFFD_RETURN_IF_ERROR(f.list(f.key, values));
+    } else if (f.node) {
+      HANDOFFD_RETURN_IF_ERROR(f.node(f.key, *node));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ApplyEnv(const std::map<std::string, std::string>& env, const std::vector<Field>& fields) {
+  for (const Field& f : fields) {
+    if (f.env.empty()) continue;
+    const auto it = env.find(f.env);
+    if (it == env.end()) continue;
+    const std::string label = f.env + " (" + f.key + ")";
+    const std::string& value = it->second;
+    if (f.text) {
+      HANDOFFD_RETURN_IF_ERROR(f.text(label, value));
+    } else if (f.list) {
+      std::vector<std::string> values;
+      size_t start = 0;
+      while (start <= value.size()) {
+        size_t comma = value.find(',', start);
+        if (comma == std::string::npos) comma = value.size();
+        std::string item = Trim(std::string_view(value).substr(start, comma - start));
+        if (!item.empty()) values.push_back(std::move(item));
+        start = comma + 1;
+      }
+      HANDOFFD_RETURN_IF_ERROR(f.list(label, values));
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  const std::string label = "config " + path;
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return Err(label, std::string("cannot open: ") + std::strerror(errno));
+  std::string content;
+  char buf[65536];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, file)) > 0) content.append(buf, n);
+  const bool failed = std::ferror(file) != 0;
+  const int read_errno = errno;
+  std::fclose(file);
+  if (failed) return Err(label, std::string("cannot read: ") + std::strerror(read_errno));
+  return content;
+}
+
+Result<toml::table> ParseToml(const std::string& path, const std::string& content) {
+  const auto describe = [&path](const toml::parse_error& e) {
+    std::string reason(e.description());
+    for (char& c : reason) {
+      if (c == '\n' || c == '\r') c = ' ';
+    }
+    return Err("config " + path, "line " + std::to_string(e.source().begin.line) + ", column " +
+                                     std::to_string(e.source().begin.column) + ": " + reason);
+  };
+#if TOML_EXCEPTIONS
+  try {
+    return toml::parse(content, path);
+  } catch (const toml::parse_error& e) {
+    return describe(e);
+  }
+#else
+  toml::parse_result result = toml::parse(content, path);
+  if (!result) return describe(result.error());
+  return std::move(result).table();
+#endif
+}
+
+}  // namespace
+
+Result<Duration> ParseDuration(const std::string& text) {
+  const auto invalid = [&text] {
+    return Status::BadRequest("invalid duration " + Quote(text) + " " + std::string(kDurationHint));
+  };
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  size_t i = 0;
+  int64_t count = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    const int digit = text[i] - '0';
+    if (count > (kMax - digit) / 10) return invalid();
+    count = count * 10 + digit;
+  }
+  if (i == 0 || count == 0) return invalid();
+  const std::string_view unit = std::string_view(text).substr(i);
+  int64_t unit_ms = 0;
+  if (unit == "ms") {
+    unit_ms = 1;
+  } else if (unit == "s") {
+    unit_ms = 1000;
+  } else if (unit == "m") {
+    unit_ms = 60 * 1000;
+  } else if (unit == "h") {
+    unit_ms = 60 * 60 * 1000;
+  } else if (unit == "d") {
+    unit_ms = 24 * 60 * 60 * 1000;
+  } else {
+    return invalid();
+  }
+  if (count > kMaxDurationMs / unit_ms) return invalid();
+  return Duration(count * unit_ms);
+}
+
+Result<Config> LoadConfig(const std::optional<std::string>& path,
+                          const std::map<std::string, std::string>& env) {
+  Config config;
+  const std::vector<Field> fields = Fields(config);
+  if (path.has_value()) {
+    Result<std::string> content = ReadFile(*path);
+    if (!content.ok()) return content.status();
+    Result<toml::table> root = ParseToml(*path, *content);
+    if (!root.ok()) return root.status();
+    HANDOFFD_RETURN_IF_ERROR(ApplyToml(*root, fields));
+  }
+  HANDOFFD_RETURN_IF_ERROR(ApplyEnv(env, fields));
+  return config;
+}
+
+}  // namespace handoffd

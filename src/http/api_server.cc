@@ -1,0 +1,176 @@
+#include "http/api_server.h"
+
+#include <chrono>
+
+#include "auth/token.h"
+#include "http/http_internal.h"
+
+namespace handoffd {
+namespace http {
+
+void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
+  res.status = status;
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json");
+}
+
+void SendError(httplib::Response& res, const Status& status) {
+  SendJson(res, HttpStatusFor(status.code()), ErrorJson(status));
+}
+
+std::optional<std::string> RequestToken(const httplib::Request& req) {
+  const std::string auth = req.get_header_value("Authorization");
+  static const std::string kBearer = "Bearer ";
+  if (auth.size() > kBearer.size() && auth.compare(0, kBearer.size(), kBearer) == 0) {
+    return auth.substr(kBearer.size());
+  }
+  const std::string cookies = req.get_header_value("Cookie");
+  const std::string key = std::string(kTokenCookie) + "=";
+  for (size_t pos = 0; pos < cookies.size();) {
+    size_t end = cookies.find(';', pos);
+    if (end == std::string::npos) end = cookies.size();
+    std::string part = cookies.substr(pos, end - pos);
+    const size_t b = part.find_first_not_of(' ');
+    if (b != std::string::npos) part = part.substr(b);
+    if (part.compare(0, key.size(), key) == 0 && part.size() > key.size()) {
+      return part.substr(key.size());
+    }
+    pos = end + 1;
+  }
+  if (req.has_param("token")) return req.get_param_value("token");
+  return std::nullopt;
+}
+
+Result<Agent> Authenticate(Context& ctx, const httplib::Request& req) {
+  auto token = RequestToken(req);
+  if (!token) return Status::Unauthorized("login required");
+  auto agent = ctx.deps.store.FindAgentByToken(HashToken(*token), ctx.deps.clock.Now());
+  if (!agent.ok()) return agent.status();
+  if (!agent->has_value()) return Status::Unauthorized("invalid or expired token");
+  return **agent;
+}
+
+Result<nlohmann::json> ParseJsonBody(const httplib::Request& req) {
+  if (req.body.empty()) return nlohmann::json::object();
+  nlohmann::json j = nlohmann::json::parse(req.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Status::BadRequest("request body must be a JSON object");
+  }
+  return j;
+}
+
+std::optional<int64_t> ParseInt(const std::string& s) {
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  size_t i = s[0] == '-' ? 1 : 0;
+  if (i == s.size()) return std::nullopt;
+  for (size_t k = i; k < s.size(); ++k) {
+    if (s[k] < '0' || s[k] > '9') return std::nullopt;
+  }
+  return std::stoll(s);
+}
+
+}  // namespace http
+
+struct ApiServer::Impl {
+  http::Context ctx;
+  httplib::Server server;
+  int port = 0;
+};
+
+ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
+    : impl_(new Impl{http::Context{deps, std::move(options)}, {}, 0}) {
+  auto& server = impl_->server;
+  auto& ctx = impl_->ctx;
+  const int threads = std::max(1, ctx.options.threads);
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server.set_payload_max_length(static_cast<size_t>(ctx.options.max_body_bytes));
+  server.set_keep_alive_max_count(10000);
+  server.set_read_timeout(30, 0);
+  server.set_write_timeout(30, 0);
+
+  // Every error answer has the JSON error shape, including httplib's own (404 no route, 413).
+  server.set_error_handler(httplib::Server::HandlerWithResponse(
+      [](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    switch (res.status) {
+      case 413:
+        http::SendJson(res, 413, ErrorJson({ErrorCode::kPayloadTooLarge, "request body too large"}));
+        break;
+      case 404:
+        http::SendJson(res, 404, ErrorJson(Status::NotFound("no such route")));
+        break;
+      case 400:
+        http::SendJson(res, 400, ErrorJson(Status::BadRequest("malformed request")));
+        break;
+      default:
+        http::SendJson(res, res.status,
+                       ErrorJson(Status(res.status >= 500 ? ErrorCode::kInternal
+                                                          : ErrorCode::kBadRequest,
+                                        "request failed")));
+    }
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  server.set_exception_handler(
+      [&ctx](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        ctx.deps.log.Error("http.exception", {{"path", req.path}, {"error", what}});
+        http::SendError(res, Status::Internal("internal error"));
+      });
+  server.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Cache-Control", "no-store");
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+
+  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    http::SendJson(res, 200, {{"status", "ok"}});
+  });
+  server.Get("/readyz", [&ctx](const httplib::Request&, httplib::Response& res) {
+    Status st = ctx.deps.store.Ping();
+    if (st.ok()) {
+      http::SendJson(res, 200, {{"status", "ready"}});
+    } else {
+      http::SendError(res, Status::Unavailable("database unavailable"));
+    }
+  });
+  server.Get("/metrics", [&ctx](const httplib::Request&, httplib::Response& res) {
+    auto counts = ctx.deps.store.CountSessionsByStatus();
+    res.status = 200;
+    res.set_content(ctx.deps.metrics.Render(counts.ok() ? *counts : decltype(*counts){}),
+                    "text/plain; version=0.0.4");
+  });
+  http::RegisterWebhookRoutes(server, ctx);
+  http::RegisterAuthRoutes(server, ctx);
+  http::RegisterSessionRoutes(server, ctx);
+}
+
+ApiServer::~ApiServer() { Stop(); }
+
+Status ApiServer::Bind() {
+  auto& o = impl_->ctx.options;
+  if (o.port == 0) {
+    impl_->port = impl_->server.bind_to_any_port(o.host.c_str());
+  } else {
+    impl_->port = impl_->server.bind_to_port(o.host.c_str(), o.port) ? o.port : -1;
+  }
+  if (impl_->port <= 0) {
+    return Status::Unavailable("cannot listen on " + o.host + ":" + std::to_string(o.port));
+  }
+  return Status::Ok();
+}
+
+int ApiServer::port() const { return impl_->port; }
+
+void ApiServer::Run() { impl_->server.listen_after_bind(); }
+
+void ApiServer::Stop() {
+  if (impl_ && impl_->server.is_running()) impl_->server.stop();
+}
+
+}  // namespace handoffd

@@ -1,0 +1,63 @@
+// The HTTP server: channel webhooks, health and metrics, login, and the dashboard's session API
+// (API.md "HTTP"). Runs cpp-httplib with a fixed worker pool; every handler is thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "log/logger.h"
+#include "metrics/metrics.h"
+#include "router/router.h"
+#include "router/session_service.h"
+#include "store/store.h"
+
+namespace handoffd {
+
+struct ApiServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: pick a free port (see ApiServer::port())
+  int64_t max_body_bytes = 4194304;
+  int threads = 64;
+  /// WhatsApp app secret for X-Hub-Signature-256; empty: every webhook POST is refused (401).
+  std::string app_secret;
+  /// Token for the GET verification handshake; empty: refused (403).
+  std::string verify_token;
+  /// Business numbers accepted; empty = all.
+  std::vector<std::string> phone_number_ids;
+  Duration token_ttl = std::chrono::hours(12);
+};
+
+/// What the handlers use. All references must outlive the server.
+struct ApiDeps {
+  Store& store;
+  Router& router;
+  SessionService& sessions;
+  const Clock& clock;
+  Logger& log;
+  Metrics& metrics;
+};
+
+class ApiServer {
+ public:
+  ApiServer(ApiDeps deps, ApiServerOptions options);
+  ~ApiServer();
+
+  /// Binds the listening socket. kUnavailable when the address is in use or invalid.
+  Status Bind();
+  /// The bound port (after Bind()).
+  int port() const;
+  /// Serves until Stop() (blocks the calling thread).
+  void Run();
+  /// Stops accepting and returns from Run(); safe from any thread or a signal-handling thread.
+  void Stop();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace handoffd

@@ -1,0 +1,56 @@
+// Internal to src/http: the shared handler context and helpers. Included only by src/http/*.cc.
+#pragma once
+
+#include <httplib.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "http/api_server.h"
+#include "http/json_views.h"
+
+namespace handoffd::http {
+
+/// Cookie set at login and read on every dashboard request.
+inline constexpr const char* kTokenCookie = "handoffd_token";
+
+struct Context {
+  ApiDeps deps;
+  ApiServerOptions options;
+};
+
+/// Writes `body` as JSON with `status`.
+void SendJson(httplib::Response& res, int status, const nlohmann::json& body);
+/// Writes the error shape with the status HttpStatusFor picks.
+void SendError(httplib::Response& res, const Status& status);
+
+/// The login token of the request: "Authorization: Bearer T", the session cookie, or ?token=.
+std::optional<std::string> RequestToken(const httplib::Request& req);
+/// The authenticated agent, or kUnauthorized / kUnavailable.
+Result<Agent> Authenticate(Context& ctx, const httplib::Request& req);
+
+/// Parses a JSON object request body (an empty body is {}); kBadRequest otherwise.
+Result<nlohmann::json> ParseJsonBody(const httplib::Request& req);
+
+/// Parses a decimal int64 path/query value; nullopt unless it is all digits (optionally "-").
+std::optional<int64_t> ParseInt(const std::string& s);
+
+/// Wraps a handler so its duration lands in the request-latency histogram under `route`.
+template <typename F>
+httplib::Server::Handler Timed(Context& ctx, const char* route, F f) {
+  return [&ctx, route, f](const httplib::Request& req, httplib::Response& res) {
+    const auto start = std::chrono::steady_clock::now();
+    f(req, res);
+    ctx.deps.metrics.ObserveRequest(
+        route, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  };
+}
+
+void RegisterWebhookRoutes(httplib::Server& server, Context& ctx);
+void RegisterAuthRoutes(httplib::Server& server, Context& ctx);
+void RegisterSessionRoutes(httplib::Server& server, Context& ctx);
+
+}  // namespace handoffd::http

@@ -1,0 +1,81 @@
+#include "http/json_views.h"
+
+namespace handoffd {
+namespace {
+
+template <typename T, typename F>
+nlohmann::json OrNull(const std::optional<T>& v, F f) {
+  return v ? nlohmann::json(f(*v)) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+nlohmann::json SessionJson(const Session& s) {
+  return {
+      {"id", s.id},
+      {"channel", s.channel},
+      {"phone_number", s.phone_number},
+      {"customer_name", s.customer_name.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.customer_name)},
+      {"phone_number_id", s.phone_number_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.phone_number_id)},
+      {"status", ToString(s.status)},
+      {"agent_id", OrNull(s.agent_id, [](int64_t v) { return v; })},
+      {"agent_name", OrNull(s.agent_name, [](const std::string& v) { return v; })},
+      {"created_at", FormatRfc3339(s.created_at)},
+      {"assigned_at", OrNull(s.assigned_at, FormatRfc3339)},
+      {"ended_at", OrNull(s.ended_at, FormatRfc3339)},
+      {"end_reason", OrNull(s.end_reason, [](EndReason r) { return ToString(r); })},
+      {"expires_at", FormatRfc3339(s.expires_at)},
+      {"last_customer_message_at", OrNull(s.last_customer_message_at, FormatRfc3339)},
+  };
+}
+
+nlohmann::json MessageJson(const Message& m) {
+  nlohmann::json metadata = nlohmann::json::parse(m.metadata, nullptr, false);
+  if (!metadata.is_object()) metadata = nlohmann::json::object();
+  return {
+      {"id", m.id},
+      {"session_id", OrNull(m.session_id, [](int64_t v) { return v; })},
+      {"sender_type", ToString(m.sender_type)},
+      {"sender_id", m.sender_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.sender_id)},
+      {"direction", ToString(m.direction)},
+      {"type", m.type},
+      {"content", m.content},
+      {"metadata", metadata},
+      {"channel_message_id", OrNull(m.channel_message_id, [](const std::string& v) { return v; })},
+      {"delivery_status", ToString(m.delivery_status)},
+      {"error", m.error ? nlohmann::json{{"code", m.error->code}, {"title", m.error->title}}
+                        : nlohmann::json(nullptr)},
+      {"created_at", FormatRfc3339(m.created_at)},
+  };
+}
+
+nlohmann::json AgentJson(const Agent& a) {
+  return {{"id", a.id},
+          {"email", a.email},
+          {"name", a.name},
+          {"role", ToString(a.role)},
+          {"status", ToString(a.status)},
+          {"max_chats", a.max_chats},
+          {"active_chats", a.active_chats}};
+}
+
+nlohmann::json ErrorJson(const Status& status) {
+  return {{"error", {{"code", ErrorCodeName(status.code())}, {"message", status.message()}}}};
+}
+
+int HttpStatusFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kOk: return 200;
+    case ErrorCode::kBadRequest: return 400;
+    case ErrorCode::kUnauthorized: return 401;
+    case ErrorCode::kForbidden: return 403;
+    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kConflict: return 409;
+    case ErrorCode::kPayloadTooLarge: return 413;
+    case ErrorCode::kUnavailable: return 503;
+    case ErrorCode::kInternal: return 500;
+  }
+  return 500;
+}
+
+}  // namespace handoffd

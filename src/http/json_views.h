@@ -1,0 +1,23 @@
+// The JSON shapes of API.md: SESSION, MESSAGE, AGENT, and the error body. Absent values are null;
+// timestamps RFC 3339 UTC with milliseconds.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+#include "domain/agent.h"
+#include "domain/message.h"
+#include "domain/session.h"
+
+namespace handoffd {
+
+nlohmann::json SessionJson(const Session& s);
+nlohmann::json MessageJson(const Message& m);
+/// Never includes the password hash.
+nlohmann::json AgentJson(const Agent& a);
+/// {"error":{"code":"not_found","message":"..."}}
+nlohmann::json ErrorJson(const Status& status);
+/// The HTTP status for an error code (the one place that picks numbers).
+int HttpStatusFor(ErrorCode code);
+
+}  // namespace handoffd

@@ -1,0 +1,77 @@
+#include "log/logger.h"
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "common/clock.h"
+
+namespace handoffd {
+namespace {
+
+spdlog::level::level_enum ParseLevel(const std::string& level) {
+  if (level == "debug") return spdlog::level::debug;
+  if (level == "warn") return spdlog::level::warn;
+  if (level == "error") return spdlog::level::err;
+  return spdlog::level::info;
+}
+
+std::shared_ptr<Logger> Make(std::shared_ptr<spdlog::sinks::sink> sink, const std::string& format,
+                             const std::string& level) {
+  auto l = std::make_shared<spdlog::logger>("handoffd", std::move(sink));
+  l->set_pattern("%v");
+  l->set_level(ParseLevel(level));
+  l->flush_on(spdlog::level::trace);
+  return std::make_shared<Logger>(std::move(l), format != "text");
+}
+
+}  // namespace
+
+std::shared_ptr<Logger> Logger::Create(const std::string& format, const std::string& level) {
+  return Make(std::make_shared<spdlog::sinks::stderr_sink_mt>(), format, level);
+}
+
+std::shared_ptr<Logger> Logger::CreateForStream(const std::string& format, std::ostream& out) {
+  return Make(std::make_shared<spdlog::sinks::ostream_sink_mt>(out, true), format, "debug");
+}
+
+Logger::Logger(std::shared_ptr<spdlog::logger> sink, bool json)
+    : sink_(std::move(sink)), json_(json) {}
+
+void Logger::Debug(std::string_view e, const nlohmann::json& f) { Write(spdlog::level::debug, e, f); }
+void Logger::Info(std::string_view e, const nlohmann::json& f) { Write(spdlog::level::info, e, f); }
+void Logger::Warn(std::string_view e, const nlohmann::json& f) { Write(spdlog::level::warn, e, f); }
+void Logger::Error(std::string_view e, const nlohmann::json& f) { Write(spdlog::level::err, e, f); }
+
+void Logger::Write(int level, std::string_view event, const nlohmann::json& fields) {
+  const auto lvl = static_cast<spdlog::level::level_enum>(level);
+  if (!sink_->should_log(lvl)) return;
+  const std::string ts = FormatRfc3339(SystemClock().Now());
+  const char* level_name = lvl == spdlog::level::err ? "error"
+                           : lvl == spdlog::level::warn ? "warn"
+                           : lvl == spdlog::level::debug ? "debug"
+                                                         : "info";
+  std::string line;
+  if (json_) {
+    nlohmann::ordered_json j;
+    j["ts"] = ts;
+    j["level"] = level_name;
+    j["event"] = event;
+    if (fields.is_object()) {
+      for (auto it = fields.begin(); it != fields.end(); ++it) j[it.key()] = it.value();
+    }
+    line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  } else {
+    line = ts + " " + level_name + " " + std::string(event);
+    if (fields.is_object()) {
+      for (auto it = fields.begin(); it != fields.end(); ++it) {
+        line += " " + it.key() + "=" +
+                (it->is_string() ? it->get<std::string>()
+                                 : it->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      }
+    }
+  }
+  sink_->log(lvl, line);
+}
+
+}  // namespace handoffd

@@ -1,0 +1,78 @@
+#include "metrics/metrics.h"
+
+#include <sstream>
+
+namespace handoffd {
+
+void Metrics::WebhookRejected(const std::string& reason) {
+  std::lock_guard lock(mu_);
+  ++rejected_[reason];
+}
+
+void Metrics::SendFailed(int64_t code) {
+  std::lock_guard lock(mu_);
+  ++send_failed_[code];
+}
+
+void Metrics::ObserveRequest(const std::string& route, double seconds) {
+  std::lock_guard lock(mu_);
+  Histogram& h = latency_[route];
+  for (size_t i = 0; i < kBuckets.size(); ++i) {
+    if (seconds <= kBuckets[i]) ++h.counts[i];
+  }
+  ++h.count;
+  h.sum += seconds;
+}
+
+std::string Metrics::Render(const std::map<std::string, int64_t>& sessions_by_status) const {
+  std::ostringstream o;
+  auto counter = [&o](const char* name, const char* help, uint64_t v) {
+    o << "# HELP " << name << ' ' << help << "\n# TYPE " << name << " counter\n"
+      << name << ' ' << v << '\n';
+  };
+  counter("handoffd_webhooks_received_total", "Webhook POSTs accepted and committed.",
+          webhooks_received.load());
+  counter("handoffd_messages_in_total", "Inbound customer messages stored.", messages_in.load());
+  counter("handoffd_messages_out_total", "Outbound messages accepted by the channel.",
+          messages_out.load());
+  counter("handoffd_webhook_duplicates_total", "Redelivered webhook items ignored.",
+          duplicates.load());
+  counter("handoffd_send_retries_total", "Outbound sends scheduled for retry.",
+          send_retries.load());
+  counter("handoffd_expiry_sweeps_total", "Expiry sweeps run.", expiry_sweeps.load());
+  counter("handoffd_sessions_expired_total", "Sessions ended by expiry.", sessions_expired.load());
+
+  std::lock_guard lock(mu_);
+  o << "# HELP handoffd_webhooks_rejected_total Webhook POSTs refused, by reason.\n"
+       "# TYPE handoffd_webhooks_rejected_total counter\n";
+  for (const auto& [reason, n] : rejected_) {
+    o << "handoffd_webhooks_rejected_total{reason=\"" << reason << "\"} " << n << '\n';
+  }
+  o << "# HELP handoffd_sends_failed_total Outbound sends failed permanently, by error code.\n"
+       "# TYPE handoffd_sends_failed_total counter\n";
+  for (const auto& [code, n] : send_failed_) {
+    o << "handoffd_sends_failed_total{code=\"" << code << "\"} " << n << '\n';
+  }
+  o << "# HELP handoffd_sessions Sessions by status.\n# TYPE handoffd_sessions gauge\n";
+  for (const char* s : {"waiting", "active", "ended"}) {
+    auto it = sessions_by_status.find(s);
+    o << "handoffd_sessions{status=\"" << s << "\"} "
+      << (it == sessions_by_status.end() ? 0 : it->second) << '\n';
+  }
+  o << "# HELP handoffd_http_request_duration_seconds HTTP request handling time.\n"
+       "# TYPE handoffd_http_request_duration_seconds histogram\n";
+  for (const auto& [route, h] : latency_) {
+    for (size_t i = 0; i < kBuckets.size(); ++i) {
+      o << "handoffd_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\""
+        << kBuckets[i] << "\"} " << h.counts[i] << '\n';
+    }
+    o << "handoffd_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\"+Inf\"} "
+      << h.count << '\n'
+      << "handoffd_http_request_duration_seconds_sum{route=\"" << route << "\"} " << h.sum << '\n'
+      << "handoffd_http_request_duration_seconds_count{route=\"" << route << "\"} " << h.count
+      << '\n';
+  }
+  return o.str();
+}
+
+}  // namespace handoffd

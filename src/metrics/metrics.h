@@ -1,0 +1,52 @@
+// Process metrics rendered in the Prometheus text format for GET /metrics. Counters are lock-free
+// atomics; labelled counters and the latency histogram take a short mutex. Thread-safe.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace handoffd {
+
+class Metrics {
+ public:
+  /// Webhook POSTs accepted (signature valid, committed).
+  std::atomic<uint64_t> webhooks_received{0};
+  /// Inbound customer messages stored (duplicates excluded).
+  std::atomic<uint64_t> messages_in{0};
+  /// Outbound messages accepted by the channel.
+  std::atomic<uint64_t> messages_out{0};
+  /// Duplicated webhook items (same wamid / wamid+status) ignored.
+  std::atomic<uint64_t> duplicates{0};
+  std::atomic<uint64_t> send_retries{0};
+  std::atomic<uint64_t> expiry_sweeps{0};
+  std::atomic<uint64_t> sessions_expired{0};
+
+  /// A webhook POST refused, by reason ("signature", "too_large", "not_json", "database").
+  void WebhookRejected(const std::string& reason);
+  /// A permanently failed send, by Meta error code (0 = transport).
+  void SendFailed(int64_t code);
+  /// One HTTP request's handling time in seconds, by route group ("webhook", "api", "other").
+  void ObserveRequest(const std::string& route, double seconds);
+
+  /// The exposition text. `sessions_by_status` is read from the store by the caller.
+  std::string Render(const std::map<std::string, int64_t>& sessions_by_status) const;
+
+ private:
+  static constexpr std::array<double, 12> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                      0.1,   0.25,   0.5,   1.0,  2.5,   5.0};
+  struct Histogram {
+    std::array<uint64_t, kBuckets.size()> counts{};
+    uint64_t count = 0;
+    double sum = 0;
+  };
+  mutable std::mutex mu_;
+  std::map<std::string, uint64_t> rejected_;
+  std::map<int64_t, uint64_t> send_failed_;
+  std::map<std::string, Histogram> latency_;
+};
+
+}  // namespace handoffd

@@ -1,0 +1,93 @@
+#include "router/conversation.h"
+
+#include <nlohmann/json.hpp>
+
+namespace handoffd {
+
+Status AddSystemNote(StoreTx& tx, const Session& session, const std::string& text, TimePoint now) {
+  Message m;
+  m.session_id = session.id;
+  m.contact_id = session.contact_id;
+  m.sender_type = SenderType::kSystem;
+  m.direction = Direction::kInternal;
+  m.type = "system";
+  m.content = text;
+  m.delivery_status = DeliveryStatus::kInternal;
+  m.created_at = now;
+  auto r = tx.InsertMessage(m);
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+Result<Message> QueueText(StoreTx& tx, const Session& session, SenderType sender_type,
+                          const std::string& sender_id, const std::string& text, TimePoint now) {
+  Message m;
+  m.session_id = session.id;
+  m.contact_id = session.contact_id;
+  m.sender_type = sender_type;
+  m.sender_id = sender_id;
+  m.direction = Direction::kOut;
+  m.type = "text";
+  m.content = text;
+  m.delivery_status = DeliveryStatus::kQueued;
+  m.created_at = now;
+  auto inserted = tx.InsertMessage(m);
+  if (!inserted.ok()) return inserted.status();
+  if (!inserted->has_value()) return Status::Internal("outbound message not inserted");
+  Message stored = **inserted;
+
+  OutboxItem item;
+  item.message_id = stored.id;
+  item.channel = session.channel;
+  item.phone_number_id = session.phone_number_id;
+  item.recipient = session.phone_number;
+  item.payload = nlohmann::json{{"kind", "text"}, {"text", text}}.dump();
+  item.next_attempt_at = now;
+  item.created_at = now;
+  auto queued = tx.Enqueue(item);
+  if (!queued.ok()) return queued.status();
+  return stored;
+}
+
+Status EndInTx(StoreTx& tx, const Session& session, EndReason reason, const std::string& note,
+               const std::string& customer_text, TimePoint now) {
+  auto ended = tx.EndSession(session.id, reason, now);
+  if (!ended.ok()) return ended.status();
+  if (!*ended) return Status::Conflict("session " + std::to_string(session.id) + " already ended");
+  HANDOFFD_RETURN_IF_ERROR(AddSystemNote(tx, session, note, now));
+  if (!customer_text.empty()) {
+    auto q = QueueText(tx, session, SenderType::kSystem, "", customer_text, now);
+    if (!q.ok()) return q.status();
+  }
+  return Status::Ok();
+}
+
+std::string Substitute(std::string text, const std::string& agent_name) {
+  static const std::string kVar = "{agent_name}";
+  for (size_t pos = text.find(kVar); pos != std::string::npos;
+       pos = text.find(kVar, pos + agent_name.size())) {
+    text.replace(pos, kVar.size(), agent_name);
+  }
+  return text;
+}
+
+size_t CodePointCount(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) {
+    if ((c & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
+std::string NormalizeKeyword(const std::string& s) {
+  const char* ws = " \t\r\n\f\v";
+  const size_t b = s.find_first_not_of(ws);
+  if (b == std::string::npos) return "";
+  const size_t e = s.find_last_not_of(ws);
+  std::string out = s.substr(b, e - b + 1);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+}  // namespace handoffd

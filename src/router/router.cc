@@ -1,0 +1,243 @@
+#include "router/router.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "router/conversation.h"
+
+namespace handoffd {
+namespace {
+
+bool Matches(const std::vector<std::string>& keywords, const std::string& text) {
+  if (keywords.empty()) return false;
+  const std::string t = NormalizeKeyword(text);
+  return std::any_of(keywords.begin(), keywords.end(),
+                     [&](const std::string& k) { return NormalizeKeyword(k) == t; });
+}
+
+}  // namespace
+
+Router::Router(Store& store, const Clock& clock, Logger& log, Metrics& metrics,
+               RouterOptions options)
+    : store_(store), clock_(clock), log_(log), metrics_(metrics), options_(std::move(options)) {}
+
+bool Router::IsTrigger(const InboundMessage& m) const {
+  if ((m.type == "interactive" || m.type == "button") && !m.reply_id.empty()) {
+    return m.reply_id == options_.trigger_id;
+  }
+  return m.type == "text" && Matches(options_.trigger_keywords, m.text);
+}
+
+bool Router::IsEndKeyword(const InboundMessage& m) const {
+  return m.type == "text" && Matches(options_.end_keywords, m.text);
+}
+
+Result<RouteReport> Router::HandleBatch(const InboundBatch& batch, const std::string& raw_body) {
+  const TimePoint now = clock_.Now();
+  RouteReport report;
+  bool forward = false;
+  std::vector<nlohmann::json> logs;
+  Status st = store_.Transact([&](StoreTx& tx) -> Status {
+    report = RouteReport{};
+    forward = false;
+    logs.clear();
+    for (const InboundMessage& m : batch.messages) {
+      HANDOFFD_RETURN_IF_ERROR(HandleMessage(tx, m, now, report, forward, logs));
+    }
+    for (const StatusUpdate& s : batch.statuses) {
+      HANDOFFD_RETURN_IF_ERROR(HandleStatus(tx, s, now, report, logs));
+    }
+    if (forward && !raw_body.empty()) {
+      OutboxItem item;
+      item.channel = "whatsapp";
+      item.payload =
+          nlohmann::json{{"kind", "forward"}, {"url", options_.bot_forward_url}, {"body", raw_body}}
+              .dump();
+      item.next_attempt_at = now;
+      item.created_at = now;
+      auto q = tx.Enqueue(item);
+      if (!q.ok()) return q.status();
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+
+  metrics_.messages_in += report.messages_stored;
+  metrics_.duplicates += report.duplicates;
+  for (const auto& line : logs) log_.Info(line["event"].get<std::string>(), line["fields"]);
+  for (const auto& ignored : batch.ignored) {
+    log_.Info("webhook.ignored", {{"reason", ignored.reason}});
+  }
+  if ((report.bot_replies > 0 || report.sessions_opened > 0 || report.sessions_ended > 0 ||
+       forward) &&
+      options_.on_outbox) {
+    options_.on_outbox();
+  }
+  if (report.sessions_opened > 0 && options_.on_session_opened) options_.on_session_opened();
+  return report;
+}
+
+Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now,
+                             RouteReport& report, bool& forward,
+                             std::vector<nlohmann::json>& logs) {
+  auto open = tx.FindOpenSession(m.channel, m.customer.key);
+  if (!open.ok()) return open.status();
+
+  int64_t contact_id = 0;
+  if (open->has_value()) {
+    contact_id = (*open)->contact_id;
+  } else {
+    auto c = tx.UpsertContact(m.channel, m.customer, now);
+    if (!c.ok()) return c.status();
+    contact_id = *c;
+  }
+
+  Message msg;
+  if (open->has_value()) msg.session_id = (*open)->id;
+  msg.contact_id = contact_id;
+  msg.sender_type = SenderType::kCustomer;
+  msg.sender_id = m.customer.key;
+  msg.direction = Direction::kIn;
+  msg.type = m.type;
+  msg.content = m.content;
+  msg.metadata = m.metadata;
+  msg.channel_message_id = m.channel_message_id;
+  msg.delivery_status = DeliveryStatus::kReceived;
+  msg.created_at = now;
+  auto inserted = tx.InsertMessage(msg);
+  if (!inserted.ok()) return inserted.status();
+  if (!inserted->has_value()) {
+    ++report.duplicates;
+    logs.push_back({{"event", "message.duplicate"},
+                    {"fields", {{"wamid", m.channel_message_id}}}});
+    return Status::Ok();
+  }
+  ++report.messages_stored;
+  const Message& stored = **inserted;
+
+  if (open->has_value()) {
+    const Session& s = **open;
+    if (IsEndKeyword(m)) {
+      HANDOFFD_RETURN_IF_ERROR(
+          EndInTx(tx, s, EndReason::kCustomer, "Customer ended the chat", options_.ended_text, now));
+      ++report.sessions_ended;
+      logs.push_back({{"event", "session.ended"},
+                      {"fields",
+                       {{"session_id", s.id}, {"end_reason", "customer"}, {"wamid", m.channel_message_id}}}});
+      return Status::Ok();
+    }
+    if (m.extends_window) {
+      HANDOFFD_RETURN_IF_ERROR(tx.ExtendSession(s.id, m.sent_at, m.sent_at + options_.session_ttl));
+    }
+    logs.push_back({{"event", "message.received"},
+                    {"fields",
+                     {{"session_id", s.id},
+                      {"message_id", stored.id},
+                      {"wamid", m.channel_message_id},
+                      {"type", m.type}}}});
+    return Status::Ok();
+  }
+
+  if (IsTrigger(m)) {
+    NewSession ns;
+    ns.channel = m.channel;
+    ns.contact_id = contact_id;
+    ns.phone_number = m.customer.key;
+    ns.customer_name = m.customer.name;
+    ns.phone_number_id = m.phone_number_id;
+    ns.created_at = now;
+    ns.expires_at = m.sent_at + options_.session_ttl;
+    ns.last_customer_message_at = m.sent_at;
+    auto created = tx.CreateSession(ns);
+    if (!created.ok()) {
+      // A concurrent webhook for the same customer opened one first: let the channel redeliver,
+      // and this message will then join that session.
+      if (created.status().code() == ErrorCode::kConflict) {
+        return Status::Unavailable("concurrent session open for customer; retry");
+      }
+      return created.status();
+    }
+    const Session& s = *created;
+    HANDOFFD_RETURN_IF_ERROR(tx.AttachRecentMessages(contact_id, s.id, now - options_.bot_history));
+    HANDOFFD_RETURN_IF_ERROR(AddSystemNote(tx, s, "Customer asked for an agent", now));
+    auto q = QueueText(tx, s, SenderType::kSystem, "", options_.connecting_text, now);
+    if (!q.ok()) return q.status();
+    ++report.sessions_opened;
+    logs.push_back({{"event", "session.opened"},
+                    {"fields",
+                     {{"session_id", s.id},
+                      {"wamid", m.channel_message_id},
+                      {"expires_at", FormatRfc3339(s.expires_at)}}}});
+    return Status::Ok();
+  }
+
+  // The bot's turn.
+  logs.push_back({{"event", "message.received"},
+                  {"fields",
+                   {{"message_id", stored.id}, {"wamid", m.channel_message_id}, {"type", m.type}, {"to", "bot"}}}});
+  if (!options_.bot_forward_url.empty()) {
+    forward = true;
+    return Status::Ok();
+  }
+  if (!m.bot_answers || options_.menu_buttons.empty()) return Status::Ok();
+
+  nlohmann::json buttons = nlohmann::json::array();
+  for (const ReplyButton& b : options_.menu_buttons) {
+    buttons.push_back({{"id", b.id}, {"title", b.title}});
+  }
+  Message menu;
+  menu.contact_id = contact_id;
+  menu.sender_type = SenderType::kBot;
+  menu.direction = Direction::kOut;
+  menu.type = "interactive";
+  menu.content = options_.menu_body;
+  menu.metadata = nlohmann::json{{"buttons", buttons}}.dump();
+  menu.delivery_status = DeliveryStatus::kQueued;
+  menu.created_at = now;
+  auto menu_row = tx.InsertMessage(menu);
+  if (!menu_row.ok()) return menu_row.status();
+  OutboxItem item;
+  if (menu_row->has_value()) item.message_id = (*menu_row)->id;
+  item.channel = m.channel;
+  item.phone_number_id = m.phone_number_id;
+  item.recipient = m.customer.key;
+  item.payload =
+      nlohmann::json{{"kind", "buttons"}, {"text", options_.menu_body}, {"buttons", buttons}}.dump();
+  item.next_attempt_at = now;
+  item.created_at = now;
+  auto q = tx.Enqueue(item);
+  if (!q.ok()) return q.status();
+  ++report.bot_replies;
+  return Status::Ok();
+}
+
+Status Router::HandleStatus(StoreTx& tx, const StatusUpdate& s, TimePoint now,
+                            RouteReport& report, std::vector<nlohmann::json>& logs) {
+  auto first = tx.ClaimWebhookKey(
+      "status:" + s.channel_message_id + ":" + ToString(s.status), now);
+  if (!first.ok()) return first.status();
+  if (!*first) {
+    ++report.duplicates;
+    return Status::Ok();
+  }
+  auto changed = tx.ApplyDeliveryStatus(s.channel_message_id, s.status, s.error);
+  if (!changed.ok()) return changed.status();
+  nlohmann::json fields = {{"wamid", s.channel_message_id}, {"status", ToString(s.status)}};
+  if (changed->has_value()) {
+    ++report.statuses_applied;
+    fields["message_id"] = (*changed)->id;
+    if ((*changed)->session_id) fields["session_id"] = *(*changed)->session_id;
+  } else {
+    fields["applied"] = false;
+  }
+  if (s.error) {
+    fields["error_code"] = s.error->code;
+    fields["error_title"] = s.error->title;
+    metrics_.SendFailed(s.error->code);
+  }
+  logs.push_back({{"event", "message.status"}, {"fields", fields}});
+  return Status::Ok();
+}
+
+}  // namespace handoffd

@@ -1,0 +1,78 @@
+// The handoff state machine for inbound channel events (PRODUCT.md "Routing an inbound customer
+// message"). Knows sessions, nothing of WhatsApp JSON or SQL. Thread-safe (stateless between
+// calls; the Store serialises what must be serialised).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "channels/channel_sender.h"
+#include "common/clock.h"
+#include "common/result.h"
+#include "domain/inbound.h"
+#include "log/logger.h"
+#include "metrics/metrics.h"
+#include "store/store.h"
+
+namespace handoffd {
+
+struct RouterOptions {
+  std::string trigger_id = "AGENT_MODE";
+  /// Texts that open a session (compared trimmed, case-insensitively). Empty by default.
+  std::vector<std::string> trigger_keywords;
+  /// Texts that end an open session (default "end chat").
+  std::vector<std::string> end_keywords = {"end chat"};
+  /// expires_at = customer message timestamp + session_ttl.
+  Duration session_ttl = std::chrono::hours(22);
+  std::string connecting_text = "Connecting you to an agent...";
+  std::string ended_text;
+  /// Non-empty: messages for the bot are forwarded there (outbox kind "forward") instead of
+  /// being answered with the menu.
+  std::string bot_forward_url;
+  std::string menu_body;
+  std::vector<ReplyButton> menu_buttons;
+  /// Bot-phase messages at most this old are attached to a session when it opens.
+  Duration bot_history = std::chrono::hours(24);
+  /// Called after a commit that queued outbox items (wakes the sender).
+  std::function<void()> on_outbox;
+  /// Called after a commit that opened a session (wakes the expiry scheduler).
+  std::function<void()> on_session_opened;
+};
+
+/// What a handled batch did (for the webhook's log line and tests).
+struct RouteReport {
+  int messages_stored = 0;
+  int duplicates = 0;
+  int statuses_applied = 0;
+  int sessions_opened = 0;
+  int sessions_ended = 0;
+  int bot_replies = 0;
+};
+
+class Router {
+ public:
+  Router(Store& store, const Clock& clock, Logger& log, Metrics& metrics, RouterOptions options);
+
+  /// Handles everything one webhook carried, in order, in ONE transaction. `raw_body` is the
+  /// webhook as received (forwarded to the bot unchanged). On kUnavailable nothing was committed
+  /// and the channel should redeliver (HTTP 503).
+  Result<RouteReport> HandleBatch(const InboundBatch& batch, const std::string& raw_body);
+
+ private:
+  Status HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now, RouteReport& report,
+                       bool& forward, std::vector<nlohmann::json>& logs);
+  Status HandleStatus(StoreTx& tx, const StatusUpdate& s, TimePoint now, RouteReport& report,
+                      std::vector<nlohmann::json>& logs);
+  bool IsTrigger(const InboundMessage& m) const;
+  bool IsEndKeyword(const InboundMessage& m) const;
+
+  Store& store_;
+  const Clock& clock_;
+  Logger& log_;
+  Metrics& metrics_;
+  RouterOptions options_;
+};
+
+}  // namespace handoffd

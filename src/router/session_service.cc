@@ -1,0 +1,184 @@
+#include "router/session_service.h"
+
+#include "router/conversation.h"
+
+namespace handoffd {
+namespace {
+
+constexpr size_t kMaxTextCodePoints = 4096;
+
+bool IsPhoneNumber(const std::string& s) {
+  if (s.size() < 6 || s.size() > 15) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+Status NotFoundSession(int64_t id) {
+  return Status::NotFound("session " + std::to_string(id) + " not found");
+}
+
+}  // namespace
+
+SessionService::SessionService(Store& store, const Clock& clock, SessionServiceOptions options)
+    : store_(store), clock_(clock), options_(std::move(options)) {}
+
+Result<Session> SessionService::Reload(int64_t session_id) {
+  auto s = store_.GetSession(session_id);
+  if (!s.ok()) return s.status();
+  if (!s->has_value()) return NotFoundSession(session_id);
+  return **s;
+}
+
+Result<Session> SessionService::Start(const std::string& phone_number, const Agent& actor) {
+  if (!IsPhoneNumber(phone_number)) {
+    return Status::BadRequest("phone_number must be 6-15 digits");
+  }
+  const TimePoint now = clock_.Now();
+  int64_t id = 0;
+  Status st = store_.Transact([&](StoreTx& tx) -> Status {
+    CustomerRef customer{phone_number, phone_number, "", ""};
+    auto contact = tx.UpsertContact("whatsapp", customer, now);
+    if (!contact.ok()) return contact.status();
+    NewSession ns;
+    ns.contact_id = *contact;
+    ns.phone_number = phone_number;
+    ns.phone_number_id = options_.default_phone_number_id;
+    ns.created_at = now;
+    ns.expires_at = now + options_.session_ttl;
+    auto created = tx.CreateSession(ns);
+    if (!created.ok()) {
+      if (created.status().code() == ErrorCode::kConflict) {
+        return Status::Conflict("customer " + phone_number + " already has an open session");
+      }
+      return created.status();
+    }
+    id = created->id;
+    return AddSystemNote(tx, *created, "Session started by " + actor.name, now);
+  });
+  if (!st.ok()) return st;
+  if (options_.on_session_opened) options_.on_session_opened();
+  return Reload(id);
+}
+
+Result<Session> SessionService::Assign(int64_t session_id, const Agent& actor,
+                                       std::optional<int64_t> agent_id) {
+  const int64_t target_id = agent_id.value_or(actor.id);
+  if (!IsSupervisor(actor.role) && target_id != actor.id) {
+    return Status::Forbidden("agents may assign sessions only to themselves");
+  }
+  const TimePoint now = clock_.Now();
+  Status st = store_.Transact([&](StoreTx& tx) -> Status {
+    auto target = tx.GetAgent(target_id);
+    if (!target.ok()) return target.status();
+    if (!target->has_value()) {
+      return Status::NotFound("agent " + std::to_string(target_id) + " not found");
+    }
+    auto locked = tx.LockSession(session_id);
+    if (!locked.ok()) return locked.status();
+    if (!locked->has_value()) return NotFoundSession(session_id);
+    const Session& s = **locked;
+    const bool reassign = IsSupervisor(actor.role);
+    auto taken_by = [&] {
+      return Status::Conflict("session " + std::to_string(session_id) + " was taken by " +
+                              s.agent_name.value_or("another agent"));
+    };
+    if (s.status == SessionStatus::kEnded) {
+      return Status::Conflict("session " + std::to_string(session_id) + " has ended");
+    }
+    if (s.status == SessionStatus::kActive && !reassign) return taken_by();
+    if (s.status == SessionStatus::kActive && s.agent_id == target_id) return Status::Ok();
+    auto won = tx.AssignSession(session_id, target_id, now, reassign);
+    if (!won.ok()) return won.status();
+    if (!*won) return taken_by();
+    const std::string& name = (*target)->name;
+    const std::string note = s.status == SessionStatus::kActive
+                                 ? "Transferred to " + name + " by " + actor.name
+                                 : (target_id == actor.id ? name + " accepted the chat"
+                                                          : "Assigned to " + name + " by " + actor.name);
+    HANDOFFD_RETURN_IF_ERROR(AddSystemNote(tx, s, note, now));
+    auto q = QueueText(tx, s, SenderType::kSystem, "",
+                       Substitute(options_.agent_joined_text, name), now);
+    return q.ok() ? Status::Ok() : q.status();
+  });
+  if (!st.ok()) return st;
+  if (options_.on_outbox) options_.on_outbox();
+  return Reload(session_id);
+}
+
+Result<Session> SessionService::End(int64_t session_id, const Agent& actor) {
+  const TimePoint now = clock_.Now();
+  Status st = store_.Transact([&](StoreTx& tx) -> Status {
+    auto locked = tx.LockSession(session_id);
+    if (!locked.ok()) return locked.status();
+    if (!locked->has_value()) return NotFoundSession(session_id);
+    const Session& s = **locked;
+    const bool own = s.agent_id && *s.agent_id == actor.id;
+    if (!own && !IsSupervisor(actor.role)) {
+      return Status::Forbidden("only the assigned agent or a supervisor may end this session");
+    }
+    if (s.status == SessionStatus::kEnded) {
+      return Status::Conflict("session " + std::to_string(session_id) + " already ended");
+    }
+    const EndReason reason = own ? EndReason::kAgent : EndReason::kSupervisor;
+    return EndInTx(tx, s, reason, "Chat ended by " + actor.name,
+                   Substitute(options_.ended_text, s.agent_name.value_or(actor.name)), now);
+  });
+  if (!st.ok()) return st;
+  if (options_.on_outbox) options_.on_outbox();
+  return Reload(session_id);
+}
+
+Result<Message> SessionService::Reply(int64_t session_id, const Agent& actor,
+                                      const std::string& content) {
+  if (NormalizeKeyword(content).empty()) return Status::BadRequest("content must not be empty");
+  if (CodePointCount(content) > kMaxTextCodePoints) {
+    return Status::BadRequest("content must be at most 4096 characters");
+  }
+  const TimePoint now = clock_.Now();
+  std::optional<Message> out;
+  Status st = store_.Transact([&](StoreTx& tx) -> Status {
+    auto locked = tx.LockSession(session_id);
+    if (!locked.ok()) return locked.status();
+    if (!locked->has_value()) return NotFoundSession(session_id);
+    const Session& s = **locked;
+    if (s.status != SessionStatus::kActive) {
+      return Status::Conflict("session " + std::to_string(session_id) + " is not active");
+    }
+    if (!IsSupervisor(actor.role) && s.agent_id != actor.id) {
+      return Status::Conflict("session " + std::to_string(session_id) +
+                              " is assigned to another agent");
+    }
+    auto q = QueueText(tx, s, SenderType::kAgent, std::to_string(actor.id), content, now);
+    if (!q.ok()) return q.status();
+    out = *q;
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  if (options_.on_outbox) options_.on_outbox();
+  return *out;
+}
+
+Result<ExpireOutcome> SessionService::Expire(int64_t session_id, TimePoint now) {
+  ExpireOutcome outcome;
+  Status st = store_.Transact([&](StoreTx& tx) -> Status {
+    outcome = ExpireOutcome{};
+    auto locked = tx.LockSession(session_id);
+    if (!locked.ok()) return locked.status();
+    if (!locked->has_value()) return Status::Ok();
+    const Session& s = **locked;
+    if (!IsOpen(s.status) || s.expires_at > now) return Status::Ok();
+    HANDOFFD_RETURN_IF_ERROR(EndInTx(tx, s, EndReason::kExpired, "Chat expired",
+                                     Substitute(options_.expired_text, s.agent_name.value_or("")),
+                                     now));
+    outcome.expired = true;
+    outcome.notified = !options_.expired_text.empty();
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  if (outcome.notified && options_.on_outbox) options_.on_outbox();
+  return outcome;
+}
+
+}  // namespace handoffd

@@ -1,0 +1,72 @@
+// Session actions taken by people (dashboard) and by the scheduler: start, assign, end, reply,
+// expire. Each runs in one transaction and enforces the rules of API.md "Agent sessions".
+// Thread-safe.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "domain/agent.h"
+#include "domain/message.h"
+#include "domain/session.h"
+#include "store/store.h"
+
+namespace handoffd {
+
+struct SessionServiceOptions {
+  Duration session_ttl = std::chrono::hours(22);
+  /// Business number for sessions started from the dashboard (whatsapp.phone_number_id).
+  std::string default_phone_number_id;
+  std::string agent_joined_text = "You are now chatting with {agent_name}.";
+  std::string ended_text;
+  std::string expired_text;
+  /// Called after a commit that queued outbox items.
+  std::function<void()> on_outbox;
+  /// Called after a commit that opened a session.
+  std::function<void()> on_session_opened;
+};
+
+/// Outcome of ending one due session.
+struct ExpireOutcome {
+  bool expired = false;   // false: no longer open or no longer due (extended meanwhile)
+  bool notified = false;  // the expired text was queued to the customer
+};
+
+class SessionService {
+ public:
+  SessionService(Store& store, const Clock& clock, SessionServiceOptions options);
+
+  /// Opens a waiting session for `phone_number` (6-15 digits, else kBadRequest) with
+  /// expires_at = now + TTL; nothing is sent. kConflict if the customer has an open session.
+  Result<Session> Start(const std::string& phone_number, const Agent& actor);
+
+  /// Assigns the session to `agent_id` (default: the actor). Agents may assign only themselves
+  /// (kForbidden); kConflict unless waiting, except that supervisors/admins may reassign an active
+  /// one; kNotFound for an unknown session or target agent. Of concurrent calls exactly one wins;
+  /// the losers get kConflict "session N was taken by NAME". Queues the agent_joined text.
+  Result<Session> Assign(int64_t session_id, const Agent& actor, std::optional<int64_t> agent_id);
+
+  /// Ends the session (end_reason agent for its assigned agent, supervisor for a
+  /// supervisor/admin); kForbidden for anyone else; kConflict if already ended.
+  Result<Session> End(int64_t session_id, const Agent& actor);
+
+  /// Queues an agent reply. kBadRequest when empty or over 4096 code points; kConflict unless the
+  /// session is active and assigned to the actor (supervisor/admin: any active session).
+  Result<Message> Reply(int64_t session_id, const Agent& actor, const std::string& content);
+
+  /// Ends `session_id` with end_reason expired if it is still open and due at `now`, and queues
+  /// the expired text.
+  Result<ExpireOutcome> Expire(int64_t session_id, TimePoint now);
+
+ private:
+  Result<Session> Reload(int64_t session_id);
+
+  Store& store_;
+  const Clock& clock_;
+  SessionServiceOptions options_;
+};
+
+}  // namespace handoffd

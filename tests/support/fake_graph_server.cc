@@ -1,0 +1,174 @@
+#include "support/fake_graph_server.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <condition_variable>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+namespace handoffd::testing {
+namespace {
+
+using json = nlohmann::json;
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+bool EndsWith(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+struct FakeGraphServer::Impl {
+  httplib::Server server;
+  std::thread thread;
+  int port = 0;
+
+  mutable std::mutex mu;
+  mutable std::condition_variable cv;
+  std::vector<RecordedRequest> requests;
+  std::deque<ScriptedResponse> scripted;
+  std::vector<std::string> wamids;
+  bool stopping = false;
+
+  void Handle(const httplib::Request& req, httplib::Response& res) {
+    RecordedRequest r;
+    r.method = req.method;
+    r.path = req.path;
+    for (const auto& [name, value] : req.headers) r.headers[Lower(name)] = value;
+    r.body = req.body;
+
+    std::optional<ScriptedResponse> script;
+    std::string wamid;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      requests.push_back(std::move(r));
+      if (req.method == "POST" && !scripted.empty()) {
+        script = std::move(scripted.front());
+        scripted.pop_front();
+      } else if (req.method == "POST" && EndsWith(req.path, "/messages")) {
+        wamid = "wamid.FAKE" + std::to_string(wamids.size()) +
+                "HBgNNDkxNTExMjM0NTY3OBUCABEYEjAwREFGNTFBNDE2NEEyNjhDNQA=";
+        wamids.push_back(wamid);
+      }
+    }
+    cv.notify_all();
+
+    if (script) {
+      if (script->delay.count() > 0) {
+        // Interruptible, so that the destructor does not wait for a long scripted delay.
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait_for(lock, script->delay, [this] { return stopping; });
+      }
+      res.status = script->status;
+      res.set_content(script->body, "application/json");
+      return;
+    }
+    if (!wamid.empty()) {
+      json request = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+      std::string to = request.is_object() && request.contains("to") && request["to"].is_string()
+                           ? request["to"].get<std::string>()
+                           : std::string();
+      json contact = {{"input", to}};
+      bool phone = !to.empty() && (to[0] == '+' || std::isdigit(static_cast<unsigned char>(to[0])));
+      if (phone) {
+        contact["wa_id"] = to[0] == '+' ? to.substr(1) : to;
+      } else {
+        contact["wa_id"] = "";
+        contact["user_id"] = to;
+      }
+      json body = {{"messaging_product", "whatsapp"},
+                   {"contacts", json::array({contact})},
+                   {"messages", json::array({{{"id", wamid}}})}};
+      res.status = 200;
+      res.set_content(body.dump(), "application/json");
+      return;
+    }
+    res.status = 200;
+    res.set_content("{}", "application/json");
+  }
+};
+
+FakeGraphServer::FakeGraphServer() : impl_(std::make_unique<Impl>()) {
+  Impl* impl = impl_.get();
+  auto handler = [impl](const httplib::Request& req, httplib::Response& res) {
+    impl->Handle(req, res);
+  };
+  impl->server.Get(".*", handler);
+  impl->server.Post(".*", handler);
+  impl->server.Put(".*", handler);
+  impl->server.Patch(".*", handler);
+  impl->server.Delete(".*", handler);
+  impl->server.set_keep_alive_timeout(1);
+  impl->port = impl->server.bind_to_any_port("127.0.0.1");
+  if (impl->port <= 0) throw std::runtime_error("FakeGraphServer: cannot bind 127.0.0.1");
+  impl->thread = std::thread([impl] { impl->server.listen_after_bind(); });
+  // stop() is a no-op until the accept loop runs; wait for it so the destructor cannot hang.
+  while (!impl->server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+FakeGraphServer::~FakeGraphServer() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->cv.notify_all();
+  impl_->server.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+std::string FakeGraphServer::api_base() const { return base_url() + "/v21.0"; }
+
+std::string FakeGraphServer::base_url() const {
+  return "http://127.0.0.1:" + std::to_string(impl_->port);
+}
+
+int FakeGraphServer::port() const { return impl_->port; }
+
+void FakeGraphServer::Enqueue(ScriptedResponse r) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->scripted.push_back(std::move(r));
+}
+
+ScriptedResponse FakeGraphServer::MetaError(int http_status, int64_t code,
+                                            const std::string& title) {
+  json body = {{"error",
+                {{"message", "(#" + std::to_string(code) + ") " + title},
+                 {"type", "OAuthException"},
+                 {"code", code},
+                 {"error_data", {{"messaging_product", "whatsapp"}, {"details", title + "."}}},
+                 {"fbtrace_id", "AFakeTraceId0123456789"}}}};
+  ScriptedResponse r;
+  r.status = http_status;
+  r.body = body.dump();
+  return r;
+}
+
+std::vector<RecordedRequest> FakeGraphServer::Requests() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->requests;
+}
+
+size_t FakeGraphServer::WaitForRequests(size_t n, std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  impl_->cv.wait_for(lock, timeout, [&] { return impl_->requests.size() >= n; });
+  return impl_->requests.size();
+}
+
+std::string FakeGraphServer::WamidOf(size_t k) const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return k < impl_->wamids.size() ? impl_->wamids[k] : std::string();
+}
+
+}  // namespace handoffd::testing
