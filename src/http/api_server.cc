@@ -142,7 +142,7 @@ ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
   server.Get("/metrics", [&ctx](const httplib::Request&, httplib::Response& res) {
     auto counts = ctx.deps.store.CountSessionsByStatus();
     res.status = 200;
-    res.set_content(ctx.deps.metrics.Render(counts.ok() ? *counts : decltype(*counts){}),
+    res.set_content(ctx.deps.metrics.Render(counts.ok() ? *counts : std::map<std::string, int64_t>{}),
                     "text/plain; version=0.0.4");
   });
   http::RegisterWebhookRoutes(server, ctx);

@@ -1,0 +1,153 @@
+// Session expiry: the pure decisions, the sweep on both databases with a manual clock, restart
+// catch-up, and one smoke test of the thread on the real clock.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "scheduler/expiry.h"
+#include "scheduler/expiry_thread.h"
+#include "channels/whatsapp/webhook_builder.h"
+#include "channels/whatsapp/webhook_parser.h"
+#include "support/router_harness.h"
+
+namespace handoffd::testing {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+
+TEST(ExpiryDecision, DueExactlyAtTheDeadline) {
+  Session s;
+  s.status = SessionStatus::kActive;
+  s.expires_at = FromUnixSeconds(1000);
+  EXPECT_FALSE(IsDue(s, FromUnixSeconds(1000) - milliseconds(1)));
+  EXPECT_TRUE(IsDue(s, FromUnixSeconds(1000)));
+  EXPECT_TRUE(IsDue(s, FromUnixSeconds(5000)));
+  s.status = SessionStatus::kEnded;
+  EXPECT_FALSE(IsDue(s, FromUnixSeconds(5000)));
+}
+
+TEST(ExpiryDecision, WakesAtTheEarlierOfDeadlineAndSweep) {
+  const TimePoint now = FromUnixSeconds(100);
+  EXPECT_EQ(NextWake(now, FromUnixSeconds(130), FromUnixSeconds(400)), FromUnixSeconds(130));
+  EXPECT_EQ(NextWake(now, FromUnixSeconds(900), FromUnixSeconds(400)), FromUnixSeconds(400));
+  EXPECT_EQ(NextWake(now, std::nullopt, FromUnixSeconds(400)), FromUnixSeconds(400));
+  EXPECT_EQ(NextWake(now, FromUnixSeconds(50), FromUnixSeconds(400)), now);  // overdue: now
+}
+
+class ExpiryTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  RouterHarness h{GetParam()};
+  ExpiryJob job{*h.store, *h.sessions, h.clock, *h.log, h.metrics};
+};
+
+TEST_P(ExpiryTest, EndsTheSessionExactlyAtTheDeadlineAndTellsTheCustomer) {
+  ASSERT_TRUE(h.Button("4915112345678", "AGENT_MODE").ok());
+  auto s = h.OpenSession("4915112345678");
+  ASSERT_TRUE(s);
+  h.TakeOutbox();
+
+  h.clock.Set(s->expires_at - milliseconds(1));
+  SweepReport early = job.RunOnce();
+  EXPECT_EQ(early.expired, 0);
+  EXPECT_TRUE(h.OpenSession("4915112345678").has_value());
+
+  h.clock.Set(s->expires_at);
+  SweepReport r = job.RunOnce();
+  EXPECT_EQ(r.examined, 1);
+  EXPECT_EQ(r.expired, 1);
+  EXPECT_EQ(r.notified, 1);
+  EXPECT_EQ(r.notification_failures, 0);
+  auto ended = h.store->GetSession(s->id);
+  ASSERT_TRUE(ended.ok() && ended->has_value());
+  EXPECT_EQ((*ended)->status, SessionStatus::kEnded);
+  EXPECT_EQ((*ended)->end_reason, EndReason::kExpired);
+  EXPECT_EQ((*ended)->ended_at, s->expires_at);
+  auto out = h.TakeOutbox();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(out[0].payload)["text"], "Chat expired after 22 hours");
+
+  // One JSON line per sweep and per expired session.
+  const std::string log = h.log_text.str();
+  EXPECT_NE(log.find(R"("event":"session.expired","session_id":)" + std::to_string(s->id)),
+            std::string::npos);
+  EXPECT_NE(log.find(R"("event":"expiry.sweep","examined":1,"expired":1,"notified":1,)"
+                     R"("notification_failures":0)"),
+            std::string::npos)
+      << log;
+}
+
+TEST_P(ExpiryTest, ACustomerMessageSlidesTheDeadline) {
+  ASSERT_TRUE(h.Button("4915112345678", "AGENT_MODE").ok());
+  const TimePoint first_deadline = h.OpenSession("4915112345678")->expires_at;
+  h.clock.Advance(hours(21));
+  ASSERT_TRUE(h.Text("4915112345678", "one more question").ok());
+  h.clock.Set(first_deadline);
+  EXPECT_EQ(job.RunOnce().expired, 0);
+  h.clock.Advance(hours(21));
+  EXPECT_EQ(job.RunOnce().expired, 1);
+}
+
+TEST_P(ExpiryTest, ARestartCatchesUpOnEverythingThatFellDue) {
+  for (const char* who : {"111111111", "222222222", "333333333"}) {
+    ASSERT_TRUE(h.Button(who, "AGENT_MODE").ok());
+  }
+  h.clock.Advance(hours(48));  // the daemon was down for two days
+  // A fresh job over the same database, as after a restart.
+  ExpiryJob after_restart(*h.store, *h.sessions, h.clock, *h.log, h.metrics);
+  SweepReport r = after_restart.RunOnce();
+  EXPECT_EQ(r.expired, 3);
+  auto next = h.store->NextExpiry();
+  ASSERT_TRUE(next.ok());
+  EXPECT_FALSE(next->has_value());
+  EXPECT_EQ(after_restart.RunOnce().expired, 0);
+}
+
+TEST_P(ExpiryTest, ThreadExpiresPunctuallyOnTheRealClock) {
+  SystemClock real;
+  RouterOptions ro = RouterHarness::DefaultRouterOptions();
+  ro.session_ttl = milliseconds(1500);
+  Router router(*h.store, real, *h.log, h.metrics, ro);
+  SessionServiceOptions so = RouterHarness::DefaultSessionOptions();
+  SessionService sessions(*h.store, real, so);
+  ExpiryJob real_job(*h.store, sessions, real, *h.log, h.metrics);
+  ExpiryThread thread(real_job, *h.store, real, *h.log, {minutes(5), std::chrono::seconds(1), {}});
+  thread.Start();
+
+  // WhatsApp timestamps have whole seconds: the session expires 1.5 s after this second began.
+  whatsapp::SimulatedMessage m;
+  m.from = "4915112345678";
+  m.button_id = "AGENT_MODE";
+  m.timestamp = ToUnixMillis(real.Now()) / 1000;
+  auto batch_body = whatsapp::BuildMessageWebhook(m);
+  auto batch = whatsapp::ParseWebhook(batch_body, {});
+  ASSERT_TRUE(batch.ok());
+  ASSERT_TRUE(router.HandleBatch(*batch, batch_body).ok());
+  thread.Nudge();
+  const int64_t id = h.OpenSession("4915112345678")->id;
+  const TimePoint deadline = FromUnixSeconds(m.timestamp) + milliseconds(1500);
+
+  std::optional<Session> s;
+  for (int i = 0; i < 60; ++i) {
+    std::this_thread::sleep_for(milliseconds(100));
+    auto got = h.store->GetSession(id);
+    ASSERT_TRUE(got.ok());
+    if ((*got)->status == SessionStatus::kEnded) {
+      s = **got;
+      break;
+    }
+  }
+  thread.Stop();
+  ASSERT_TRUE(s) << "not expired within 6 s";
+  EXPECT_EQ(s->end_reason, EndReason::kExpired);
+  EXPECT_GE(*s->ended_at, deadline);
+  EXPECT_LT(*s->ended_at - deadline, std::chrono::seconds(1));  // punctual within a second
+}
+
+INSTANTIATE_TEST_SUITE_P(Db, ExpiryTest, ::testing::ValuesIn(TestDialects()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace handoffd::testing
