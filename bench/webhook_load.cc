@@ -230,9 +230,11 @@ struct ConnectionResult {
 };
 
 // Opens a session per customer (AGENT_MODE button_reply), spread over `connections` threads.
-int64_t OpenSessions(const Options& o, const std::string& run_id, int64_t* failures) {
+int64_t OpenSessions(const Options& o, const std::string& run_id,
+                     std::map<int, int64_t>* failures) {
   std::atomic<int> next{0};
-  std::atomic<int64_t> ok{0}, bad{0};
+  std::atomic<int64_t> ok{0};
+  std::mutex mu;
   std::vector<std::thread> threads;
   const int n_threads = std::min(o.connections, o.customers);
   for (int t = 0; t < n_threads; ++t) {
@@ -250,12 +252,17 @@ int64_t OpenSessions(const Options& o, const std::string& run_id, int64_t* failu
         Prepared p;
         p.body = handoffd::whatsapp::BuildMessageWebhook(m);
         p.signature = handoffd::whatsapp::SignBody(o.secret, p.body);
-        (Send(*client, p) == 200 ? ok : bad)++;
+        int status = Send(*client, p);
+        if (status == 200) {
+          ok++;
+        } else {
+          std::lock_guard<std::mutex> lock(mu);
+          (*failures)[status]++;
+        }
       }
     });
   }
   for (auto& t : threads) t.join();
-  *failures = bad;
   return ok;
 }
 
@@ -362,12 +369,14 @@ int main(int argc, char** argv) {
 
   // 1. Sessions for every customer.
   auto setup_start = SteadyClock::now();
-  int64_t open_failures = 0;
+  std::map<int, int64_t> open_failures;  // status (0 = transport error) -> count
   int64_t opened = OpenSessions(o, run_id, &open_failures);
   double setup_s = duration<double>(SteadyClock::now() - setup_start).count();
   std::cerr << "webhook_load: opened sessions for " << opened << "/" << o.customers
             << " customers in " << Round(setup_s, 2) << " s";
-  if (open_failures > 0) std::cerr << " (" << open_failures << " non-200)";
+  for (auto [status, n] : open_failures) {
+    std::cerr << "; " << n << " x " << (status == 0 ? "transport error" : "HTTP " + std::to_string(status));
+  }
   std::cerr << "\n";
 
   // 2. Warm-up (closed or open loop like the real run, messages built on the fly).
@@ -439,6 +448,8 @@ int main(int argc, char** argv) {
   for (int64_t v : all) mean_ms += static_cast<double>(v) / 1e6;
   if (total > 0) mean_ms /= static_cast<double>(total);
 
+  nlohmann::json open_json = nlohmann::json::object();
+  for (auto [s, n] : open_failures) open_json[s == 0 ? "transport_error" : std::to_string(s)] = n;
   nlohmann::json status_json = nlohmann::json::object();
   for (auto [s, n] : statuses) status_json[s == 0 ? "transport_error" : std::to_string(s)] = n;
   nlohmann::json out = {
@@ -451,6 +462,7 @@ int main(int argc, char** argv) {
       {"elapsed_s", Round(elapsed, 3)},
       {"customers", o.customers},
       {"sessions_opened", opened},
+      {"session_open_failures", open_json},
       {"total", total},
       {"errors", errors},
       {"msgs_per_s", Round(static_cast<double>(total) / elapsed, 1)},

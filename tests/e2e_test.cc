@@ -1029,7 +1029,42 @@ TEST_P(E2eTest, WholeStory) {
     ExpectMenuSend(to_oliver[0], kOliver);
   }
 
-  // --- 17. Restart: a reply queued while the Graph API is down is delivered after restart. ---
+  // --- 17. Two agents accept the same waiting chat at once: exactly one wins. ---
+  {
+    ASSERT_NO_FATAL_FAILURE(Deliver(ButtonWebhook(kMia, "Mia", "AGENT_MODE", "Talk to Expert",
+                                                  "wamid.MIA.1", NowUnixSeconds())));
+    json mia = FindWaiting(kMia, alice.token);
+    ASSERT_TRUE(mia.is_object());
+    Reply by_alice, by_bob;
+    std::thread a([&] {
+      by_alice = PostJson(SessionPath(mia) + "/assign", json::object(), alice.token);
+    });
+    std::thread b([&] {
+      by_bob = PostJson(SessionPath(mia) + "/assign", json::object(), bob.token);
+    });
+    a.join();
+    b.join();
+    ASSERT_TRUE((by_alice.status == 200) != (by_bob.status == 200))
+        << "exactly one accept wins: " << by_alice.Describe() << " / " << by_bob.Describe();
+    const bool alice_won = by_alice.status == 200;
+    ExpectError(alice_won ? by_bob : by_alice, 409, "conflict", "the losing accept");
+    const Login& winner = alice_won ? alice : bob;
+    json now_mia = GetSession(mia, sam.token);
+    EXPECT_EQ(IdStr(At(now_mia, "agent_id")), winner.id) << now_mia.dump();
+    Reply end = PostEmpty(SessionPath(mia) + "/end", winner.token);
+    ASSERT_EQ(end.status, 200) << end.Describe();
+    EXPECT_EQ(Str(end.j, "status"), "ended");
+    EXPECT_EQ(Str(end.j, "end_reason"), "agent");
+    auto to_mia = WaitForSentTo(kMia, 3);
+    ASSERT_EQ(to_mia.size(), 3u) << "connecting, joined, ended";
+    ExpectTextSend(to_mia[0], kMia, kConnecting);
+    ExpectTextSend(to_mia[1], kMia,
+                   std::string("You are now chatting with ") +
+                       (alice_won ? "Alice Agent" : "Bob Agent") + ".");
+    ExpectTextSend(to_mia[2], kMia, kEnded);
+  }
+
+  // --- 18. Restart: a reply queued while the Graph API is down is delivered after restart. ---
   ASSERT_NO_FATAL_FAILURE(
       Deliver(ButtonWebhook(kJoao, "Jo\xc3\xa3o", "AGENT_MODE", "Talk to Expert", "wamid.JOAO.1",
                             NowUnixSeconds())));
@@ -1076,7 +1111,7 @@ TEST_P(E2eTest, WholeStory) {
   // Nothing duplicated to Anna.
   EXPECT_EQ(SentTo(kAnna).size(), 9u);
 
-  // --- 18. Metrics and logout. ---
+  // --- 19. Metrics and logout. ---
   Reply metrics = Get("/metrics");
   EXPECT_EQ(metrics.status, 200);
   EXPECT_TRUE(Contains(metrics.body, "handoffd_webhooks_received_total")) << metrics.body;

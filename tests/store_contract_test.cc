@@ -203,7 +203,7 @@ class StoreContract : public ::testing::TestWithParam<std::string> {
   std::string RawText(const std::string& sql, const std::string& key) {
     soci::session raw;
     if (IsPostgres()) {
-      raw.open(soci::postgresql, db_->url());
+      raw.open(soci::postgresql, SociPostgresConnectString(db_->url()));
     } else {
       raw.open(soci::sqlite3, "db=" + db_->url().substr(7));
     }
@@ -493,9 +493,7 @@ TEST_P(StoreContract, AttachRecentMessagesTakesTheContactsRecentBotHistory) {
 
 TEST_P(StoreContract, ExtendSessionNeverShortens) {
   Session s = Open("15550001111", kT0, kT0 + hours(22));
-  Tx([&](StoreTx& tx) {
-    return tx.ExtendSession(s.id, kT0 + hours(1), kT0 + hours(23));
-  });
+  Tx([&](StoreTx& tx) { return tx.ExtendSession(s.id, kT0 + hours(1), kT0 + hours(23)); });
   Session got = Get(s.id);
   EXPECT_EQ(got.last_customer_message_at, kT0 + hours(1));
   EXPECT_EQ(got.expires_at, kT0 + hours(23));
@@ -510,7 +508,9 @@ TEST_P(StoreContract, ExtendSessionNeverShortens) {
 
   // From no recorded activity at all.
   Session agent_started = Open("15550002222");
-  Tx([&](StoreTx& tx) { return tx.ExtendSession(agent_started.id, kT0 + hours(2), kT0 + hours(24)); });
+  Tx([&](StoreTx& tx) {
+    return tx.ExtendSession(agent_started.id, kT0 + hours(2), kT0 + hours(24));
+  });
   got = Get(agent_started.id);
   EXPECT_EQ(got.last_customer_message_at, kT0 + hours(2));
   EXPECT_EQ(got.expires_at, kT0 + hours(24));
@@ -640,7 +640,8 @@ TEST_P(StoreContract, DeliveryStatusOnlyMovesForward) {
   EXPECT_EQ((*store_->GetMessage(msg.id))->delivery_status, DeliveryStatus::kRead);
 
   // failed is final and carries Meta's error.
-  auto failed = ApplyStatus("wamid.OUT", DeliveryStatus::kFailed, MessageError{131047, "Re-engagement message"});
+  auto failed = ApplyStatus("wamid.OUT", DeliveryStatus::kFailed,
+                            MessageError{131047, "Re-engagement message"});
   ASSERT_TRUE(failed.has_value());
   EXPECT_EQ(failed->delivery_status, DeliveryStatus::kFailed);
   ASSERT_TRUE(failed->error.has_value());
@@ -1210,6 +1211,50 @@ TEST_P(StoreContract, ExceptionInsideTransactionRollsBackAndIsInternal) {
     EXPECT_TRUE(*tx.ClaimWebhookKey("thrown", kT0));
     return Status::Ok();
   });
+}
+
+TEST_P(StoreContract, RecoversWhenItsConnectionsAreKilled) {
+  auto leader = store_->TryAcquireLeadership("expiry");
+  ASSERT_TRUE(leader.ok() && *leader != nullptr);
+  Session s = Open("15550001111");
+  if (IsPostgres()) {
+    // What a server restart or a failover does to every connection of the pool.
+    soci::session admin(soci::postgresql, SociPostgresConnectString(db_->url()));
+    admin << "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity"
+             " WHERE datname = current_database() AND pid <> pg_backend_pid()";
+    EXPECT_FALSE((*leader)->StillHeld());
+    EXPECT_FALSE((*leader)->StillHeld());
+  } else {
+    EXPECT_TRUE((*leader)->StillHeld());
+  }
+  // Each broken connection fails once with kUnavailable (never anything else), then reconnects.
+  int failures = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto got = store_->GetSession(s.id);
+    if (!got.ok()) {
+      EXPECT_EQ(got.status().code(), ErrorCode::kUnavailable);
+      ++failures;
+      continue;
+    }
+    ASSERT_TRUE(got->has_value());
+    EXPECT_EQ((*got)->id, s.id);
+  }
+  EXPECT_LE(failures, 8);  // the pool size
+  if (IsPostgres()) {
+    EXPECT_GE(failures, 1);
+  }
+  for (int i = 0; i < 8; ++i) {
+    auto got = store_->GetSession(s.id);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+  }
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_TRUE(End(s.id) == (i == 0));
+  }
+  // Leadership can be taken again.
+  leader->reset();
+  auto again = store_->TryAcquireLeadership("expiry");
+  ASSERT_TRUE(again.ok() && *again != nullptr);
+  EXPECT_TRUE((*again)->StillHeld());
 }
 
 TEST_P(StoreContract, UnreachableDatabaseIsUnavailable) {

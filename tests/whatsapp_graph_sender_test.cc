@@ -1,15 +1,13 @@
-#include "channels/whatsapp/graph_sender.h"
-
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "channels/whatsapp/bot_forwarder.h"
+#include "channels/whatsapp/graph_sender.h"
 #include "channels/whatsapp/signature.h"
 #include "support/fake_graph_server.h"
 
@@ -75,11 +73,12 @@ TEST_F(WhatsappGraphSenderTest, ButtonsRequestIsExact) {
   ASSERT_EQ(r.outcome, Outcome::kSent);
   auto requests = server_.Requests();
   ASSERT_EQ(requests.size(), 1u);
-  EXPECT_EQ(requests[0].body,
-            R"({"messaging_product":"whatsapp","recipient_type":"individual","to":"+4915112345678",)"
-            R"("type":"interactive","interactive":{"type":"button","body":{"text":"How can we help?"},)"
-            R"("action":{"buttons":[{"type":"reply","reply":{"id":"ORDER_STATUS","title":"Order status"}},)"
-            R"({"type":"reply","reply":{"id":"AGENT_MODE","title":"Talk to an agent"}}]}}})");
+  EXPECT_EQ(
+      requests[0].body,
+      R"({"messaging_product":"whatsapp","recipient_type":"individual","to":"+4915112345678",)"
+      R"("type":"interactive","interactive":{"type":"button","body":{"text":"How can we help?"},)"
+      R"("action":{"buttons":[{"type":"reply","reply":{"id":"ORDER_STATUS","title":"Order status"}},)"
+      R"({"type":"reply","reply":{"id":"AGENT_MODE","title":"Talk to an agent"}}]}}})");
 }
 
 TEST_F(WhatsappGraphSenderTest, RecipientFormat) {
@@ -100,11 +99,18 @@ TEST_F(WhatsappGraphSenderTest, RecipientFormat) {
 
 TEST_F(WhatsappGraphSenderTest, LimitsAreEnforcedOnCodePoints) {
   OutboundMessage m = Text("1", "body");
-  m.buttons = {{"A", "\xC3\xA4" "bcdefghijklmnopqrstuvwxyz"}, {"B", "b"}, {"C", "c"}, {"D", "d"}};
+  m.buttons = {{"A",
+                "\xC3\xA4"
+                "bcdefghijklmnopqrstuvwxyz"},
+               {"B", "b"},
+               {"C", "c"},
+               {"D", "d"}};
   auto body = nlohmann::json::parse(BuildSendBody(m));
   const auto& buttons = body["interactive"]["action"]["buttons"];
   ASSERT_EQ(buttons.size(), 3u);
-  EXPECT_EQ(buttons[0]["reply"]["title"], "\xC3\xA4" "bcdefghijklmnopqrst");  // 20 code points
+  EXPECT_EQ(buttons[0]["reply"]["title"],
+            "\xC3\xA4"
+            "bcdefghijklmnopqrst");  // 20 code points
 
   std::string long_text(5000, 'x');
   auto text_body = nlohmann::json::parse(BuildSendBody(Text("1", long_text)));
@@ -213,9 +219,10 @@ TEST(WhatsappGraphSenderClassifyTest, ClassifyMetaErrorTable) {
   for (int64_t code : {130429, 131056, 4, 80007, 131000, 131016, 2, 133004, 131057}) {
     EXPECT_EQ(ClassifyMetaError(code), Outcome::kRetryable) << code;
   }
-  for (int64_t code : {131047, 131026, 131048, 131049, 131050, 1, 100, 190, 0, 368, 131031,
-                       130497, 131008, 131009, 131021, 131051, 131052, 131053, 131042, 131045,
-                       132000, 132001, 132015, 130472, 130403, 131064, 131062, 135000, 10, 200}) {
+  for (int64_t code :
+       {131047, 131026, 131048, 131049, 131050, 1,      100,    190,    0,      368,
+        131031, 130497, 131008, 131009, 131021, 131051, 131052, 131053, 131042, 131045,
+        132000, 132001, 132015, 130472, 130403, 131064, 131062, 135000, 10,     200}) {
     EXPECT_EQ(ClassifyMetaError(code), Outcome::kPermanent) << code;
   }
 }
@@ -246,7 +253,8 @@ TEST_F(WhatsappGraphSenderTest, ForwardToBotSendsRawBodyReSigned) {
   auto client = MakeCurlHttpClient({});
   std::string raw = Fixture("33_text_unicode_emoji_rtl.json");  // > 1 KiB, escaped unicode
   ASSERT_GT(raw.size(), 1024u);
-  SendResult r = ForwardToBot(*client, server_.base_url() + "/bot/webhook", "bot-forward-secret", raw);
+  SendResult r =
+      ForwardToBot(*client, server_.base_url() + "/bot/webhook", "bot-forward-secret", raw);
   EXPECT_EQ(r.outcome, Outcome::kSent);
   EXPECT_FALSE(r.error.has_value());
 

@@ -1,5 +1,3 @@
-#include "channels/whatsapp/signature.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,6 +5,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "channels/whatsapp/signature.h"
 
 namespace handoffd::whatsapp {
 namespace {
@@ -98,12 +98,12 @@ TEST(WhatsappSignatureTest, MalformedHeadersFail) {
   ASSERT_EQ(hex.size(), 64u);
 
   EXPECT_FALSE(VerifySignature(kFixtureSecret, body, ""));
-  EXPECT_FALSE(VerifySignature(kFixtureSecret, body, hex));                 // no prefix
-  EXPECT_FALSE(VerifySignature(kFixtureSecret, body, "sha1=" + hex));       // other algorithm
-  EXPECT_FALSE(VerifySignature(kFixtureSecret, body, "SHA256=" + hex));     // prefix is exact
-  EXPECT_FALSE(VerifySignature(kFixtureSecret, body, "sha256="));           // empty hex
+  EXPECT_FALSE(VerifySignature(kFixtureSecret, body, hex));                   // no prefix
+  EXPECT_FALSE(VerifySignature(kFixtureSecret, body, "sha1=" + hex));         // other algorithm
+  EXPECT_FALSE(VerifySignature(kFixtureSecret, body, "SHA256=" + hex));       // prefix is exact
+  EXPECT_FALSE(VerifySignature(kFixtureSecret, body, "sha256="));             // empty hex
   EXPECT_FALSE(VerifySignature(kFixtureSecret, body, header.substr(0, 70)));  // truncated
-  EXPECT_FALSE(VerifySignature(kFixtureSecret, body, header + "00"));          // too long
+  EXPECT_FALSE(VerifySignature(kFixtureSecret, body, header + "00"));         // too long
   std::string bad_hex = header;
   bad_hex[10] = 'g';
   EXPECT_FALSE(VerifySignature(kFixtureSecret, body, bad_hex));

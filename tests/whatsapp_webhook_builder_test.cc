@@ -1,16 +1,14 @@
-#include "channels/whatsapp/webhook_builder.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "channels/whatsapp/signature.h"
+#include "channels/whatsapp/webhook_builder.h"
 #include "channels/whatsapp/webhook_parser.h"
 
 namespace handoffd::whatsapp {
@@ -19,7 +17,8 @@ namespace {
 std::string U8(const char8_t* s) { return std::string(reinterpret_cast<const char*>(s)); }
 
 bool IsAscii(const std::string& s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
 InboundBatch ParseOk(const std::string& body) {
@@ -87,17 +86,17 @@ TEST(WhatsappWebhookBuilderTest, ButtonReplyRoundTrips) {
 }
 
 TEST(WhatsappWebhookBuilderTest, StatusWebhooksRoundTrip) {
-  InboundBatch sent = ParseOk(
-      BuildStatusWebhook("123456789012345", "wamid.OUT/1", "delivered", "4915112345678", 1767261702));
+  InboundBatch sent = ParseOk(BuildStatusWebhook("123456789012345", "wamid.OUT/1", "delivered",
+                                                 "4915112345678", 1767261702));
   ASSERT_EQ(sent.statuses.size(), 1u);
   EXPECT_EQ(sent.statuses[0].channel_message_id, "wamid.OUT/1");
   EXPECT_EQ(sent.statuses[0].status, DeliveryStatus::kDelivered);
   EXPECT_EQ(sent.statuses[0].at, FromUnixSeconds(1767261702));
   EXPECT_FALSE(sent.statuses[0].error.has_value());
 
-  std::string failed_body = BuildStatusWebhook("123456789012345", "wamid.OUT2", "failed",
-                                               "4915112345678", 1767351600, 131047,
-                                               "Re-engagement message");
+  std::string failed_body =
+      BuildStatusWebhook("123456789012345", "wamid.OUT2", "failed", "4915112345678", 1767351600,
+                         131047, "Re-engagement message");
   InboundBatch failed = ParseOk(failed_body);
   ASSERT_EQ(failed.statuses.size(), 1u);
   EXPECT_EQ(failed.statuses[0].status, DeliveryStatus::kFailed);
@@ -107,13 +106,13 @@ TEST(WhatsappWebhookBuilderTest, StatusWebhooksRoundTrip) {
 }
 
 TEST(WhatsappWebhookBuilderTest, EscapeLikeMetaEscapesNonAsciiAndSlash) {
-  EXPECT_EQ(EscapeLikeMeta(U8(u8"{\"a\":\"\u00e4\u00f6\u00e5\"}")), R"({"a":"\u00e4\u00f6\u00e5"})");
+  EXPECT_EQ(EscapeLikeMeta(U8(u8"{\"a\":\"\u00e4\u00f6\u00e5\"}")),
+            R"({"a":"\u00e4\u00f6\u00e5"})");
   EXPECT_EQ(EscapeLikeMeta(R"({"mime_type":"audio/ogg; codecs=opus"})"),
             R"({"mime_type":"audio\/ogg; codecs=opus"})");
   // Astral code points become surrogate pairs; hex digits are lower case.
   EXPECT_EQ(EscapeLikeMeta(U8(u8"\"\U0001F600\U0001F44D\"")), R"("\ud83d\ude00\ud83d\udc4d")");
-  EXPECT_EQ(EscapeLikeMeta(U8(u8"\"\u65E5\u00FF\u200F\uFEFF\"")),
-            R"("\u65e5\u00ff\u200f\ufeff")");
+  EXPECT_EQ(EscapeLikeMeta(U8(u8"\"\u65E5\u00FF\u200F\uFEFF\"")), R"("\u65e5\u00ff\u200f\ufeff")");
   // Existing escapes stay as they are: an escaped backslash before "/" is not an escaped "/".
   EXPECT_EQ(EscapeLikeMeta(R"({"p":"C:\\dir/x","q":"say \"hi\"","r":"\/"})"),
             R"({"p":"C:\\dir\/x","q":"say \"hi\"","r":"\/"})");

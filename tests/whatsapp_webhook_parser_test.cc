@@ -1,12 +1,11 @@
-#include "channels/whatsapp/webhook_parser.h"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include "channels/whatsapp/webhook_parser.h"
 
 namespace handoffd::whatsapp {
 namespace {
@@ -16,7 +15,8 @@ using nlohmann::json;
 constexpr char kPhoneId[] = "123456789012345";
 constexpr char kAnna[] = "4915112345678";
 // The outbound agent reply that 12, 17, 22 and 23-25 refer to.
-constexpr char kAgentReplyWamid[] = "wamid.HBgNNDkxNTExMjM0NTY3OBUCABEYEjAwREFGNTFBNDE2NEEyNjhDNQA=";
+constexpr char kAgentReplyWamid[] =
+    "wamid.HBgNNDkxNTExMjM0NTY3OBUCABEYEjAwREFGNTFBNDE2NEEyNjhDNQA=";
 
 std::string U8(const char8_t* s) { return std::string(reinterpret_cast<const char*>(s)); }
 
@@ -72,8 +72,9 @@ void ExpectFromAnna(const InboundMessage& m) {
 // A messages-field webhook for business number A around `messages` (and optional contacts).
 std::string Wrap(const std::string& messages, const std::string& contacts = "",
                  const std::string& phone_number_id = kPhoneId) {
-  std::string value = R"({"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550001111","phone_number_id":")" +
-                      phone_number_id + "\"}";
+  std::string value =
+      R"({"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550001111","phone_number_id":")" +
+      phone_number_id + "\"}";
   if (!contacts.empty()) value += ",\"contacts\":" + contacts;
   value += ",\"messages\":" + messages + "}";
   return R"({"object":"whatsapp_business_account","entry":[{"id":"109876543210987","changes":[{"value":)" +
@@ -87,7 +88,8 @@ constexpr char kAnnaContact[] = R"([{"profile":{"name":"Anna Schmidt"},"wa_id":"
 TEST(WhatsappWebhookParserTest, Fixture01Text) {
   InboundMessage m = OnlyMessage("01_text.json");
   ExpectFromAnna(m);
-  EXPECT_EQ(m.channel_message_id, "wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFDc5Njc5MEFERENGOEQxREMwOTE1AA==");
+  EXPECT_EQ(m.channel_message_id,
+            "wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFDc5Njc5MEFERENGOEQxREMwOTE1AA==");
   EXPECT_EQ(m.sent_at, FromUnixSeconds(1767261600));
   EXPECT_EQ(m.type, "text");
   EXPECT_EQ(m.content, "Hallo, ich habe eine Frage zu meiner Bestellung.");
@@ -101,7 +103,8 @@ TEST(WhatsappWebhookParserTest, Fixture01Text) {
 TEST(WhatsappWebhookParserTest, Fixture02ButtonReplyAgentMode) {
   InboundMessage m = OnlyMessage("02_interactive_button_reply_agent_mode.json");
   ExpectFromAnna(m);
-  EXPECT_EQ(m.channel_message_id, "wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFDA5QkNFNDE4ODcwRDI3OEI5MDYyAA==");
+  EXPECT_EQ(m.channel_message_id,
+            "wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFDA5QkNFNDE4ODcwRDI3OEI5MDYyAA==");
   EXPECT_EQ(m.sent_at, FromUnixSeconds(1767261660));
   EXPECT_EQ(m.type, "interactive");
   EXPECT_EQ(m.reply_id, "AGENT_MODE");
@@ -113,13 +116,15 @@ TEST(WhatsappWebhookParserTest, Fixture02ButtonReplyAgentMode) {
   EXPECT_EQ(meta["interactive_type"], "button_reply");
   EXPECT_EQ(meta["id"], "AGENT_MODE");
   EXPECT_EQ(meta["context"]["from"], "15550001111");
-  EXPECT_EQ(meta["context"]["id"], "wamid.HBgNNDkxNTExMjM0NTY3OBUCABEYEjEwOTAzMUMwNTMxODg0OEJBNwA=");
+  EXPECT_EQ(meta["context"]["id"],
+            "wamid.HBgNNDkxNTExMjM0NTY3OBUCABEYEjEwOTAzMUMwNTMxODg0OEJBNwA=");
 }
 
 TEST(WhatsappWebhookParserTest, Fixture03ButtonReplyOther) {
   InboundMessage m = OnlyMessage("03_interactive_button_reply_other.json");
   ExpectFromAnna(m);
-  EXPECT_EQ(m.channel_message_id, "wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFDYyMjExQzE1N0FBOTYyM0Q5NkYwAA==");
+  EXPECT_EQ(m.channel_message_id,
+            "wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFDYyMjExQzE1N0FBOTYyM0Q5NkYwAA==");
   EXPECT_EQ(m.type, "interactive");
   EXPECT_EQ(m.reply_id, "ORDER_STATUS");
   EXPECT_EQ(m.content, "Order status");
@@ -129,7 +134,8 @@ TEST(WhatsappWebhookParserTest, Fixture03ButtonReplyOther) {
 TEST(WhatsappWebhookParserTest, Fixture06ImageWithCaption) {
   InboundMessage m = OnlyMessage("06_image_with_caption.json");
   ExpectFromAnna(m);
-  EXPECT_EQ(m.channel_message_id, "wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFDcxMDNCNDU2OUNGQzE1OTNGNTM4AA==");
+  EXPECT_EQ(m.channel_message_id,
+            "wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFDcxMDNCNDU2OUNGQzE1OTNGNTM4AA==");
   EXPECT_EQ(m.sent_at, FromUnixSeconds(1767261720));
   EXPECT_EQ(m.type, "image");
   EXPECT_EQ(m.content, U8(u8"Das Paket kam besch\u00e4digt an"));
@@ -597,8 +603,8 @@ TEST(WhatsappWebhookParserTest, NotJsonIsBadRequest) {
 }
 
 TEST(WhatsappWebhookParserTest, NonObjectJsonIsBadRequest) {
-  for (const char* body : {"[]", "[{\"object\":\"whatsapp_business_account\"}]", "42", "\"s\"",
-                           "null", "true"}) {
+  for (const char* body :
+       {"[]", "[{\"object\":\"whatsapp_business_account\"}]", "42", "\"s\"", "null", "true"}) {
     auto r = ParseWebhook(body, {});
     ASSERT_FALSE(r.ok()) << body;
     EXPECT_EQ(r.status().code(), ErrorCode::kBadRequest) << body;
@@ -670,6 +676,20 @@ TEST(WhatsappWebhookParserTest, GarbageItemsBecomeIgnoredAndGoodOnesSurvive) {
   }
   EXPECT_TRUE(saw_played);
   EXPECT_TRUE(saw_rate_limit);
+}
+
+TEST(WhatsappWebhookParserTest, LoneSurrogatesBecomeReplacementCharacters) {
+  // Regression: a text cut inside a surrogate pair made the whole POST a 400, which Meta
+  // would redeliver for days.
+  std::string body = Wrap(
+      R"([{"from":"1","id":"wamid.LS","timestamp":"1767261600","type":"text","text":{"body":"a\ud83d|\ude00|\ude00\ud83d|\ud83d\ude00|\\ud83d"}}])");
+  InboundBatch b = ParseOk(body);
+  ASSERT_EQ(b.messages.size(), 1u);
+  EXPECT_EQ(b.messages[0].text, U8(u8"a\uFFFD|\uFFFD|\uFFFD\uFFFD|\U0001F600|\\ud83d"));
+
+  auto still_bad = ParseWebhook(R"({"a":"\ud83d",)", {});
+  ASSERT_FALSE(still_bad.ok());
+  EXPECT_EQ(still_bad.status().code(), ErrorCode::kBadRequest);
 }
 
 TEST(WhatsappWebhookParserTest, HugeTimestampRejectedNotOverflowed) {

@@ -37,16 +37,17 @@ SendResult ForwardToBot(HttpClient& client, const std::string& url, const std::s
     }
     if (http.status >= 200 && http.status < 300) return SendResult{};
     std::string title = "bot answered HTTP " + std::to_string(http.status);
-    if (http.status >= 400 && http.status < 500) {
+    if (http.status >= 400 && http.status < 500 && http.status != 408 && http.status != 429) {
       return Failure(SendResult::Outcome::kPermanent, http.status, std::move(title));
     }
-    if (http.status >= 500) {
+    if (http.status >= 500 || http.status == 408 || http.status == 429) {
       return Failure(SendResult::Outcome::kRetryable, http.status, std::move(title));
     }
     // 1xx/3xx: redirects are not followed; the configured URL is wrong.
     return Failure(SendResult::Outcome::kPermanent, http.status, std::move(title));
   } catch (const std::exception& e) {
-    return Failure(SendResult::Outcome::kRetryable, 0, std::string("bot forward failed: ") + e.what());
+    return Failure(SendResult::Outcome::kRetryable, 0,
+                   std::string("bot forward failed: ") + e.what());
   }
 }
 

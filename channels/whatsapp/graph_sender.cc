@@ -5,9 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
-#include <utility>
-
 #include <nlohmann/json.hpp>
+#include <utility>
 
 namespace handoffd::whatsapp {
 namespace {
@@ -192,7 +191,8 @@ std::string BuildSendBody(const OutboundMessage& message) {
   body["to"] = Recipient(message.to);
   if (message.buttons.empty()) {
     body["type"] = "text";
-    body["text"] = {{"body", TruncateCodePoints(message.text, kMaxTextChars)}, {"preview_url", false}};
+    body["text"] = {{"body", TruncateCodePoints(message.text, kMaxTextChars)},
+                    {"preview_url", false}};
     return Dump(body);
   }
   ordered_json buttons = ordered_json::array();

@@ -3,9 +3,8 @@
 #include <sodium.h>
 
 #include <cstdio>
-#include <utility>
-
 #include <nlohmann/json.hpp>
+#include <utility>
 
 namespace handoffd::whatsapp {
 namespace {
@@ -66,9 +65,8 @@ std::string BuildMessageWebhook(const SimulatedMessage& m) {
   message["timestamp"] = std::to_string(m.timestamp);
   if (!m.button_id.empty()) {
     message["type"] = "interactive";
-    message["interactive"] = {
-        {"type", "button_reply"},
-        {"button_reply", {{"id", m.button_id}, {"title", m.button_title}}}};
+    message["interactive"] = {{"type", "button_reply"},
+                              {"button_reply", {{"id", m.button_id}, {"title", m.button_title}}}};
   } else {
     message["type"] = "text";
     message["text"] = {{"body", m.text}};

@@ -4,10 +4,9 @@
 #include <charconv>
 #include <cstdint>
 #include <exception>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 namespace handoffd::whatsapp {
 namespace {
@@ -63,6 +62,59 @@ std::optional<TimePoint> ParseTimestamp(const json& obj) {
 }
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The code unit of a "\uXXXX" escape starting at s[i], or -1.
+int EscapedUnit(std::string_view s, size_t i) {
+  if (i + 6 > s.size() || s[i] != '\\' || s[i + 1] != 'u') return -1;
+  int v = 0;
+  for (size_t k = i + 2; k < i + 6; ++k) {
+    int d = HexDigit(s[k]);
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+// Meta escapes UTF-16 code units, so a text cut inside a surrogate pair arrives as a lone
+// "\ud83d", which nlohmann rejects. Rejecting the whole POST would make Meta redeliver it for
+// days; each lone surrogate becomes U+FFFD instead. nullopt when there was none to repair.
+std::optional<std::string> RepairLoneSurrogates(std::string_view s) {
+  std::string out;
+  bool repaired = false;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    if (s[i] != '\\' || i + 1 >= s.size()) {
+      out.push_back(s[i++]);
+      continue;
+    }
+    int unit = EscapedUnit(s, i);
+    if (unit >= 0xD800 && unit <= 0xDBFF) {
+      int low = EscapedUnit(s, i + 6);
+      if (low >= 0xDC00 && low <= 0xDFFF) {
+        out.append(s.substr(i, 12));
+        i += 12;
+        continue;
+      }
+    }
+    if (unit >= 0xD800 && unit <= 0xDFFF) {
+      out += "\\ufffd";
+      repaired = true;
+      i += 6;
+      continue;
+    }
+    out.append(s.substr(i, 2));  // any other escape, copied whole
+    i += 2;
+  }
+  if (!repaired) return std::nullopt;
+  return out;
+}
 
 // Meta's errors[] reduced to what the agent needs: code, title and details when present.
 json NormalizeErrors(const json& errors) {
@@ -133,8 +185,7 @@ std::string ContactsSummary(const json& cards) {
   return out;
 }
 
-void MarkUnsupported(InboundMessage& m, json& meta, const std::string& wa_type,
-                     const json& msg) {
+void MarkUnsupported(InboundMessage& m, json& meta, const std::string& wa_type, const json& msg) {
   m.type = "unsupported";
   m.bot_answers = false;
   meta["wa_type"] = wa_type;
@@ -386,7 +437,11 @@ Result<InboundBatch> ParseWebhook(std::string_view raw_body, const ParseOptions&
   try {
     root = json::parse(raw_body.begin(), raw_body.end());
   } catch (const std::exception& e) {
-    return Status::BadRequest(std::string("webhook body is not JSON: ") + e.what());
+    auto repaired = RepairLoneSurrogates(raw_body);
+    root = repaired ? json::parse(*repaired, nullptr, /*allow_exceptions=*/false) : json();
+    if (root.is_discarded() || !repaired) {
+      return Status::BadRequest(std::string("webhook body is not JSON: ") + e.what());
+    }
   }
   if (!root.is_object()) return Status::BadRequest("webhook body is not a JSON object");
 

@@ -11,3 +11,18 @@
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
+
+#include <string>
+
+namespace handoffd {
+
+/// SOCI 4.0's PostgreSQL backend re-splits its connection string as "key=value" words and would
+/// turn a bare URI into "URI=" (a database named "db="). A URI that already holds a '=' survives
+/// that unchanged, so one without is given a harmless application_name parameter.
+inline std::string SociPostgresConnectString(const std::string& uri) {
+  if (uri.find('=') != std::string::npos) return uri;
+  const char* sep = uri.find('?') == std::string::npos ? "?" : "";
+  return uri + sep + "application_name=handoffd";
+}
+
+}  // namespace handoffd

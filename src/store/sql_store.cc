@@ -85,8 +85,8 @@ class Stmt {
  public:
   /// `params` and `cols` give the kind of each placeholder (in order of appearance) and of each
   /// result column: 'i' integer, 't' text. Every placeholder has a distinct name.
-  Stmt(soci::session& sql, const std::string& query, std::string_view params,
-       std::string_view cols, bool repeatable)
+  Stmt(soci::session& sql, const std::string& query, std::string_view params, std::string_view cols,
+       bool repeatable)
       : param_kinds_(params), params_(params.size()), cols_(cols.size()), st_(sql) {
     for (size_t k = 0; k < cols.size(); ++k) {
       if (cols[k] == 'i') {
@@ -103,8 +103,8 @@ class Stmt {
       }
     }
     st_.alloc();
-    st_.prepare(query, repeatable ? soci::details::st_repeatable_query
-                                  : soci::details::st_one_time_query);
+    st_.prepare(query,
+                repeatable ? soci::details::st_repeatable_query : soci::details::st_one_time_query);
     st_.define_and_bind();
   }
 
@@ -213,7 +213,9 @@ class RowReader {
 
 template <typename T>
 T Require(std::optional<T> v, std::string_view what, std::string_view stored) {
-  if (!v) throw DataError("unexpected stored " + std::string(what) + " '" + std::string(stored) + "'");
+  if (!v) {
+    throw DataError("unexpected stored " + std::string(what) + " '" + std::string(stored) + "'");
+  }
   return *v;
 }
 
@@ -226,19 +228,28 @@ struct Col {
 };
 
 constexpr Col kSessionCols[] = {
-    {"s.id", 'i'},         {"s.channel", 't'},     {"s.contact_id", 'i'},
+    {"s.id", 'i'},           {"s.channel", 't'},       {"s.contact_id", 'i'},
     {"s.phone_number", 't'}, {"s.customer_name", 't'}, {"s.phone_number_id", 't'},
-    {"s.status", 't'},     {"s.agent_id", 'i'},    {"a.name", 't'},
-    {"s.created_at", 'i'}, {"s.assigned_at", 'i'}, {"s.ended_at", 'i'},
-    {"s.end_reason", 't'}, {"s.expires_at", 'i'},  {"s.last_customer_message_at", 'i'},
+    {"s.status", 't'},       {"s.agent_id", 'i'},      {"a.name", 't'},
+    {"s.created_at", 'i'},   {"s.assigned_at", 'i'},   {"s.ended_at", 'i'},
+    {"s.end_reason", 't'},   {"s.expires_at", 'i'},    {"s.last_customer_message_at", 'i'},
 };
 
 constexpr Col kMessageCols[] = {
-    {"id", 'i'},          {"session_id", 'i'},         {"contact_id", 'i'},
-    {"sender_type", 't'}, {"sender_id", 't'},          {"direction", 't'},
-    {"type", 't'},        {"content", 't'},            {"metadata", 't'},
-    {"channel_message_id", 't'}, {"delivery_status", 't'}, {"error_code", 'i'},
-    {"error_title", 't'}, {"created_at", 'i'},
+    {"id", 'i'},
+    {"session_id", 'i'},
+    {"contact_id", 'i'},
+    {"sender_type", 't'},
+    {"sender_id", 't'},
+    {"direction", 't'},
+    {"type", 't'},
+    {"content", 't'},
+    {"metadata", 't'},
+    {"channel_message_id", 't'},
+    {"delivery_status", 't'},
+    {"error_code", 'i'},
+    {"error_title", 't'},
+    {"created_at", 'i'},
 };
 
 constexpr Col kAgentCols[] = {
@@ -254,9 +265,9 @@ constexpr Col kAgentCols[] = {
 };
 
 constexpr Col kOutboxCols[] = {
-    {"id", 'i'},        {"message_id", 'i'}, {"channel", 't'},
-    {"phone_number_id", 't'}, {"recipient", 't'},  {"payload", 't'},
-    {"attempts", 'i'},  {"next_attempt_at", 'i'}, {"created_at", 'i'},
+    {"id", 'i'},         {"message_id", 'i'}, {"channel", 't'},  {"phone_number_id", 't'},
+    {"recipient", 't'},  {"payload", 't'},    {"attempts", 'i'}, {"next_attempt_at", 'i'},
+    {"created_at", 'i'},
 };
 
 template <size_t N>
@@ -416,8 +427,9 @@ using Catalogue = std::array<QuerySpec, kQueryCount>;
 
 Catalogue BuildCatalogue(SqlDialect d) {
   const bool pg = d == SqlDialect::kPostgres;
-  const std::string session_select = "SELECT " + SelectList(kSessionCols) +
-                                     " FROM agent_sessions s LEFT JOIN agents a ON a.id = s.agent_id";
+  const std::string session_select =
+      "SELECT " + SelectList(kSessionCols) +
+      " FROM agent_sessions s LEFT JOIN agents a ON a.id = s.agent_id";
   const std::string session_kinds = Kinds(kSessionCols);
   const std::string message_select = "SELECT " + SelectList(kMessageCols) + " FROM agent_messages";
   const std::string message_kinds = Kinds(kMessageCols);
@@ -505,8 +517,7 @@ Catalogue BuildCatalogue(SqlDialect d) {
       " error_title = :title WHERE id = :id",
       "iti", ""};
   c[kGetAgent] = {agent_select + " FROM agents a WHERE a.id = :id", "i", agent_kinds};
-  c[kGetAgentByEmail] = {agent_select + " FROM agents a WHERE a.email = :email", "t",
-                         agent_kinds};
+  c[kGetAgentByEmail] = {agent_select + " FROM agents a WHERE a.email = :email", "t", agent_kinds};
   c[kListAgents] = {agent_select + " FROM agents a ORDER BY a.id", "", agent_kinds};
   c[kCreateAgent] = {
       "INSERT INTO agents (email, name, role, status, max_chats, password_hash, created_at)"
@@ -522,17 +533,17 @@ Catalogue BuildCatalogue(SqlDialect d) {
                               " WHERE t.token_hash = :hash AND t.expires_at > :now",
                           "ti", agent_kinds};
   c[kDeleteToken] = {"DELETE FROM auth_tokens WHERE token_hash = :hash", "t", ""};
-  c[kListWaiting] = {session_select + " WHERE s.status = 'waiting' ORDER BY s.created_at, s.id",
-                     "", session_kinds};
+  c[kListWaiting] = {session_select + " WHERE s.status = 'waiting' ORDER BY s.created_at, s.id", "",
+                     session_kinds};
   c[kListActiveForAgent] = {session_select +
                                 " WHERE s.agent_id = :agent AND s.status = 'active'"
                                 " ORDER BY s.assigned_at, s.id",
                             "i", session_kinds};
   c[kCountSessionsByStatus] = {"SELECT status, COUNT(*) FROM agent_sessions GROUP BY status", "",
                                "ti"};
-  c[kListMessages] = {message_select +
-                          " WHERE session_id = :session AND id > :after ORDER BY id LIMIT :limit",
-                      "iii", message_kinds};
+  c[kListMessages] = {
+      message_select + " WHERE session_id = :session AND id > :after ORDER BY id LIMIT :limit",
+      "iii", message_kinds};
   c[kGetMessage] = {message_select + " WHERE id = :id", "i", message_kinds};
   c[kClaimOutbox] = {
       "UPDATE outbox SET leased_until = :lease WHERE id IN (SELECT id FROM outbox"
@@ -564,10 +575,8 @@ Catalogue BuildCatalogue(SqlDialect d) {
                              " ORDER BY s.expires_at, s.id LIMIT :limit",
                          "ii", session_kinds};
   c[kNextExpiry] = {
-      "SELECT MIN(expires_at) FROM agent_sessions WHERE status IN ('waiting', 'active')", "",
-      "i"};
-  c[kPruneWebhookKeys] = {"DELETE FROM processed_webhook_ids WHERE created_at < :before", "i",
-                          ""};
+      "SELECT MIN(expires_at) FROM agent_sessions WHERE status IN ('waiting', 'active')", "", "i"};
+  c[kPruneWebhookKeys] = {"DELETE FROM processed_webhook_ids WHERE created_at < :before", "i", ""};
   c[kPruneTokens] = {"DELETE FROM auth_tokens WHERE expires_at <= :now", "i", ""};
   return c;
 }
@@ -697,8 +706,7 @@ std::optional<int64_t> ReturnedId(Stmt& st) {
 
 class PgLeaderLock final : public LeaderLock {
  public:
-  PgLeaderLock(std::unique_ptr<soci::session> sql, int64_t key)
-      : sql_(std::move(sql)), key_(key) {}
+  PgLeaderLock(std::unique_ptr<soci::session> sql, int64_t key) : sql_(std::move(sql)), key_(key) {}
   ~PgLeaderLock() override {
     try {
       long long key = key_;
@@ -874,7 +882,12 @@ class SqlStore final : public Store {
   Status CreateToken(const std::string& token_hash, int64_t agent_id, TimePoint created_at,
                      TimePoint expires_at) override {
     return WithConn([&](Conn& c) -> Status {
-      Get(c, kCreateToken).Text(token_hash).Int(agent_id).Time(created_at).Time(expires_at).RunAll();
+      Get(c, kCreateToken)
+          .Text(token_hash)
+          .Int(agent_id)
+          .Time(created_at)
+          .Time(expires_at)
+          .RunAll();
       return Status::Ok();
     });
   }
@@ -933,9 +946,8 @@ class SqlStore final : public Store {
     });
   }
   Result<std::optional<TimePoint>> NextExpiry() override {
-    return WithConn([&](Conn& c) -> Result<std::optional<TimePoint>> {
-      return MinTime(Get(c, kNextExpiry));
-    });
+    return WithConn(
+        [&](Conn& c) -> Result<std::optional<TimePoint>> { return MinTime(Get(c, kNextExpiry)); });
   }
   Result<std::unique_ptr<LeaderLock>> TryAcquireLeadership(const std::string& job) override;
 
@@ -954,12 +966,28 @@ class SqlStore final : public Store {
  private:
   /// Opens `sql` and applies the per-connection settings.
   void OpenSession(soci::session& sql) const {
+    sql.open(dialect_ == SqlDialect::kSqlite
+                 ? static_cast<const soci::backend_factory&>(soci::sqlite3)
+                 : soci::postgresql,
+             connect_string_);
+    InitSession(sql);
+  }
+
+  /// Per-connection settings after every (re)connect.
+  void InitSession(soci::session& sql) const {
     if (dialect_ == SqlDialect::kSqlite) {
-      sql.open(soci::sqlite3, connect_string_);
       InitSqlite(sql);
     } else {
-      sql.open(soci::postgresql, connect_string_);
+      QuietNotices(sql);
     }
+  }
+
+  /// libpq prints server notices ("relation already exists, skipping") to stderr by default;
+  /// the daemon's stderr carries JSON logs, and none of these notices is actionable.
+  static void QuietNotices(soci::session& sql) {
+    auto* backend = static_cast<soci::postgresql_session_backend*>(sql.get_backend());
+    PQsetNoticeProcessor(
+        backend->conn_, [](void*, const char*) {}, nullptr);
   }
 
   void InitSqlite(soci::session& sql) const {
@@ -1031,7 +1059,7 @@ class SqlStore final : public Store {
     }
     try {
       sql.reconnect();
-      if (dialect_ == SqlDialect::kSqlite) InitSqlite(sql);
+      InitSession(sql);
     } catch (...) {
       c.suspect = true;  // try again next time
     }
@@ -1221,7 +1249,8 @@ Result<std::optional<Message>> SqlTx::ApplyDeliveryStatus(
     const std::string& channel_message_id, DeliveryStatus status,
     const std::optional<MessageError>& error) {
   return Guard([&]() -> Result<std::optional<Message>> {
-    std::optional<Message> m = ops::OneMessage(Get(kLockMessageByChannelId).Text(channel_message_id));
+    std::optional<Message> m =
+        ops::OneMessage(Get(kLockMessageByChannelId).Text(channel_message_id));
     if (!m || !IsDeliveryAdvance(m->delivery_status, status)) return std::optional<Message>();
     if (status == DeliveryStatus::kFailed) {
       std::optional<int64_t> code;
@@ -1330,11 +1359,8 @@ Result<SessionPage> SqlStore::QuerySessions(const SessionQuery& q) {
 Result<std::vector<OutboxItem>> SqlStore::ClaimOutbox(TimePoint now, int limit, Duration lease) {
   auto claim = [&](Conn& c) -> Result<std::vector<OutboxItem>> {
     std::vector<OutboxItem> out;
-    Stmt& st = Get(c, kClaimOutbox)
-                   .Time(now + lease)
-                   .Time(now)
-                   .Time(now)
-                   .Int(int64_t{std::max(0, limit)});
+    Stmt& st =
+        Get(c, kClaimOutbox).Time(now + lease).Time(now).Time(now).Int(int64_t{std::max(0, limit)});
     for (bool row = st.Run(); row; row = st.Fetch()) out.push_back(ReadOutbox(st.row()));
     // RETURNING gives no order.
     std::sort(out.begin(), out.end(), [](const OutboxItem& a, const OutboxItem& b) {
@@ -1354,6 +1380,7 @@ Result<std::unique_ptr<LeaderLock>> SqlStore::TryAcquireLeadership(const std::st
   }
   try {
     auto sql = std::make_unique<soci::session>(soci::postgresql, connect_string_);
+    QuietNotices(*sql);
     long long key = LockKey("handoffd:leader:" + job);
     int got = 0;
     *sql << "SELECT CASE WHEN pg_try_advisory_lock(:key) THEN 1 ELSE 0 END", soci::use(key),
@@ -1413,8 +1440,8 @@ Result<std::vector<std::string>> SqlStore::Migrate() {
       begin();
       long long done = 0;
       std::string version = m.version;
-      sql << "SELECT COUNT(*) FROM schema_migrations WHERE version = :version",
-          soci::use(version), soci::into(done);
+      sql << "SELECT COUNT(*) FROM schema_migrations WHERE version = :version", soci::use(version),
+          soci::into(done);
       if (done == 0) {
         for (const std::string& statement : SplitStatements(m.sql)) sql << statement;
         long long now = ToUnixMillis(SystemClock().Now());
@@ -1450,13 +1477,16 @@ Result<std::unique_ptr<Store>> OpenStore(const StoreOptions& options) {
                                    ec.message());
       }
     }
-    const auto seconds = std::max<int64_t>(
-        1, std::chrono::ceil<std::chrono::seconds>(options.busy_timeout).count());
+    const auto seconds =
+        std::max<int64_t>(1, std::chrono::ceil<std::chrono::seconds>(options.busy_timeout).count());
     const bool quote = path.find_first_of(" \t") != std::string::npos;
     connect = "db=" + (quote ? "\"" + path + "\"" : path) + " timeout=" + std::to_string(seconds);
   } else if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
     dialect = SqlDialect::kPostgres;
-    connect = url;
+    if (url.find_first_of(" \t\n") != std::string::npos) {
+      return Status::BadRequest("a PostgreSQL URI cannot contain spaces (percent-encode them)");
+    }
+    connect = SociPostgresConnectString(url);
   } else {
     return Status::BadRequest("unsupported database url (want sqlite:PATH or postgresql://...)");
   }

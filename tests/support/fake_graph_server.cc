@@ -6,12 +6,11 @@
 #include <atomic>
 #include <cctype>
 #include <condition_variable>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <thread>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 namespace handoffd::testing {
 namespace {
@@ -25,7 +24,8 @@ std::string Lower(std::string s) {
 }
 
 bool EndsWith(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 }  // namespace
@@ -111,6 +111,7 @@ FakeGraphServer::FakeGraphServer() : impl_(std::make_unique<Impl>()) {
   impl->server.Patch(".*", handler);
   impl->server.Delete(".*", handler);
   impl->server.set_keep_alive_timeout(1);
+  impl->server.set_tcp_nodelay(true);
   impl->port = impl->server.bind_to_any_port("127.0.0.1");
   if (impl->port <= 0) throw std::runtime_error("FakeGraphServer: cannot bind 127.0.0.1");
   impl->thread = std::thread([impl] { impl->server.listen_after_bind(); });

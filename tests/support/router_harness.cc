@@ -82,7 +82,8 @@ Agent RouterHarness::AddAgent(const std::string& name, Role role) {
 }
 
 std::vector<OutboxItem> RouterHarness::TakeOutbox() {
-  auto items = store->ClaimOutbox(clock.Now(), 1000, std::chrono::hours(1));
+  // Leased for a year: each call returns only items not returned before.
+  auto items = store->ClaimOutbox(clock.Now(), 1000, std::chrono::hours(24 * 365));
   EXPECT_TRUE(items.ok()) << items.status().ToString();
   return items.ok() ? *items : std::vector<OutboxItem>{};
 }

@@ -65,7 +65,7 @@ TestDatabase::TestDatabase(const std::string& dialect) : dialect_(dialect) {
   } else if (dialect == "postgresql") {
     const std::string admin_url = AdminUrl();
     name_ = "t_" + RandomHex(16);
-    soci::session admin(soci::postgresql, admin_url);
+    soci::session admin(soci::postgresql, SociPostgresConnectString(admin_url));
     // A generated identifier (identifiers cannot be bound parameters).
     admin << "CREATE DATABASE " + name_;
     url_ = WithDatabase(admin_url, name_);
@@ -81,7 +81,7 @@ TestDatabase::~TestDatabase() {
     return;
   }
   try {
-    soci::session admin(soci::postgresql, AdminUrl());
+    soci::session admin(soci::postgresql, SociPostgresConnectString(AdminUrl()));
     admin << "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)";
   } catch (...) {
     // The server is going away with the test run anyway.
