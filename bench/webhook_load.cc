@@ -30,13 +30,12 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "channels/whatsapp/signature.h"
 #include "channels/whatsapp/webhook_builder.h"
@@ -214,16 +213,22 @@ std::unique_ptr<httplib::Client> MakeClient(const std::string& url) {
   return c;
 }
 
-// Returns the HTTP status, or 0 for a transport failure.
+// Returns the HTTP status, or minus httplib's Error code for a transport failure.
 int Send(httplib::Client& client, const Prepared& p) {
   httplib::Headers headers = {{"X-Hub-Signature-256", p.signature}};
   auto res = client.Post(kWebhookPath, headers, p.body, "application/json");
-  return res ? res->status : 0;
+  return res ? res->status : -static_cast<int>(res.error());
+}
+
+// "200", or "transport_Read" etc. for Send()'s negative codes.
+std::string StatusName(int status) {
+  return status >= 0 ? std::to_string(status)
+                     : "transport_" + httplib::to_string(static_cast<httplib::Error>(-status));
 }
 
 struct ConnectionResult {
   std::vector<int64_t> latencies_ns;
-  std::map<int, int64_t> statuses;  // 0 = transport error
+  std::map<int, int64_t> statuses;  // negative: transport error (see Send)
   int64_t errors = 0;
   int64_t generated_on_the_fly = 0;
   SteadyClock::time_point last_done{};
@@ -369,13 +374,13 @@ int main(int argc, char** argv) {
 
   // 1. Sessions for every customer.
   auto setup_start = SteadyClock::now();
-  std::map<int, int64_t> open_failures;  // status (0 = transport error) -> count
+  std::map<int, int64_t> open_failures;  // status (negative: transport error) -> count
   int64_t opened = OpenSessions(o, run_id, &open_failures);
   double setup_s = duration<double>(SteadyClock::now() - setup_start).count();
   std::cerr << "webhook_load: opened sessions for " << opened << "/" << o.customers
             << " customers in " << Round(setup_s, 2) << " s";
   for (auto [status, n] : open_failures) {
-    std::cerr << "; " << n << " x " << (status == 0 ? "transport error" : "HTTP " + std::to_string(status));
+    std::cerr << "; " << n << " x " << StatusName(status);
   }
   std::cerr << "\n";
 
@@ -398,8 +403,7 @@ int main(int argc, char** argv) {
   // 3. Prepare every measured message in advance (in parallel; not measured).
   size_t per_connection;
   if (o.rate > 0) {
-    per_connection =
-        static_cast<size_t>(std::ceil(o.rate / o.connections * o.duration_s)) + 16;
+    per_connection = static_cast<size_t>(std::ceil(o.rate / o.connections * o.duration_s)) + 16;
   } else if (warmup_rate > 0) {
     per_connection = static_cast<size_t>(warmup_rate * o.duration_s * 1.5 / o.connections) + 64;
   } else {
@@ -449,9 +453,9 @@ int main(int argc, char** argv) {
   if (total > 0) mean_ms /= static_cast<double>(total);
 
   nlohmann::json open_json = nlohmann::json::object();
-  for (auto [s, n] : open_failures) open_json[s == 0 ? "transport_error" : std::to_string(s)] = n;
+  for (auto [s, n] : open_failures) open_json[StatusName(s)] = n;
   nlohmann::json status_json = nlohmann::json::object();
-  for (auto [s, n] : statuses) status_json[s == 0 ? "transport_error" : std::to_string(s)] = n;
+  for (auto [s, n] : statuses) status_json[StatusName(s)] = n;
   nlohmann::json out = {
       {"label", o.label},
       {"url", o.url},
@@ -478,8 +482,8 @@ int main(int argc, char** argv) {
   std::cout << out.dump() << std::endl;
 
   std::ostringstream h;
-  h << "webhook_load " << (o.label.empty() ? "" : o.label + " ") << o.url << ": "
-    << o.connections << " connections, "
+  h << "webhook_load " << (o.label.empty() ? "" : o.label + " ") << o.url << ": " << o.connections
+    << " connections, "
     << (o.rate > 0 ? "open loop at " + std::to_string(static_cast<int64_t>(o.rate)) + " msgs/s"
                    : std::string("closed loop (max)"))
     << ", " << Round(elapsed, 2) << " s\n"

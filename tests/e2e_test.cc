@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <set>
@@ -21,8 +22,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "channels/whatsapp/signature.h"
 #include "channels/whatsapp/webhook_builder.h"
@@ -149,15 +148,24 @@ void ExpectHasKeys(const json& object, const std::vector<std::string>& keys,
   for (const auto& k : keys) EXPECT_TRUE(object.contains(k)) << what << " lacks \"" << k << "\"";
 }
 
-const std::vector<std::string> kSessionKeys = {
-    "id",         "channel",     "phone_number", "customer_name", "phone_number_id",
-    "status",     "agent_id",    "agent_name",   "created_at",    "assigned_at",
-    "ended_at",   "end_reason",  "expires_at",   "last_customer_message_at"};
+const std::vector<std::string> kSessionKeys = {"id",
+                                               "channel",
+                                               "phone_number",
+                                               "customer_name",
+                                               "phone_number_id",
+                                               "status",
+                                               "agent_id",
+                                               "agent_name",
+                                               "created_at",
+                                               "assigned_at",
+                                               "ended_at",
+                                               "end_reason",
+                                               "expires_at",
+                                               "last_customer_message_at"};
 const std::vector<std::string> kMessageKeys = {
-    "id",       "session_id",         "sender_type",     "sender_id", "direction", "type",
-    "content",  "metadata",           "channel_message_id", "delivery_status", "error",
-    "created_at"};
-const std::vector<std::string> kAgentKeys = {"id",     "email",    "name",        "role",
+    "id",      "session_id", "sender_type",        "sender_id",       "direction", "type",
+    "content", "metadata",   "channel_message_id", "delivery_status", "error",     "created_at"};
+const std::vector<std::string> kAgentKeys = {"id",     "email",     "name",        "role",
                                              "status", "max_chats", "active_chats"};
 
 // ---------------------------------------------------------------------------------------------
@@ -175,9 +183,8 @@ class GraphGate {
   };
 
   explicit GraphGate(int upstream_port) : upstream_port_(upstream_port) {
-    server_.Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
-      Handle(req, res);
-    });
+    server_.Post(".*",
+                 [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); });
     server_.set_keep_alive_timeout(1);
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -327,8 +334,8 @@ class E2eTest : public ::testing::TestWithParam<std::string> {
     client.set_read_timeout(15, 0);
     if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
     httplib::Result res = method == "GET" ? client.Get(path, headers)
-                          : body         ? client.Post(path, headers, *body, content_type)
-                                         : client.Post(path, headers);
+                          : body          ? client.Post(path, headers, *body, content_type)
+                                          : client.Post(path, headers);
     Reply r;
     if (!res) return r;
     r.connected = true;
@@ -466,10 +473,10 @@ class E2eTest : public ::testing::TestWithParam<std::string> {
                                            "interactive"};
     for (const auto& k : Keys(o.body)) EXPECT_TRUE(allowed.count(k)) << "unexpected key " << k;
     EXPECT_EQ(Str(o.body, "type"), "interactive") << o.body.dump();
-    const json expected = json::parse(std::string(R"({"type":"button","body":{"text":")") +
-                                      kMenuBody +
-                                      R"("},"action":{"buttons":[{"type":"reply","reply":)"
-                                      R"({"id":"AGENT_MODE","title":"Talk to Expert"}}]}})");
+    const json expected =
+        json::parse(std::string(R"({"type":"button","body":{"text":")") + kMenuBody +
+                    R"("},"action":{"buttons":[{"type":"reply","reply":)"
+                    R"({"id":"AGENT_MODE","title":"Talk to Expert"}}]}})");
     EXPECT_EQ(o.body["interactive"], expected) << o.body.dump();
   }
 
@@ -477,8 +484,8 @@ class E2eTest : public ::testing::TestWithParam<std::string> {
 
   std::string AddAgent(const std::string& email, const std::string& name, const std::string& role,
                        const std::string& password, int max_chats = 0) {
-    std::vector<std::string> args = {"agent", "add", "--email", email, "--name", name,
-                                     "--role", role};
+    std::vector<std::string> args = {"agent",  "add", "--email", email,
+                                     "--name", name,  "--role",  role};
     if (max_chats > 0) {
       args.push_back("--max-chats");
       args.push_back(std::to_string(max_chats));
@@ -540,9 +547,8 @@ class E2eTest : public ::testing::TestWithParam<std::string> {
     return json();
   }
   // Polls the message until its delivery_status is `status`; returns its last state.
-  json WaitForDeliveryStatus(const json& session, const json& message_id,
-                             const std::string& status, const std::string& token,
-                             milliseconds timeout = seconds(10)) const {
+  json WaitForDeliveryStatus(const json& session, const json& message_id, const std::string& status,
+                             const std::string& token, milliseconds timeout = seconds(10)) const {
     json last;
     Eventually(
         [&] {
@@ -615,23 +621,22 @@ TEST_P(E2eTest, WebhookRejections) {
               403, "forbidden", "verification with mode other than subscribe");
 
   // Unsigned, wrongly signed: 401, nothing stored, nothing sent.
-  const std::string body =
-      TextWebhook(kMia, "Mia", "hello", "wamid.REJECT1", NowUnixSeconds());
+  const std::string body = TextWebhook(kMia, "Mia", "hello", "wamid.REJECT1", NowUnixSeconds());
   ASSERT_LT(body.size(), 2048u);
   ExpectError(PostWebhookRaw(body, std::nullopt), 401, "unauthorized", "unsigned POST");
   std::string tampered = body;
   tampered[tampered.find("hello")] = 'j';
   ExpectError(PostWebhookRaw(tampered, whatsapp::SignBody(kSecret, body)), 401, "unauthorized",
               "body changed after signing");
-  ExpectError(PostWebhookRaw(body, whatsapp::SignBody("another_secret", body)), 401,
-              "unauthorized", "signed with another secret");
+  ExpectError(PostWebhookRaw(body, whatsapp::SignBody("another_secret", body)), 401, "unauthorized",
+              "signed with another secret");
   std::string sig = whatsapp::SignBody(kSecret, body);
   ExpectError(PostWebhookRaw(body, sig.substr(7)), 401, "unauthorized",
               "signature without the sha256= prefix");
 
   // Over max_body_bytes: 413, even when correctly signed.
-  const std::string big = TextWebhook(kMia, "Mia", std::string(2500, 'x'), "wamid.REJECT2",
-                                       NowUnixSeconds());
+  const std::string big =
+      TextWebhook(kMia, "Mia", std::string(2500, 'x'), "wamid.REJECT2", NowUnixSeconds());
   ASSERT_GT(big.size(), 2048u);
   ExpectError(PostWebhook(big), 413, "payload_too_large", "body over max_body_bytes");
 
@@ -681,15 +686,13 @@ TEST_P(E2eTest, WholeStory) {
     CommandResult version = cli_only.RunCli({"--version"});
     EXPECT_EQ(version.exit_code, 0) << version.Describe();
     EXPECT_FALSE(Trim(version.out).empty()) << version.Describe();
-    CommandResult migrate =
-        cli_only.RunCli({"migrate", "--config", cli_only.config_path()});
+    CommandResult migrate = cli_only.RunCli({"migrate", "--config", cli_only.config_path()});
     EXPECT_EQ(migrate.exit_code, 0) << migrate.Describe();
     EXPECT_FALSE(Trim(migrate.out).empty()) << "migrate prints each version applied";
     CommandResult again = cli_only.RunCli({"migrate", "--config", cli_only.config_path()});
     EXPECT_EQ(again.exit_code, 0) << again.Describe();
-    CommandResult usage = cli_only.RunCli({"agent", "add", "--name", "No Email",
-                                           "--password-stdin"},
-                                          "long-enough-password\n");
+    CommandResult usage = cli_only.RunCli(
+        {"agent", "add", "--name", "No Email", "--password-stdin"}, "long-enough-password\n");
     EXPECT_EQ(usage.exit_code, 2) << "agent add without --email: " << usage.Describe();
     EXPECT_FALSE(Trim(usage.err).empty()) << usage.Describe();
     CommandResult unknown = cli_only.RunCli({"frobnicate"});
@@ -720,16 +723,15 @@ TEST_P(E2eTest, WholeStory) {
   ExpectTextSend(to_anna[1], kAnna, kConnecting);
 
   // --- 4. Agents from the CLI; login; /api/me. ---
-  const std::string alice_id = AddAgent("alice@example.com", "Alice Agent", "agent",
-                                        "alice-pass-1", 5);
+  const std::string alice_id =
+      AddAgent("alice@example.com", "Alice Agent", "agent", "alice-pass-1", 5);
   const std::string bob_id = AddAgent("bob@example.com", "Bob Agent", "agent", "bob-pass-1");
-  const std::string sam_id = AddAgent("sam@example.com", "Sam Supervisor", "supervisor",
-                                      "sam-pass-1");
+  const std::string sam_id =
+      AddAgent("sam@example.com", "Sam Supervisor", "supervisor", "sam-pass-1");
   {
-    CommandResult dup_agent = daemon_->RunCli(
-        {"agent", "add", "--email", "alice@example.com", "--name", "Alice Again",
-         "--password-stdin"},
-        "another-password-1\n");
+    CommandResult dup_agent = daemon_->RunCli({"agent", "add", "--email", "alice@example.com",
+                                               "--name", "Alice Again", "--password-stdin"},
+                                              "another-password-1\n");
     EXPECT_EQ(dup_agent.exit_code, 1) << "duplicate email: " << dup_agent.Describe();
     CommandResult list = daemon_->RunCli({"agent", "list"});
     EXPECT_EQ(list.exit_code, 0) << list.Describe();
@@ -835,8 +837,8 @@ TEST_P(E2eTest, WholeStory) {
 
   // --- 7. The customer writes: the message joins the session. ---
   const int64_t t3 = NowUnixSeconds();
-  ASSERT_NO_FATAL_FAILURE(Deliver(
-      TextWebhook(kAnna, "Anna", "My order #1234 has not arrived", "wamid.ANNA.3", t3)));
+  ASSERT_NO_FATAL_FAILURE(
+      Deliver(TextWebhook(kAnna, "Anna", "My order #1234 has not arrived", "wamid.ANNA.3", t3)));
   {
     json messages = Messages(session, alice.token);
     json found;
@@ -894,11 +896,9 @@ TEST_P(E2eTest, WholeStory) {
               "conflict", "reply by an agent the session is not assigned to");
 
   // --- 9. Status webhooks: delivered, read; a late 'sent' does not go backwards. ---
-  ASSERT_NO_FATAL_FAILURE(
-      Deliver(whatsapp::BuildStatusWebhook(kPhoneNumberId, wamid1, "delivered", kAnna,
-                                           NowUnixSeconds())));
-  EXPECT_EQ(Str(FindMessage(session, At(r1.j, "id"), alice.token), "delivery_status"),
-            "delivered");
+  ASSERT_NO_FATAL_FAILURE(Deliver(
+      whatsapp::BuildStatusWebhook(kPhoneNumberId, wamid1, "delivered", kAnna, NowUnixSeconds())));
+  EXPECT_EQ(Str(FindMessage(session, At(r1.j, "id"), alice.token), "delivery_status"), "delivered");
   ASSERT_NO_FATAL_FAILURE(Deliver(
       whatsapp::BuildStatusWebhook(kPhoneNumberId, wamid1, "read", kAnna, NowUnixSeconds())));
   EXPECT_EQ(Str(FindMessage(session, At(r1.j, "id"), alice.token), "delivery_status"), "read");
@@ -1036,12 +1036,10 @@ TEST_P(E2eTest, WholeStory) {
     json mia = FindWaiting(kMia, alice.token);
     ASSERT_TRUE(mia.is_object());
     Reply by_alice, by_bob;
-    std::thread a([&] {
-      by_alice = PostJson(SessionPath(mia) + "/assign", json::object(), alice.token);
-    });
-    std::thread b([&] {
-      by_bob = PostJson(SessionPath(mia) + "/assign", json::object(), bob.token);
-    });
+    std::thread a(
+        [&] { by_alice = PostJson(SessionPath(mia) + "/assign", json::object(), alice.token); });
+    std::thread b(
+        [&] { by_bob = PostJson(SessionPath(mia) + "/assign", json::object(), bob.token); });
     a.join();
     b.join();
     ASSERT_TRUE((by_alice.status == 200) != (by_bob.status == 200))
@@ -1065,9 +1063,8 @@ TEST_P(E2eTest, WholeStory) {
   }
 
   // --- 18. Restart: a reply queued while the Graph API is down is delivered after restart. ---
-  ASSERT_NO_FATAL_FAILURE(
-      Deliver(ButtonWebhook(kJoao, "Jo\xc3\xa3o", "AGENT_MODE", "Talk to Expert", "wamid.JOAO.1",
-                            NowUnixSeconds())));
+  ASSERT_NO_FATAL_FAILURE(Deliver(ButtonWebhook(
+      kJoao, "Jo\xc3\xa3o", "AGENT_MODE", "Talk to Expert", "wamid.JOAO.1", NowUnixSeconds())));
   auto to_joao = WaitForSentTo(kJoao, 1);
   ASSERT_EQ(to_joao.size(), 1u);
   ExpectTextSend(to_joao[0], kJoao, kConnecting);
@@ -1136,8 +1133,8 @@ TEST_P(E2eTest, ScheduledExpiry) {
                                                 "wamid.OLIVER.1", t_oliver)));
   StopResult stopped = daemon_->Stop();
   EXPECT_TRUE(stopped.graceful);
-  std::this_thread::sleep_until(
-      std::chrono::system_clock::time_point(seconds(t_oliver + 3)) + milliseconds(300));
+  std::this_thread::sleep_until(std::chrono::system_clock::time_point(seconds(t_oliver + 3)) +
+                                milliseconds(300));
   CommandResult expire = daemon_->RunCli({"expire", "--once"});
   EXPECT_EQ(expire.exit_code, 0) << expire.Describe();
   bool sweep_logged = false;
@@ -1183,8 +1180,8 @@ TEST_P(E2eTest, ScheduledExpiry) {
   ASSERT_FALSE(alice.token.empty());
   const size_t log_mark = daemon_->LogSize();
   const int64_t t_layla = NowUnixSeconds();
-  ASSERT_NO_FATAL_FAILURE(Deliver(ButtonWebhook(kLayla, "Layla", "AGENT_MODE", "Talk to Expert",
-                                                "wamid.LAYLA.1", t_layla)));
+  ASSERT_NO_FATAL_FAILURE(Deliver(
+      ButtonWebhook(kLayla, "Layla", "AGENT_MODE", "Talk to Expert", "wamid.LAYLA.1", t_layla)));
   json layla = FindWaiting(kLayla, alice.token);
   ASSERT_TRUE(layla.is_object());
   EXPECT_EQ(layla["expires_at"], Rfc3339((t_layla + 3) * 1000));

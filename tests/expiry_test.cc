@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "scheduler/expiry.h"
@@ -69,14 +70,23 @@ TEST_P(ExpiryTest, EndsTheSessionExactlyAtTheDeadlineAndTellsTheCustomer) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(nlohmann::json::parse(out[0].payload)["text"], "Chat expired after 22 hours");
 
-  // One JSON line per sweep and per expired session.
-  const std::string log = h.log_text.str();
-  EXPECT_NE(log.find(R"("event":"session.expired","session_id":)" + std::to_string(s->id)),
-            std::string::npos);
-  EXPECT_NE(log.find(R"("event":"expiry.sweep","examined":1,"expired":1,"notified":1,)"
-                     R"("notification_failures":0)"),
-            std::string::npos)
-      << log;
+  // One JSON line per expired session and one per sweep.
+  std::vector<nlohmann::json> expired_lines, sweep_lines;
+  std::istringstream lines(h.log_text.str());
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (j["event"] == "session.expired") expired_lines.push_back(j);
+    if (j["event"] == "expiry.sweep") sweep_lines.push_back(j);
+  }
+  ASSERT_EQ(expired_lines.size(), 1u);
+  EXPECT_EQ(expired_lines[0]["session_id"], s->id);
+  EXPECT_EQ(expired_lines[0]["notified"], true);
+  ASSERT_EQ(sweep_lines.size(), 2u);
+  EXPECT_EQ(sweep_lines[1]["examined"], 1);
+  EXPECT_EQ(sweep_lines[1]["expired"], 1);
+  EXPECT_EQ(sweep_lines[1]["notified"], 1);
+  EXPECT_EQ(sweep_lines[1]["notification_failures"], 0);
+  EXPECT_TRUE(sweep_lines[1]["duration_ms"].is_number_integer());
 }
 
 TEST_P(ExpiryTest, ACustomerMessageSlidesTheDeadline) {

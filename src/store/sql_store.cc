@@ -1034,10 +1034,20 @@ class SqlStore final : public Store {
       if (r.ok()) {
         Get(c, kCommit).RunAll();
       } else {
-        Get(c, kRollback).RunAll();
+        Rollback(c);
       }
       return r;
     });
+  }
+
+  /// Rolls back the open transaction; a failure leaves it to Repair() and keeps the caller's
+  /// status.
+  void Rollback(Conn& c) const {
+    try {
+      Get(c, kRollback).RunAll();
+    } catch (...) {
+      c.suspect = true;
+    }
   }
 
   /// Rolls back whatever is left open, drops the prepared statements and reconnects when the
@@ -1292,7 +1302,7 @@ Status SqlStore::Transact(const std::function<Status(StoreTx&)>& fn) {
     }
     if (st.ok() && tx.failure()) st = *tx.failure();
     if (!st.ok()) {
-      Get(c, kRollback).RunAll();
+      Rollback(c);
       return st;
     }
     Get(c, kCommit).RunAll();

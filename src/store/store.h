@@ -86,9 +86,10 @@ class StoreTx {
   /// Opens a waiting session. kConflict when the customer already has an open one (the partial
   /// unique index decides, so concurrent opens cannot both succeed).
   virtual Result<Session> CreateSession(const NewSession& s) = 0;
-  /// Inserts a message (its id and created_at are ignored; the id is assigned). When
-  /// channel_message_id is set and already stored, inserts nothing and returns nullopt: the
-  /// database's unique index is the dedupe of inbound wamids.
+  /// Inserts a message; the id is assigned (created_at of zero means "now" by the wall clock).
+  /// An empty channel_message_id is stored as NULL. When channel_message_id is set and already
+  /// stored, inserts nothing and returns nullopt: the database's unique index is the dedupe of
+  /// inbound wamids. Never call Store methods from inside Transact: use only this object.
   virtual Result<std::optional<Message>> InsertMessage(const Message& m) = 0;
   /// Attaches the contact's session-less messages created at or after `since` to the session
   /// (the bot history an agent sees).

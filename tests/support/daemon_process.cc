@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -17,8 +18,6 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
-
-#include <httplib.h>
 
 extern char** environ;
 
@@ -130,12 +129,23 @@ std::string TomlString(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default: out += c;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out += c;
     }
   }
   return out + "\"";
@@ -236,9 +246,7 @@ DaemonProcess::~DaemonProcess() {
   }
 }
 
-std::string DaemonProcess::base_url() const {
-  return "http://127.0.0.1:" + std::to_string(port_);
-}
+std::string DaemonProcess::base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
 std::string DaemonProcess::BuildToml() const {
   // section -> key -> raw TOML value, so extra_toml can override any generated key.
@@ -304,8 +312,8 @@ bool DaemonProcess::Start(std::chrono::milliseconds ready_timeout, std::string* 
     if (res && res->status == 200) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
-  return fail("GET /healthz did not answer 200 within " +
-              std::to_string(ready_timeout.count()) + " ms");
+  return fail("GET /healthz did not answer 200 within " + std::to_string(ready_timeout.count()) +
+              " ms");
 }
 
 StopResult DaemonProcess::Stop(std::chrono::milliseconds grace) {
