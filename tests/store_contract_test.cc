@@ -1293,6 +1293,69 @@ TEST_P(StoreContract, OpensEveryAcceptedUrlForm) {
   EXPECT_TRUE((*store)->Ping().ok());
 }
 
+// The webhook fast path: one atomic operation that joins an open session or writes nothing.
+TEST_P(StoreContract, AppendToOpenSessionJoinsExtendsAndDedupes) {
+  // No open session: nothing is written.
+  auto none = store_->AppendToOpenSession("whatsapp", "4915100000001",
+                                          Msg(0, std::nullopt, "wamid.FAST0"), std::nullopt);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_FALSE(none->session_id.has_value());
+  EXPECT_FALSE(none->message_id.has_value());
+
+  const Session s = Open("4915100000001");
+  const TimePoint sent = kT0 + hours(2);
+  auto first = store_->AppendToOpenSession("whatsapp", "4915100000001",
+                                           Msg(0, std::nullopt, "wamid.FAST1", kT0 + hours(2)),
+                                           std::make_pair(sent, sent + hours(22)));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->session_id, s.id);
+  ASSERT_TRUE(first->message_id.has_value());
+  auto stored = store_->GetMessage(*first->message_id);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->session_id, s.id);
+  EXPECT_EQ((*stored)->contact_id, s.contact_id);
+  EXPECT_EQ((*stored)->channel_message_id, "wamid.FAST1");
+  EXPECT_EQ((*stored)->metadata, R"({"k":"v"})");
+  auto after = store_->GetSession(s.id);
+  ASSERT_TRUE(after.ok() && after->has_value());
+  EXPECT_EQ((*after)->expires_at, sent + hours(22));
+  EXPECT_EQ((*after)->last_customer_message_at, sent);
+
+  // A duplicate wamid stores nothing and extends nothing.
+  const TimePoint later = kT0 + hours(5);
+  auto dup = store_->AppendToOpenSession("whatsapp", "4915100000001",
+                                         Msg(0, std::nullopt, "wamid.FAST1"),
+                                         std::make_pair(later, later + hours(22)));
+  ASSERT_TRUE(dup.ok());
+  EXPECT_EQ(dup->session_id, s.id);
+  EXPECT_FALSE(dup->message_id.has_value());
+  EXPECT_EQ((*store_->GetSession(s.id))->expires_at, sent + hours(22));
+
+  // An older message never shortens; no extension requested (a reaction) changes nothing.
+  const TimePoint older = kT0 + hours(1);
+  ASSERT_TRUE(store_
+                  ->AppendToOpenSession("whatsapp", "4915100000001",
+                                        Msg(0, std::nullopt, "wamid.FAST2"),
+                                        std::make_pair(older, older + hours(22)))
+                  .ok());
+  ASSERT_TRUE(store_
+                  ->AppendToOpenSession("whatsapp", "4915100000001",
+                                        Msg(0, std::nullopt, "wamid.FAST3"), std::nullopt)
+                  .ok());
+  EXPECT_EQ((*store_->GetSession(s.id))->expires_at, sent + hours(22));
+  EXPECT_EQ((*store_->GetSession(s.id))->last_customer_message_at, sent);
+  auto msgs = store_->ListMessages(s.id, 0, 100);
+  ASSERT_TRUE(msgs.ok());
+  EXPECT_EQ(msgs->size(), 3u);
+
+  // After the session ends, the fast path finds nothing again.
+  ASSERT_TRUE(End(s.id));
+  auto ended = store_->AppendToOpenSession("whatsapp", "4915100000001",
+                                           Msg(0, std::nullopt, "wamid.FAST4"), std::nullopt);
+  ASSERT_TRUE(ended.ok());
+  EXPECT_FALSE(ended->session_id.has_value());
+}
+
 INSTANTIATE_TEST_SUITE_P(Db, StoreContract, ::testing::ValuesIn(testing::TestDialects()),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;

@@ -123,7 +123,7 @@ TEST_F(WhatsappGraphSenderTest, ReengagementErrorIsPermanent) {
   EXPECT_EQ(r.outcome, Outcome::kPermanent);
   ASSERT_TRUE(r.error.has_value());
   EXPECT_EQ(r.error->code, 131047);
-  EXPECT_EQ(r.error->title, "(#131047) Re-engagement message");
+  EXPECT_EQ(r.error->title, "Re-engagement message");  // "(#131047) " prefix dropped
   EXPECT_FALSE(r.timed_out);
   EXPECT_FALSE(r.retry_after.has_value());
   EXPECT_TRUE(r.channel_message_id.empty());

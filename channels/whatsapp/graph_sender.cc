@@ -90,6 +90,13 @@ SendResult Interpret(const HttpResponse& http, int attempt) {
         int64_t code = code_it->get<int64_t>();
         std::string title;
         if (auto m = err->find("message"); m != err->end() && m->is_string()) title = *m;
+        // Meta writes "(#131047) Re-engagement message"; keep the title as the status webhook
+        // carries it ("Re-engagement message") so both paths show the same text.
+        if (title.rfind("(#", 0) == 0) {
+          if (size_t close = title.find(") "); close != std::string::npos) {
+            title = title.substr(close + 2);
+          }
+        }
         if (title.empty()) title = "HTTP " + std::to_string(http.status);
         SendResult r = Failure(ClassifyMetaError(code), code, std::move(title));
         if (code == 131056) {

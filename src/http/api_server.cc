@@ -1,5 +1,7 @@
 #include "http/api_server.h"
 
+#include <sys/socket.h>
+
 #include <chrono>
 
 #include "auth/token.h"
@@ -75,6 +77,7 @@ struct ApiServer::Impl {
   http::Context ctx;
   httplib::Server server;
   int port = 0;
+  int listen_fd = -1;  // captured from the socket options callback
 };
 
 ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
@@ -85,7 +88,14 @@ ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_payload_max_length(static_cast<size_t>(ctx.options.max_body_bytes));
   server.set_keep_alive_max_count(10000);
-  server.set_tcp_nodelay(true);  // else Nagle + delayed ACK add ~40 ms per kept-alive response
+  server.set_tcp_nodelay(true);
+  // Debian's libcpp-httplib is compiled with a listen backlog of 5, which drops connections when
+  // many arrive together (Meta's bursts, load balancers). Remember the listening socket so Bind()
+  // can raise the backlog with a second listen(), which Linux permits.
+  server.set_socket_options([impl = impl_.get()](socket_t sock) {
+    httplib::default_socket_options(sock);
+    impl->listen_fd = sock;
+  });  // else Nagle + delayed ACK add ~40 ms per kept-alive response
   server.set_read_timeout(30, 0);
   server.set_write_timeout(30, 0);
 
@@ -163,6 +173,7 @@ Status ApiServer::Bind() {
   if (impl_->port <= 0) {
     return Status::Unavailable("cannot listen on " + o.host + ":" + std::to_string(o.port));
   }
+  if (impl_->listen_fd >= 0) ::listen(impl_->listen_fd, 1024);
   return Status::Ok();
 }
 

@@ -33,8 +33,61 @@ bool Router::IsEndKeyword(const InboundMessage& m) const {
   return m.type == "text" && Matches(options_.end_keywords, m.text);
 }
 
+Message Router::CustomerMessage(const InboundMessage& m, TimePoint now) const {
+  Message msg;
+  msg.sender_type = SenderType::kCustomer;
+  msg.sender_id = m.customer.key;
+  msg.direction = Direction::kIn;
+  msg.type = m.type;
+  msg.content = m.content;
+  msg.metadata = m.metadata;
+  msg.channel_message_id = m.channel_message_id;
+  msg.delivery_status = DeliveryStatus::kReceived;
+  msg.created_at = now;
+  return msg;
+}
+
+std::optional<RouteReport> Router::TryAppendToOpenSession(const InboundBatch& batch,
+                                                          TimePoint now, Status& error) {
+  if (batch.messages.size() != 1 || !batch.statuses.empty()) return std::nullopt;
+  const InboundMessage& m = batch.messages[0];
+  if (IsEndKeyword(m)) return std::nullopt;
+  std::optional<std::pair<TimePoint, TimePoint>> extend;
+  if (m.extends_window) extend.emplace(m.sent_at, m.sent_at + options_.session_ttl);
+  auto appended =
+      store_.AppendToOpenSession(m.channel, m.customer.key, CustomerMessage(m, now), extend);
+  if (!appended.ok()) {
+    error = appended.status();
+    return std::nullopt;
+  }
+  if (!appended->session_id) return std::nullopt;  // no open session: the full path decides
+  RouteReport report;
+  if (appended->message_id) {
+    report.messages_stored = 1;
+    ++metrics_.messages_in;
+    log_.Info("message.received", {{"session_id", *appended->session_id},
+                                   {"message_id", *appended->message_id},
+                                   {"wamid", m.channel_message_id},
+                                   {"type", m.type}});
+  } else {
+    report.duplicates = 1;
+    ++metrics_.duplicates;
+    log_.Info("message.duplicate", {{"wamid", m.channel_message_id}});
+  }
+  return report;
+}
+
 Result<RouteReport> Router::HandleBatch(const InboundBatch& batch, const std::string& raw_body) {
   const TimePoint now = clock_.Now();
+  // Most webhooks carry one message joining an open session: one atomic statement suffices.
+  Status fast_error;
+  if (auto fast = TryAppendToOpenSession(batch, now, fast_error)) {
+    for (const auto& ignored : batch.ignored) {
+      log_.Info("webhook.ignored", {{"reason", ignored.reason}});
+    }
+    return *fast;
+  }
+  if (!fast_error.ok()) return fast_error;
   RouteReport report;
   bool forward = false;
   std::vector<nlohmann::json> logs;
@@ -93,18 +146,9 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
     contact_id = *c;
   }
 
-  Message msg;
+  Message msg = CustomerMessage(m, now);
   if (open->has_value()) msg.session_id = (*open)->id;
   msg.contact_id = contact_id;
-  msg.sender_type = SenderType::kCustomer;
-  msg.sender_id = m.customer.key;
-  msg.direction = Direction::kIn;
-  msg.type = m.type;
-  msg.content = m.content;
-  msg.metadata = m.metadata;
-  msg.channel_message_id = m.channel_message_id;
-  msg.delivery_status = DeliveryStatus::kReceived;
-  msg.created_at = now;
   auto inserted = tx.InsertMessage(msg);
   if (!inserted.ok()) return inserted.status();
   if (!inserted->has_value()) {

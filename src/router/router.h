@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,12 @@ class Router {
                        bool& forward, std::vector<nlohmann::json>& logs);
   Status HandleStatus(StoreTx& tx, const StatusUpdate& s, TimePoint now, RouteReport& report,
                       std::vector<nlohmann::json>& logs);
+  /// The fast path (Store::AppendToOpenSession) for a batch of one message that is not an end
+  /// keyword. nullopt when it does not apply or found no open session (then, or on `error`, the
+  /// caller decides).
+  std::optional<RouteReport> TryAppendToOpenSession(const InboundBatch& batch, TimePoint now,
+                                                    Status& error);
+  Message CustomerMessage(const InboundMessage& m, TimePoint now) const;
   bool IsTrigger(const InboundMessage& m) const;
   bool IsEndKeyword(const InboundMessage& m) const;
 

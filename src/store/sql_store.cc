@@ -382,6 +382,7 @@ enum Query : size_t {
   kInsertMessage,
   kAttachRecentMessages,
   kExtendSession,
+  kAppendToOpenSession,
   kAssignSession,
   kReassignSession,
   kEndSession,
@@ -485,6 +486,25 @@ Catalogue BuildCatalogue(SqlDialect d) {
       " expires_at = CASE WHEN expires_at < :exp1 THEN :exp2 ELSE expires_at END"
       " WHERE id = :id",
       "iiiii", ""};
+  // PostgreSQL only (SQLite has no data-modifying CTEs; it runs the three statements in one
+  // transaction instead): find, insert and extend in one round trip, in autocommit.
+  c[kAppendToOpenSession] = {
+      "WITH s AS (SELECT id, contact_id FROM agent_sessions"
+      " WHERE channel = :channel AND phone_number = :phone AND status IN ('waiting', 'active')"
+      " FOR UPDATE),"
+      " m AS (INSERT INTO agent_messages (session_id, contact_id, sender_type, sender_id,"
+      " direction, type, content, metadata, channel_message_id, delivery_status, created_at)"
+      " SELECT s.id, s.contact_id, :sender_type, :sender_id, :direction, :type, :content,"
+      " :metadata, :wamid, :delivery, :created FROM s"
+      " ON CONFLICT (channel_message_id) DO NOTHING RETURNING id, session_id),"
+      " u AS (UPDATE agent_sessions a SET"
+      " last_customer_message_at = CASE WHEN a.last_customer_message_at IS NULL"
+      " OR a.last_customer_message_at < :last1 THEN :last2 ELSE a.last_customer_message_at END,"
+      " expires_at = CASE WHEN a.expires_at < :exp1 THEN :exp2 ELSE a.expires_at END"
+      " FROM m WHERE a.id = m.session_id AND :extend = 1 RETURNING a.id)"
+      " SELECT COALESCE((SELECT id FROM s), 0), COALESCE((SELECT id FROM m), 0),"
+      " (SELECT COUNT(*) FROM u)",
+      "ttttttttttiiiiii", "iii"};
   c[kAssignSession] = {
       "UPDATE agent_sessions SET status = 'active', agent_id = :agent, assigned_at = :now"
       " WHERE id = :id AND status = 'waiting'",
@@ -794,6 +814,10 @@ class SqlStore final : public Store {
   }
 
   Status Transact(const std::function<Status(StoreTx&)>& fn) override;
+
+  Result<AppendOutcome> AppendToOpenSession(
+      const std::string& channel, const std::string& customer_key, const Message& m,
+      std::optional<std::pair<TimePoint, TimePoint>> extend) override;
 
   Result<std::optional<Session>> GetSession(int64_t id) override {
     return WithConn([&](Conn& c) -> Result<std::optional<Session>> {
@@ -1287,6 +1311,63 @@ Result<std::optional<Agent>> SqlTx::GetAgent(int64_t agent_id) {
 
 // ---------------------------------------------------------------------------------------------
 // SqlStore.
+
+Result<AppendOutcome> SqlStore::AppendToOpenSession(
+    const std::string& channel, const std::string& customer_key, const Message& m,
+    std::optional<std::pair<TimePoint, TimePoint>> extend) {
+  if (dialect_ != SqlDialect::kPostgres) {
+    AppendOutcome out;
+    Status st = Transact([&](StoreTx& tx) -> Status {
+      auto open = tx.FindOpenSession(channel, customer_key);
+      if (!open.ok()) return open.status();
+      if (!open->has_value()) return Status::Ok();
+      out.session_id = (*open)->id;
+      Message row = m;
+      row.session_id = (*open)->id;
+      row.contact_id = (*open)->contact_id;
+      auto inserted = tx.InsertMessage(row);
+      if (!inserted.ok()) return inserted.status();
+      if (!inserted->has_value()) return Status::Ok();
+      out.message_id = (*inserted)->id;
+      if (!extend) return Status::Ok();
+      return tx.ExtendSession((*open)->id, extend->first, extend->second);
+    });
+    if (!st.ok()) return st;
+    return out;
+  }
+  return WithConn([&](Conn& c) -> Result<AppendOutcome> {
+    std::optional<std::string> wamid = m.channel_message_id;
+    if (wamid && wamid->empty()) wamid.reset();
+    const TimePoint created = m.created_at == TimePoint{} ? SystemClock().Now() : m.created_at;
+    const TimePoint last = extend ? extend->first : TimePoint{};
+    const TimePoint expires = extend ? extend->second : TimePoint{};
+    Stmt& st = Get(c, kAppendToOpenSession)
+                   .Text(channel)
+                   .Text(customer_key)
+                   .Text(ToString(m.sender_type))
+                   .Text(m.sender_id)
+                   .Text(ToString(m.direction))
+                   .Text(m.type)
+                   .Text(m.content)
+                   .Text(m.metadata)
+                   .OptText(wamid)
+                   .Text(ToString(m.delivery_status))
+                   .Time(created)
+                   .Time(last)
+                   .Time(last)
+                   .Time(expires)
+                   .Time(expires)
+                   .Int(extend ? 1 : 0);
+    AppendOutcome out;
+    if (st.Run()) {
+      const auto& row = st.row();
+      if (row.at(0).i != 0) out.session_id = row.at(0).i;
+      if (row.at(1).i != 0) out.message_id = row.at(1).i;
+    }
+    st.Drain();
+    return out;
+  });
+}
 
 Status SqlStore::Transact(const std::function<Status(StoreTx&)>& fn) {
   return WithConn([&](Conn& c) -> Status {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/clock.h"
@@ -66,6 +67,14 @@ struct SessionQuery {
 struct SessionPage {
   std::vector<Session> sessions;  // newest first
   int64_t total = 0;              // rows matching the filter, ignoring limit/offset
+};
+
+/// What Store::AppendToOpenSession did.
+struct AppendOutcome {
+  /// The customer's open session; nullopt when there is none (then nothing was written).
+  std::optional<int64_t> session_id;
+  /// The stored message; nullopt with a session when its channel_message_id was a duplicate.
+  std::optional<int64_t> message_id;
 };
 
 /// Operations inside one database transaction (see Store::Transact). Not thread-safe; valid only
@@ -143,6 +152,15 @@ class Store {
   /// database error, which comes back as kUnavailable). On SQLite write transactions start with
   /// BEGIN IMMEDIATE so concurrent writers queue on the busy timeout instead of deadlocking.
   virtual Status Transact(const std::function<Status(StoreTx&)>& fn) = 0;
+
+  /// The webhook's fast path, atomic on its own (one statement on PostgreSQL, one transaction on
+  /// SQLite): if the customer has an open session, inserts `m` into it (session_id and
+  /// contact_id taken from the session; a duplicate channel_message_id inserts nothing) and, for
+  /// a new message with `extend` set, applies StoreTx::ExtendSession(extend->first,
+  /// extend->second). Without an open session it writes nothing.
+  virtual Result<AppendOutcome> AppendToOpenSession(
+      const std::string& channel, const std::string& customer_key, const Message& m,
+      std::optional<std::pair<TimePoint, TimePoint>> extend) = 0;
 
   // Sessions.
   virtual Result<std::optional<Session>> GetSession(int64_t id) = 0;
