@@ -146,6 +146,39 @@ TEST_P(OutboxTest, NothingQueuedIsLostAcrossARestart) {
   EXPECT_EQ(Get(reply->id).delivery_status, DeliveryStatus::kSent);
 }
 
+// Bug: outbound wamids shared the inbound unique index, so a channel answering with a wamid
+// already stored left the message queued and re-sent it after the lease.
+TEST_P(OutboxTest, ARepeatedOutboundWamidStillCompletesTheSend) {
+  auto worker = Worker();
+  worker->RunOnce();
+  const std::string fixed =
+      R"({"messaging_product":"whatsapp","messages":[{"id":"wamid.SAME"}]})";
+  graph.Enqueue({200, fixed, milliseconds(0)});
+  graph.Enqueue({200, fixed, milliseconds(0)});
+  auto a = h.sessions->Reply(session_id, ana, "first");
+  auto b = h.sessions->Reply(session_id, ana, "second");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(worker->RunOnce(), 2);
+  EXPECT_EQ(Get(a->id).delivery_status, DeliveryStatus::kSent);
+  EXPECT_EQ(Get(b->id).delivery_status, DeliveryStatus::kSent);
+  h.clock.Advance(std::chrono::minutes(10));
+  EXPECT_EQ(worker->RunOnce(), 0);  // nothing left to re-send
+}
+
+// Bug: an HTTP 5xx carrying a non-throughput Meta code (1: unknown) was marked failed at once.
+TEST_P(OutboxTest, ServerErrorsAreRetriedWhateverTheCode) {
+  auto worker = Worker();
+  worker->RunOnce();
+  graph.Enqueue(FakeGraphServer::MetaError(500, 1, "An unknown error occurred"));
+  auto reply = h.sessions->Reply(session_id, ana, "retry on 500");
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(worker->RunOnce(), 1);
+  EXPECT_EQ(Get(reply->id).delivery_status, DeliveryStatus::kQueued);
+  h.clock.Advance(seconds(2));
+  EXPECT_EQ(worker->RunOnce(), 1);
+  EXPECT_EQ(Get(reply->id).delivery_status, DeliveryStatus::kSent);
+}
+
 TEST_P(OutboxTest, ThreadedWorkerSendsAfterNotify) {
   SystemClock real;
   OutboxOptions o;

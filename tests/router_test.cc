@@ -267,6 +267,28 @@ TEST_P(RouterTest, StatusesApplyMonotonicallyAndFailuresKeepMetasError) {
   EXPECT_EQ(dup->duplicates, 1);
 }
 
+// Bug: a status for a wamid not stored yet was recorded as processed, so Meta's redelivery
+// (after the send completed) was dropped as a duplicate.
+TEST_P(RouterTest, AStatusThatCameTooEarlyAppliesWhenRedelivered) {
+  Agent ana = h.AddAgent("Ana");
+  ASSERT_TRUE(h.Button(kAnna, "AGENT_MODE").ok());
+  const int64_t id = h.OpenSession(kAnna)->id;
+  ASSERT_TRUE(h.sessions->Assign(id, ana, std::nullopt).ok());
+  h.TakeOutbox();
+  auto reply = h.sessions->Reply(id, ana, "early bird");
+  ASSERT_TRUE(reply.ok());
+  const std::string status =
+      whatsapp::BuildStatusWebhook("123456789012345", "wamid.EARLY", "delivered", kAnna, 1767261700);
+  ASSERT_TRUE(h.Deliver(status).ok());  // the send has not stored its wamid yet
+  auto out = h.TakeOutbox();
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_TRUE(h.store->CompleteOutbox(out[0], "wamid.EARLY").ok());
+  auto again = h.Deliver(status);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->statuses_applied, 1);
+  EXPECT_EQ((*h.store->GetMessage(reply->id))->delivery_status, DeliveryStatus::kDelivered);
+}
+
 TEST_P(RouterTest, EveryFixtureIsAcceptedAndNothingIsDropped) {
   ASSERT_TRUE(h.Button(kAnna, "AGENT_MODE").ok());
   int stored = 0;

@@ -602,12 +602,15 @@ TEST(WhatsappWebhookParserTest, NotJsonIsBadRequest) {
   }
 }
 
-TEST(WhatsappWebhookParserTest, NonObjectJsonIsBadRequest) {
+// Valid JSON is acknowledged (200) even when it is not an object: only non-JSON is a 400.
+TEST(WhatsappWebhookParserTest, NonObjectJsonIsIgnoredNotRejected) {
   for (const char* body :
        {"[]", "[{\"object\":\"whatsapp_business_account\"}]", "42", "\"s\"", "null", "true"}) {
     auto r = ParseWebhook(body, {});
-    ASSERT_FALSE(r.ok()) << body;
-    EXPECT_EQ(r.status().code(), ErrorCode::kBadRequest) << body;
+    ASSERT_TRUE(r.ok()) << body;
+    EXPECT_TRUE(r->messages.empty()) << body;
+    ASSERT_EQ(r->ignored.size(), 1u) << body;
+    EXPECT_EQ(r->ignored[0].reason, "webhook body is not a JSON object");
   }
 }
 

@@ -98,7 +98,10 @@ SendResult Interpret(const HttpResponse& http, int attempt) {
           }
         }
         if (title.empty()) title = "HTTP " + std::to_string(http.status);
-        SendResult r = Failure(ClassifyMetaError(code), code, std::move(title));
+        // A 5xx is the server's trouble: retry whatever the code says (PRODUCT.md "Outbound").
+        const SendResult::Outcome outcome =
+            http.status >= 500 ? SendResult::Outcome::kRetryable : ClassifyMetaError(code);
+        SendResult r = Failure(outcome, code, std::move(title));
         if (code == 131056) {
           int exponent = std::clamp(attempt, 0, kMaxBackoffExponent);
           int64_t seconds = int64_t{1} << (2 * exponent);  // 4^attempt

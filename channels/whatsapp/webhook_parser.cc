@@ -443,9 +443,13 @@ Result<InboundBatch> ParseWebhook(std::string_view raw_body, const ParseOptions&
       return Status::BadRequest(std::string("webhook body is not JSON: ") + e.what());
     }
   }
-  if (!root.is_object()) return Status::BadRequest("webhook body is not a JSON object");
-
+  // Valid JSON that is not an object is still JSON: acknowledged and ignored (API.md: 400 only
+  // for a body that is not JSON), so Meta does not redeliver it for days.
   InboundBatch batch;
+  if (!root.is_object()) {
+    batch.ignored.push_back({"webhook body is not a JSON object"});
+    return batch;
+  }
   try {
     std::string object = Str(root, "object");
     if (!object.empty() && object != "whatsapp_business_account") {

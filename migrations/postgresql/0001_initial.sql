@@ -72,7 +72,7 @@ CREATE TABLE agent_messages (
   type TEXT NOT NULL,
   content TEXT NOT NULL DEFAULT '',
   metadata TEXT NOT NULL DEFAULT '{}',
-  channel_message_id TEXT UNIQUE,
+  channel_message_id TEXT,
   delivery_status TEXT NOT NULL CHECK (delivery_status IN
     ('received', 'queued', 'sent', 'delivered', 'read', 'failed', 'internal')),
   error_code BIGINT,
@@ -80,6 +80,12 @@ CREATE TABLE agent_messages (
   created_at BIGINT NOT NULL
 );
 CREATE INDEX agent_messages_session ON agent_messages (session_id, id);
+-- One inbound message per wamid (the webhook dedupe). Outbound wamids come from the channel and
+-- are only looked up (status webhooks), never trusted to be unique.
+CREATE UNIQUE INDEX agent_messages_inbound_wamid ON agent_messages (channel_message_id)
+  WHERE direction = 'in';
+CREATE INDEX agent_messages_outbound_wamid ON agent_messages (channel_message_id)
+  WHERE direction = 'out';
 -- Bot-phase messages not yet attached to a session (AttachRecentMessages).
 CREATE INDEX agent_messages_unattached ON agent_messages (contact_id, created_at)
   WHERE session_id IS NULL;

@@ -5,7 +5,7 @@
 namespace handoffd {
 
 Result<std::string> HashPassword(const std::string& password) {
-  if (password.size() < 8) return Status::BadRequest("password must be at least 8 characters");
+  if (password.empty()) return Status::BadRequest("password must not be empty");
   if (sodium_init() < 0) return Status::Internal("libsodium init failed");
   char out[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str_alg(out, password.data(), password.size(),

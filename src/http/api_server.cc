@@ -81,7 +81,7 @@ struct ApiServer::Impl {
 };
 
 ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
-    : impl_(new Impl{http::Context{deps, std::move(options)}, {}, 0}) {
+    : impl_(new Impl{http::Context{deps, std::move(options), {}}, {}, 0, -1}) {
   auto& server = impl_->server;
   auto& ctx = impl_->ctx;
   const int threads = std::max(1, ctx.options.threads);
@@ -92,8 +92,11 @@ ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
   // Debian's libcpp-httplib is compiled with a listen backlog of 5, which drops connections when
   // many arrive together (Meta's bursts, load balancers). Remember the listening socket so Bind()
   // can raise the backlog with a second listen(), which Linux permits.
+  // httplib's default also sets SO_REUSEPORT, which lets a second daemon bind the same port
+  // silently; SO_REUSEADDR alone still allows quick restarts.
   server.set_socket_options([impl = impl_.get()](socket_t sock) {
-    httplib::default_socket_options(sock);
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     impl->listen_fd = sock;
   });  // else Nagle + delayed ACK add ~40 ms per kept-alive response
   server.set_read_timeout(30, 0);
@@ -133,9 +136,22 @@ ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
         ctx.deps.log.Error("http.exception", {{"path", req.path}, {"error", what}});
         http::SendError(res, Status::Internal("internal error"));
       });
-  server.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
+  server.set_pre_routing_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("Cache-Control", "no-store");
+    // Debian's cpp-httplib 0.11 reads a POST without Content-Length or chunking until the peer
+    // closes (30 s). `curl -X POST` sends exactly that for an empty body, so such requests are
+    // dispatched here, as empty-bodied, before httplib starts reading.
+    if (req.method == "POST" && !req.has_header("Content-Length") &&
+        !req.has_header("Transfer-Encoding")) {
+      for (const http::PostRoute& route : ctx.post_routes) {
+        httplib::Request copy = req;
+        if (std::regex_match(copy.path, copy.matches, route.pattern)) {
+          route.handler(copy, res);
+          return httplib::Server::HandlerResponse::Handled;
+        }
+      }
+    }
     return httplib::Server::HandlerResponse::Unhandled;
   });
 

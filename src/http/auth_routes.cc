@@ -8,7 +8,7 @@
 namespace handoffd::http {
 
 void RegisterAuthRoutes(httplib::Server& server, Context& ctx) {
-  server.Post("/api/auth/login",
+  Post(server, ctx, "/api/auth/login",
               Timed(ctx, "api", [&ctx](const httplib::Request& req, httplib::Response& res) {
     auto body = ParseJsonBody(req);
     if (!body.ok()) return SendError(res, body.status());
@@ -42,7 +42,7 @@ void RegisterAuthRoutes(httplib::Server& server, Context& ctx) {
              {{"token", token}, {"expires_at", FormatRfc3339(expires)}, {"agent", AgentJson(**agent)}});
   }));
 
-  server.Post("/api/auth/logout",
+  Post(server, ctx, "/api/auth/logout",
               Timed(ctx, "api", [&ctx](const httplib::Request& req, httplib::Response& res) {
     auto agent = Authenticate(ctx, req);
     if (!agent.ok()) return SendError(res, agent.status());

@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <optional>
+#include <regex>
+#include <vector>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -17,10 +19,24 @@ namespace handoffd::http {
 /// Cookie set at login and read on every dashboard request.
 inline constexpr const char* kTokenCookie = "handoffd_token";
 
+/// A registered POST route, kept so body-less POSTs can be dispatched early (api_server.cc).
+struct PostRoute {
+  std::regex pattern;
+  httplib::Server::Handler handler;
+};
+
 struct Context {
   ApiDeps deps;
   ApiServerOptions options;
+  std::vector<PostRoute> post_routes;
 };
+
+/// Registers a POST route with the server and in ctx.post_routes.
+inline void Post(httplib::Server& server, Context& ctx, const std::string& pattern,
+                 httplib::Server::Handler handler) {
+  ctx.post_routes.push_back({std::regex(pattern), handler});
+  server.Post(pattern, std::move(handler));
+}
 
 /// Writes `body` as JSON with `status`.
 void SendJson(httplib::Response& res, int status, const nlohmann::json& body);

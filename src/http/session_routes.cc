@@ -65,7 +65,7 @@ void SendPage(httplib::Response& res, const SessionPage& page, int limit, int of
 void RegisterSessionRoutes(httplib::Server& server, Context& ctx) {
   const std::string base = "/api/agent/sessions";
 
-  server.Post(base + R"(/start/([^/]+))",
+  Post(server, ctx, base + R"(/start/([^/]+))",
               Authed(ctx, [&ctx](const httplib::Request& req, httplib::Response& res,
                                  const Agent& agent) {
                 auto s = ctx.deps.sessions.Start(req.matches[1], agent);
@@ -125,8 +125,10 @@ void RegisterSessionRoutes(httplib::Server& server, Context& ctx) {
                q.offset = static_cast<int>(offset->value_or(0));
                q.agent_id = *agent_id;
                if (!IsSupervisor(agent.role)) {
+                 // Agents see only sessions assigned to them; asking for another agent's
+                 // history therefore matches nothing.
                  if (q.agent_id && *q.agent_id != agent.id) {
-                   return SendError(res, Status::Forbidden("agents see only their own history"));
+                   return SendPage(res, SessionPage{}, q.limit, q.offset);
                  }
                  q.agent_id = agent.id;
                }
@@ -166,7 +168,7 @@ void RegisterSessionRoutes(httplib::Server& server, Context& ctx) {
                SendJson(res, 200, SessionJson(*s));
              }));
 
-  server.Post(base + R"(/([^/]+)/assign)",
+  Post(server, ctx, base + R"(/([^/]+)/assign)",
               Authed(ctx, [&ctx](const httplib::Request& req, httplib::Response& res,
                                  const Agent& agent) {
                 auto id = ParseInt(req.matches[1]);
@@ -188,7 +190,7 @@ void RegisterSessionRoutes(httplib::Server& server, Context& ctx) {
                 SendJson(res, 200, SessionJson(*s));
               }));
 
-  server.Post(base + R"(/([^/]+)/end)",
+  Post(server, ctx, base + R"(/([^/]+)/end)",
               Authed(ctx, [&ctx](const httplib::Request& req, httplib::Response& res,
                                  const Agent& agent) {
                 auto id = ParseInt(req.matches[1]);
@@ -219,7 +221,7 @@ void RegisterSessionRoutes(httplib::Server& server, Context& ctx) {
                SendJson(res, 200, {{"messages", out}});
              }));
 
-  server.Post(base + R"(/([^/]+)/messages)",
+  Post(server, ctx, base + R"(/([^/]+)/messages)",
               Authed(ctx, [&ctx](const httplib::Request& req, httplib::Response& res,
                                  const Agent& agent) {
                 auto id = ParseInt(req.matches[1]);

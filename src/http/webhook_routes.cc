@@ -21,8 +21,7 @@ void RegisterWebhookRoutes(httplib::Server& server, Context& ctx) {
     res.set_content(req.get_param_value("hub.challenge"), "text/plain");
   });
 
-  server.Post(
-      "/webhooks/whatsapp",
+  Post(server, ctx, "/webhooks/whatsapp",
       Timed(ctx, "webhook", [&ctx](const httplib::Request& req, httplib::Response& res) {
         const std::string signature = req.get_header_value("X-Hub-Signature-256");
         if (!whatsapp::VerifySignature(ctx.options.app_secret, req.body, signature)) {

@@ -164,7 +164,8 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
     const Session& s = **open;
     if (IsEndKeyword(m)) {
       HANDOFFD_RETURN_IF_ERROR(
-          EndInTx(tx, s, EndReason::kCustomer, "Customer ended the chat", options_.ended_text, now));
+          EndInTx(tx, s, EndReason::kCustomer, "Customer ended the chat",
+                  Substitute(options_.ended_text, s.agent_name.value_or("")), now));
       ++report.sessions_ended;
       logs.push_back({{"event", "session.ended"},
                       {"fields",
@@ -258,27 +259,27 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
 
 Status Router::HandleStatus(StoreTx& tx, const StatusUpdate& s, TimePoint now,
                             RouteReport& report, std::vector<nlohmann::json>& logs) {
-  auto first = tx.ClaimWebhookKey(
-      "status:" + s.channel_message_id + ":" + ToString(s.status), now);
-  if (!first.ok()) return first.status();
-  if (!*first) {
-    ++report.duplicates;
-    return Status::Ok();
-  }
+  // Statuses apply monotonically, so a redelivery cannot change anything; the key is recorded
+  // only for statuses that matched a message, so one that arrived before its wamid was stored
+  // still applies when Meta redelivers it.
   auto changed = tx.ApplyDeliveryStatus(s.channel_message_id, s.status, s.error);
   if (!changed.ok()) return changed.status();
   nlohmann::json fields = {{"wamid", s.channel_message_id}, {"status", ToString(s.status)}};
   if (changed->has_value()) {
+    auto first = tx.ClaimWebhookKey(
+        "status:" + s.channel_message_id + ":" + ToString(s.status), now);
+    if (!first.ok()) return first.status();
     ++report.statuses_applied;
     fields["message_id"] = (*changed)->id;
     if ((*changed)->session_id) fields["session_id"] = *(*changed)->session_id;
   } else {
+    ++report.duplicates;
     fields["applied"] = false;
   }
   if (s.error) {
     fields["error_code"] = s.error->code;
     fields["error_title"] = s.error->title;
-    metrics_.SendFailed(s.error->code);
+    if (changed->has_value()) metrics_.SendFailed(s.error->code);
   }
   logs.push_back({{"event", "message.status"}, {"fields", fields}});
   return Status::Ok();

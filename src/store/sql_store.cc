@@ -473,7 +473,7 @@ Catalogue BuildCatalogue(SqlDialect d) {
       " type, content, metadata, channel_message_id, delivery_status, error_code, error_title,"
       " created_at) VALUES (:session, :contact, :sender_type, :sender_id, :direction, :type,"
       " :content, :metadata, :wamid, :delivery, :error_code, :error_title, :created)"
-      " ON CONFLICT (channel_message_id) DO NOTHING RETURNING id",
+      " ON CONFLICT (channel_message_id) WHERE direction = 'in' DO NOTHING RETURNING id",
       "iittttttttiti", "i"};
   c[kAttachRecentMessages] = {
       "UPDATE agent_messages SET session_id = :session"
@@ -496,7 +496,8 @@ Catalogue BuildCatalogue(SqlDialect d) {
       " direction, type, content, metadata, channel_message_id, delivery_status, created_at)"
       " SELECT s.id, s.contact_id, :sender_type, :sender_id, :direction, :type, :content,"
       " :metadata, :wamid, :delivery, :created FROM s"
-      " ON CONFLICT (channel_message_id) DO NOTHING RETURNING id, session_id),"
+      " ON CONFLICT (channel_message_id) WHERE direction = 'in' DO NOTHING"
+      " RETURNING id, session_id),"
       " u AS (UPDATE agent_sessions a SET"
       " last_customer_message_at = CASE WHEN a.last_customer_message_at IS NULL"
       " OR a.last_customer_message_at < :last1 THEN :last2 ELSE a.last_customer_message_at END,"
@@ -527,7 +528,7 @@ Catalogue BuildCatalogue(SqlDialect d) {
       " ON CONFLICT (key) DO NOTHING RETURNING created_at",
       "ti", "i"};
   c[kLockMessageByChannelId] = {message_select +
-                                    " WHERE channel_message_id = :wamid AND direction = 'out'" +
+                                    " WHERE channel_message_id = :wamid AND direction = 'out'" + std::string(" ORDER BY id DESC LIMIT 1") +
                                     (pg ? " FOR UPDATE" : ""),
                                 "t", message_kinds};
   c[kSetDeliveryStatus] = {"UPDATE agent_messages SET delivery_status = :status WHERE id = :id",
