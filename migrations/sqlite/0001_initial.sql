@@ -97,7 +97,7 @@ CREATE TABLE processed_webhook_ids (
 CREATE INDEX processed_webhook_ids_created_at ON processed_webhook_ids (created_at);
 
 CREATE TABLE outbox (
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids never reused: they trace sends in logs
   message_id INTEGER REFERENCES agent_messages (id) ON DELETE CASCADE,
   channel TEXT NOT NULL,
   phone_number_id TEXT NOT NULL DEFAULT '',
