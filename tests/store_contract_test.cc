@@ -1293,6 +1293,20 @@ TEST_P(StoreContract, OpensEveryAcceptedUrlForm) {
   EXPECT_TRUE((*store)->Ping().ok());
 }
 
+// Bug: SQLite's LOWER() folds ASCII only, so "élodie" did not find "Élodie Ñúñez".
+TEST_P(StoreContract, HistorySearchIsCaseInsensitiveBeyondAscii) {
+  Open("33600000001", kT0, kT0 + hours(22), "\xC3\x89lodie \xC3\x91\xC3\xBA\xC3\xB1" "ez");
+  Open("33600000002", kT0, kT0 + hours(22), "Bob");
+  for (const char* search : {"\xC3\xA9lodie", "\xC3\xB1\xC3\xBA\xC3\xB1" "EZ", "\xC3\x89" "LODIE"}) {
+    SessionQuery q;
+    q.search = search;
+    auto page = store_->QuerySessions(q);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    ASSERT_EQ(page->total, 1) << search;
+    EXPECT_EQ(page->sessions[0].phone_number, "33600000001");
+  }
+}
+
 // The webhook fast path: one atomic operation that joins an open session or writes nothing.
 TEST_P(StoreContract, AppendToOpenSessionJoinsExtendsAndDedupes) {
   // No open session: nothing is written.

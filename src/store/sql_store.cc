@@ -26,6 +26,7 @@
 #include "store/migrations.h"
 #include "store/soci_includes.h"
 #include "store/store.h"
+#include "store/unicode_lower.h"
 
 namespace handoffd {
 namespace {
@@ -1022,6 +1023,26 @@ class SqlStore final : public Store {
     sql << "PRAGMA journal_mode = WAL", soci::into(mode);
     sql << "PRAGMA foreign_keys = ON";
     sql << "PRAGMA synchronous = NORMAL";
+    // SQLite's LOWER() folds ASCII only; history search must be case-insensitive for every name.
+    auto* backend = static_cast<soci::sqlite3_session_backend*>(sql.get_backend());
+    sqlite_api::sqlite3_create_function_v2(backend->conn_, "lower", 1,
+                                           SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                                           &SqliteLower, nullptr, nullptr, nullptr);
+  }
+
+  static void SqliteLower(sqlite_api::sqlite3_context* ctx, int,
+                          sqlite_api::sqlite3_value** argv) {
+    if (sqlite_api::sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+      sqlite_api::sqlite3_result_null(ctx);
+      return;
+    }
+    const auto* text = sqlite_api::sqlite3_value_text(argv[0]);
+    const int bytes = sqlite_api::sqlite3_value_bytes(argv[0]);
+    const std::string lowered =
+        LowerUtf8(std::string_view(reinterpret_cast<const char*>(text), static_cast<size_t>(bytes)));
+    sqlite_api::sqlite3_result_text(ctx, lowered.data(), static_cast<int>(lowered.size()),
+                                    reinterpret_cast<sqlite_api::sqlite3_destructor_type>(
+                                        static_cast<intptr_t>(-1)));  // SQLITE_TRANSIENT
   }
 
   /// Leases a connection, runs fn(conn) and maps exceptions to a Status. A connection that saw an
