@@ -15,7 +15,7 @@
 #include "channels/whatsapp/webhook_builder.h"
 #include "cli/daemon.h"
 #include "config/config.h"
-#include "http/json_views.h"
+#include "domain/json_views.h"
 #include "log/logger.h"
 #include "metrics/metrics.h"
 #include "router/session_service.h"

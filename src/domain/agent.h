@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/clock.h"
+
 namespace handoffd {
 
 enum class Role { kAgent, kSupervisor, kAdmin };
@@ -30,6 +32,12 @@ struct Agent {
   int active_chats = 0;
   /// argon2id hash string (libsodium crypto_pwhash_str); never leaves the server.
   std::string password_hash;
+  /// Last sign of life: an open event stream (refreshed every 15 s), a login or a status change.
+  std::optional<TimePoint> last_seen_at;
 };
+
+/// `agent` with the status others should see at `now`: offline when it has shown no sign of life
+/// for 60 s (no open event stream), else its chosen status.
+Agent WithPresence(Agent agent, TimePoint now);
 
 }  // namespace handoffd

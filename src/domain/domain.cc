@@ -56,6 +56,13 @@ std::optional<AgentStatus> ParseAgentStatus(std::string_view s) {
   return ParseByName<AgentStatus>(s, kAgentStatus);
 }
 
+Agent WithPresence(Agent agent, TimePoint now) {
+  if (!agent.last_seen_at || *agent.last_seen_at < now - std::chrono::seconds(60)) {
+    agent.status = AgentStatus::kOffline;
+  }
+  return agent;
+}
+
 bool IsDeliveryAdvance(DeliveryStatus from, DeliveryStatus to) {
   if (from == DeliveryStatus::kFailed || from == to) return false;
   if (to == DeliveryStatus::kFailed) return true;

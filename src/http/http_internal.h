@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http/api_server.h"
-#include "http/json_views.h"
+#include "domain/json_views.h"
 
 namespace handoffd::http {
 

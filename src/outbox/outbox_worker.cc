@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "channels/whatsapp/bot_forwarder.h"
+#include "domain/event.h"
 
 namespace handoffd {
 
@@ -122,6 +123,18 @@ int OutboxWorker::RunOnce() {
   return static_cast<int>(items->size());
 }
 
+namespace {
+
+/// message.status for a message of a session, written with the delivery change.
+MessageEventFn StatusEvent(TimePoint now) {
+  return [now](const Message& m, const std::optional<Session>& s) -> std::optional<EventRecord> {
+    if (!s) return std::nullopt;
+    return MessageEvent("message.status", m, *s, now);
+  };
+}
+
+}  // namespace
+
 void OutboxWorker::Process(const OutboxItem& item, ChannelSender& sender, HttpClient& http) {
   nlohmann::json fields = {{"outbox_id", item.id}, {"attempt", item.attempts + 1}};
   if (item.message_id) fields["message_id"] = *item.message_id;
@@ -158,7 +171,7 @@ void OutboxWorker::Process(const OutboxItem& item, ChannelSender& sender, HttpCl
   const TimePoint now = clock_.Now();
   switch (result.outcome) {
     case SendResult::Outcome::kSent: {
-      auto done = store_.CompleteOutbox(item, result.channel_message_id);
+      auto done = store_.CompleteOutbox(item, result.channel_message_id, StatusEvent(now));
       if (!done.ok()) {
         fields["error"] = done.status().ToString();
         log_.Error("send.record_failed", fields);
@@ -190,7 +203,7 @@ void OutboxWorker::Process(const OutboxItem& item, ChannelSender& sender, HttpCl
     }
     case SendResult::Outcome::kPermanent: {
       const MessageError err = result.error.value_or(MessageError{0, "send failed"});
-      auto failed = store_.FailOutbox(item, err);
+      auto failed = store_.FailOutbox(item, err, StatusEvent(now));
       metrics_.SendFailed(err.code);
       fields["error_code"] = err.code;
       fields["error_title"] = err.title;

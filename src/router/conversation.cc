@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "domain/event.h"
+
 namespace handoffd {
 
 Status AddSystemNote(StoreTx& tx, const Session& session, const std::string& text, TimePoint now) {
@@ -15,7 +17,23 @@ Status AddSystemNote(StoreTx& tx, const Session& session, const std::string& tex
   m.delivery_status = DeliveryStatus::kInternal;
   m.created_at = now;
   auto r = tx.InsertMessage(m);
-  return r.ok() ? Status::Ok() : r.status();
+  if (!r.ok()) return r.status();
+  if (!r->has_value()) return Status::Internal("system note not inserted");
+  return PublishMessage(tx, **r, session, now);
+}
+
+Status PublishMessage(StoreTx& tx, const Message& m, const Session& session, TimePoint now) {
+  auto e = tx.AppendEvent(MessageEvent("message.created", m, session, now));
+  return e.ok() ? Status::Ok() : e.status();
+}
+
+Status PublishSession(StoreTx& tx, const std::string& type, int64_t session_id, bool was_waiting,
+                      TimePoint now) {
+  auto s = tx.LockSession(session_id);
+  if (!s.ok()) return s.status();
+  if (!s->has_value()) return Status::Internal("session vanished inside its transaction");
+  auto e = tx.AppendEvent(SessionEvent(type, **s, was_waiting, now));
+  return e.ok() ? Status::Ok() : e.status();
 }
 
 Result<Message> QueueText(StoreTx& tx, const Session& session, SenderType sender_type,
@@ -45,6 +63,7 @@ Result<Message> QueueText(StoreTx& tx, const Session& session, SenderType sender
   item.created_at = now;
   auto queued = tx.Enqueue(item);
   if (!queued.ok()) return queued.status();
+  HANDOFFD_RETURN_IF_ERROR(PublishMessage(tx, stored, session, now));
   return stored;
 }
 
@@ -53,6 +72,8 @@ Status EndInTx(StoreTx& tx, const Session& session, EndReason reason, const std:
   auto ended = tx.EndSession(session.id, reason, now);
   if (!ended.ok()) return ended.status();
   if (!*ended) return Status::Conflict("session " + std::to_string(session.id) + " already ended");
+  HANDOFFD_RETURN_IF_ERROR(PublishSession(tx, "session.ended", session.id,
+                                          session.status == SessionStatus::kWaiting, now));
   HANDOFFD_RETURN_IF_ERROR(AddSystemNote(tx, session, note, now));
   if (!customer_text.empty()) {
     auto q = QueueText(tx, session, SenderType::kSystem, "", customer_text, now);

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "domain/event.h"
+#include "domain/json_views.h"
 #include "router/conversation.h"
 
 namespace handoffd {
@@ -54,8 +56,9 @@ std::optional<RouteReport> Router::TryAppendToOpenSession(const InboundBatch& ba
   if (IsEndKeyword(m)) return std::nullopt;
   std::optional<std::pair<TimePoint, TimePoint>> extend;
   if (m.extends_window) extend.emplace(m.sent_at, m.sent_at + options_.session_ttl);
-  auto appended =
-      store_.AppendToOpenSession(m.channel, m.customer.key, CustomerMessage(m, now), extend);
+  const Message msg = CustomerMessage(m, now);
+  auto appended = store_.AppendToOpenSession(m.channel, m.customer.key, msg, extend,
+                                             MessageJsonTail(msg));
   if (!appended.ok()) {
     error = appended.status();
     return std::nullopt;
@@ -162,6 +165,7 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
 
   if (open->has_value()) {
     const Session& s = **open;
+    HANDOFFD_RETURN_IF_ERROR(PublishMessage(tx, stored, s, now));
     if (IsEndKeyword(m)) {
       HANDOFFD_RETURN_IF_ERROR(
           EndInTx(tx, s, EndReason::kCustomer, "Customer ended the chat",
@@ -205,6 +209,7 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
     }
     const Session& s = *created;
     HANDOFFD_RETURN_IF_ERROR(tx.AttachRecentMessages(contact_id, s.id, now - options_.bot_history));
+    HANDOFFD_RETURN_IF_ERROR(PublishSession(tx, "session.created", s.id, true, now));
     HANDOFFD_RETURN_IF_ERROR(AddSystemNote(tx, s, "Customer asked for an agent", now));
     auto q = QueueText(tx, s, SenderType::kSystem, "", options_.connecting_text, now);
     if (!q.ok()) return q.status();
@@ -265,6 +270,14 @@ Status Router::HandleStatus(StoreTx& tx, const StatusUpdate& s, TimePoint now,
   auto changed = tx.ApplyDeliveryStatus(s.channel_message_id, s.status, s.error);
   if (!changed.ok()) return changed.status();
   nlohmann::json fields = {{"wamid", s.channel_message_id}, {"status", ToString(s.status)}};
+  if (changed->has_value() && (*changed)->session_id) {
+    auto session = tx.LockSession(*(*changed)->session_id);
+    if (!session.ok()) return session.status();
+    if (session->has_value()) {
+      auto e = tx.AppendEvent(MessageEvent("message.status", **changed, **session, now));
+      if (!e.ok()) return e.status();
+    }
+  }
   if (changed->has_value()) {
     auto first = tx.ClaimWebhookKey(
         "status:" + s.channel_message_id + ":" + ToString(s.status), now);

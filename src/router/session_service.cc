@@ -55,6 +55,7 @@ Result<Session> SessionService::Start(const std::string& phone_number, const Age
       return created.status();
     }
     id = created->id;
+    HANDOFFD_RETURN_IF_ERROR(PublishSession(tx, "session.created", id, true, now));
     return AddSystemNote(tx, *created, "Session started by " + actor.name, now);
   });
   if (!st.ok()) return st;
@@ -92,13 +93,18 @@ Result<Session> SessionService::Assign(int64_t session_id, const Agent& actor,
     auto won = tx.AssignSession(session_id, target_id, now, reassign);
     if (!won.ok()) return won.status();
     if (!*won) return taken_by();
+    // Every agent hears of it: the session leaves their Waiting list, or their chats.
+    HANDOFFD_RETURN_IF_ERROR(PublishSession(tx, "session.assigned", session_id, true, now));
+    auto updated = tx.LockSession(session_id);
+    if (!updated.ok()) return updated.status();
+    const Session& now_active = **updated;
     const std::string& name = (*target)->name;
     const std::string note = s.status == SessionStatus::kActive
                                  ? "Transferred to " + name + " by " + actor.name
                                  : (target_id == actor.id ? name + " accepted the chat"
                                                           : "Assigned to " + name + " by " + actor.name);
-    HANDOFFD_RETURN_IF_ERROR(AddSystemNote(tx, s, note, now));
-    auto q = QueueText(tx, s, SenderType::kSystem, "",
+    HANDOFFD_RETURN_IF_ERROR(AddSystemNote(tx, now_active, note, now));
+    auto q = QueueText(tx, now_active, SenderType::kSystem, "",
                        Substitute(options_.agent_joined_text, name), now);
     return q.ok() ? Status::Ok() : q.status();
   });

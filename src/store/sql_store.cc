@@ -263,6 +263,7 @@ constexpr Col kAgentCols[] = {
     {"a.password_hash", 't'},
     {"(SELECT COUNT(*) FROM agent_sessions c WHERE c.agent_id = a.id AND c.status = 'active')",
      'i'},
+    {"a.last_seen_at", 'i'},
 };
 
 constexpr Col kOutboxCols[] = {
@@ -349,7 +350,21 @@ Agent ReadAgent(const std::vector<Cell>& row) {
   a.max_chats = static_cast<int>(r.Int());
   a.password_hash = r.Text();
   a.active_chats = static_cast<int>(r.Int());
+  a.last_seen_at = r.OptTime();
   return a;
+}
+
+EventRecord ReadEvent(const std::vector<Cell>& row) {
+  RowReader r(row);
+  EventRecord e;
+  e.id = r.Int();
+  e.type = r.Text();
+  const std::string audience = r.Text();
+  e.audience = Require(ParseEventAudience(audience), "event audience", audience);
+  e.agent_id = r.OptInt();
+  e.data = r.Text();
+  e.created_at = r.Time();
+  return e;
 }
 
 OutboxItem ReadOutbox(const std::vector<Cell>& row) {
@@ -414,6 +429,12 @@ enum Query : size_t {
   kNextExpiry,
   kPruneWebhookKeys,
   kPruneTokens,
+  kAppendEvent,
+  kSetAgentStatus,
+  kTouchAgent,
+  kListEvents,
+  kEventIdRange,
+  kPruneEvents,
   kQueryCount,
 };
 
@@ -490,7 +511,7 @@ Catalogue BuildCatalogue(SqlDialect d) {
   // PostgreSQL only (SQLite has no data-modifying CTEs; it runs the three statements in one
   // transaction instead): find, insert and extend in one round trip, in autocommit.
   c[kAppendToOpenSession] = {
-      "WITH s AS (SELECT id, contact_id FROM agent_sessions"
+      "WITH s AS (SELECT id, contact_id, status, agent_id FROM agent_sessions"
       " WHERE channel = :channel AND phone_number = :phone AND status IN ('waiting', 'active')"
       " FOR UPDATE),"
       " m AS (INSERT INTO agent_messages (session_id, contact_id, sender_type, sender_id,"
@@ -503,10 +524,16 @@ Catalogue BuildCatalogue(SqlDialect d) {
       " last_customer_message_at = CASE WHEN a.last_customer_message_at IS NULL"
       " OR a.last_customer_message_at < :last1 THEN :last2 ELSE a.last_customer_message_at END,"
       " expires_at = CASE WHEN a.expires_at < :exp1 THEN :exp2 ELSE a.expires_at END"
-      " FROM m WHERE a.id = m.session_id AND :extend = 1 RETURNING a.id)"
+      " FROM m WHERE a.id = m.session_id AND :extend = 1 RETURNING a.id),"
+      " e AS (INSERT INTO events (type, audience, agent_id, data, created_at)"
+      " SELECT 'message.created',"
+      " CASE WHEN s.status = 'waiting' OR s.agent_id IS NULL THEN 'all' ELSE 'agent' END,"
+      " CASE WHEN s.status = 'waiting' THEN NULL ELSE s.agent_id END,"
+      " '{\"id\":' || m.id || ',\"session_id\":' || m.session_id || ',' || :tail, :ecreated"
+      " FROM m JOIN s ON s.id = m.session_id WHERE :with_event = 1 RETURNING id)"
       " SELECT COALESCE((SELECT id FROM s), 0), COALESCE((SELECT id FROM m), 0),"
-      " (SELECT COUNT(*) FROM u)",
-      "ttttttttttiiiiii", "iii"};
+      " (SELECT COUNT(*) FROM u) + (SELECT COUNT(*) FROM e)",
+      "ttttttttttiiiiiitii", "iii"};
   c[kAssignSession] = {
       "UPDATE agent_sessions SET status = 'active', agent_id = :agent, assigned_at = :now"
       " WHERE id = :id AND status = 'waiting'",
@@ -600,6 +627,19 @@ Catalogue BuildCatalogue(SqlDialect d) {
       "SELECT MIN(expires_at) FROM agent_sessions WHERE status IN ('waiting', 'active')", "", "i"};
   c[kPruneWebhookKeys] = {"DELETE FROM processed_webhook_ids WHERE created_at < :before", "i", ""};
   c[kPruneTokens] = {"DELETE FROM auth_tokens WHERE expires_at <= :now", "i", ""};
+  c[kAppendEvent] = {
+      "INSERT INTO events (type, audience, agent_id, data, created_at)"
+      " VALUES (:type, :audience, :agent, :data, :created) RETURNING id",
+      "ttiti", "i"};
+  c[kSetAgentStatus] = {"UPDATE agents SET status = :status, last_seen_at = :now WHERE id = :id",
+                        "tii", ""};
+  c[kTouchAgent] = {"UPDATE agents SET last_seen_at = :now WHERE id = :id", "ii", ""};
+  c[kListEvents] = {
+      "SELECT id, type, audience, agent_id, data, created_at FROM events"
+      " WHERE id > :after AND id <= :upto ORDER BY id LIMIT :n",
+      "iii", "ittiti"};
+  c[kEventIdRange] = {"SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0) FROM events", "", "ii"};
+  c[kPruneEvents] = {"DELETE FROM events WHERE created_at < :before", "i", ""};
   return c;
 }
 
@@ -664,6 +704,9 @@ class SqlTx final : public StoreTx {
       const std::string& channel_message_id, DeliveryStatus status,
       const std::optional<MessageError>& error) override;
   Result<std::optional<Agent>> GetAgent(int64_t agent_id) override;
+  Result<int64_t> AppendEvent(const EventRecord& event) override;
+  Result<std::optional<Agent>> SetAgentStatus(int64_t agent_id, AgentStatus status,
+                                              TimePoint now) override;
 
  private:
   /// Runs `fn`, turning an exception into a Status and remembering it as the failure.
@@ -819,7 +862,8 @@ class SqlStore final : public Store {
 
   Result<AppendOutcome> AppendToOpenSession(
       const std::string& channel, const std::string& customer_key, const Message& m,
-      std::optional<std::pair<TimePoint, TimePoint>> extend) override;
+      std::optional<std::pair<TimePoint, TimePoint>> extend,
+      const std::string& event_tail) override;
 
   Result<std::optional<Session>> GetSession(int64_t id) override {
     return WithConn([&](Conn& c) -> Result<std::optional<Session>> {
@@ -937,25 +981,75 @@ class SqlStore final : public Store {
     });
   }
   Result<std::optional<Message>> CompleteOutbox(const OutboxItem& item,
-                                                const std::string& channel_message_id) override {
+                                                const std::string& channel_message_id,
+                                                const MessageEventFn& event) override {
     return InTx([&](Conn& c) -> Result<std::optional<Message>> {
       if (item.message_id) {
         Get(c, kMarkSent).Text(channel_message_id).Int(*item.message_id).RunAll();
       }
       Get(c, kDeleteOutbox).Int(item.id).RunAll();
-      if (!item.message_id) return std::optional<Message>();
-      return ops::OneMessage(Get(c, kGetMessage).Int(*item.message_id));
+      return FinishOutbox(c, item, event);
     });
   }
-  Result<std::optional<Message>> FailOutbox(const OutboxItem& item,
-                                            const MessageError& error) override {
+  Result<std::optional<Message>> FailOutbox(const OutboxItem& item, const MessageError& error,
+                                            const MessageEventFn& event) override {
     return InTx([&](Conn& c) -> Result<std::optional<Message>> {
       if (item.message_id) {
         Get(c, kMarkFailed).Int(error.code).Text(error.title).Int(*item.message_id).RunAll();
       }
       Get(c, kDeleteOutbox).Int(item.id).RunAll();
-      if (!item.message_id) return std::optional<Message>();
-      return ops::OneMessage(Get(c, kGetMessage).Int(*item.message_id));
+      return FinishOutbox(c, item, event);
+    });
+  }
+  /// Reads the updated message and writes its event, inside the caller's transaction.
+  std::optional<Message> FinishOutbox(Conn& c, const OutboxItem& item,
+                                      const MessageEventFn& event) {
+    if (!item.message_id) return std::nullopt;
+    std::optional<Message> m = ops::OneMessage(Get(c, kGetMessage).Int(*item.message_id));
+    if (m && event) {
+      std::optional<Session> session;
+      if (m->session_id) session = ops::OneSession(Get(c, kGetSession).Int(*m->session_id));
+      if (std::optional<EventRecord> e = event(*m, session)) {
+        ops::ReturnedId(Get(c, kAppendEvent)
+                            .Text(e->type)
+                            .Text(ToString(e->audience))
+                            .OptInt(e->agent_id)
+                            .Text(e->data)
+                            .Time(e->created_at));
+      }
+    }
+    return m;
+  }
+
+  Result<std::vector<EventRecord>> ListEvents(int64_t after_id, int64_t up_to_id,
+                                              int limit) override {
+    return WithConn([&](Conn& c) -> Result<std::vector<EventRecord>> {
+      std::vector<EventRecord> out;
+      Stmt& st = Get(c, kListEvents).Int(after_id).Int(up_to_id).Int(int64_t{std::max(0, limit)});
+      for (bool row = st.Run(); row; row = st.Fetch()) out.push_back(ReadEvent(st.row()));
+      return out;
+    });
+  }
+  Result<std::pair<int64_t, int64_t>> EventIdRange() override {
+    return WithConn([&](Conn& c) -> Result<std::pair<int64_t, int64_t>> {
+      Stmt& st = Get(c, kEventIdRange);
+      std::pair<int64_t, int64_t> out{0, 0};
+      if (st.Run()) out = {st.row().at(0).i, st.row().at(1).i};
+      st.Drain();
+      return out;
+    });
+  }
+  Result<int64_t> PruneEvents(TimePoint before) override {
+    return WithConn([&](Conn& c) -> Result<int64_t> {
+      Stmt& st = Get(c, kPruneEvents).Time(before);
+      st.RunAll();
+      return static_cast<int64_t>(st.Affected());
+    });
+  }
+  Status TouchAgent(int64_t agent_id, TimePoint now) override {
+    return WithConn([&](Conn& c) -> Status {
+      Get(c, kTouchAgent).Time(now).Int(agent_id).RunAll();
+      return Status::Ok();
     });
   }
   Status RetryOutbox(const OutboxItem& item, TimePoint next_attempt_at,
@@ -1331,12 +1425,34 @@ Result<std::optional<Agent>> SqlTx::GetAgent(int64_t agent_id) {
   });
 }
 
+Result<int64_t> SqlTx::AppendEvent(const EventRecord& e) {
+  return Guard([&]() -> Result<int64_t> {
+    auto id = ops::ReturnedId(Get(kAppendEvent)
+                                  .Text(e.type)
+                                  .Text(ToString(e.audience))
+                                  .OptInt(e.agent_id)
+                                  .Text(e.data)
+                                  .Time(e.created_at == TimePoint{} ? SystemClock().Now()
+                                                                    : e.created_at));
+    if (!id) return Status::Internal("event insert returned no id");
+    return *id;
+  });
+}
+
+Result<std::optional<Agent>> SqlTx::SetAgentStatus(int64_t agent_id, AgentStatus status,
+                                                   TimePoint now) {
+  return Guard([&]() -> Result<std::optional<Agent>> {
+    Get(kSetAgentStatus).Text(ToString(status)).Time(now).Int(agent_id).RunAll();
+    return ops::OneAgent(Get(kGetAgent).Int(agent_id));
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // SqlStore.
 
 Result<AppendOutcome> SqlStore::AppendToOpenSession(
     const std::string& channel, const std::string& customer_key, const Message& m,
-    std::optional<std::pair<TimePoint, TimePoint>> extend) {
+    std::optional<std::pair<TimePoint, TimePoint>> extend, const std::string& event_tail) {
   if (dialect_ != SqlDialect::kPostgres) {
     AppendOutcome out;
     Status st = Transact([&](StoreTx& tx) -> Status {
@@ -1351,8 +1467,21 @@ Result<AppendOutcome> SqlStore::AppendToOpenSession(
       if (!inserted.ok()) return inserted.status();
       if (!inserted->has_value()) return Status::Ok();
       out.message_id = (*inserted)->id;
-      if (!extend) return Status::Ok();
-      return tx.ExtendSession((*open)->id, extend->first, extend->second);
+      if (extend) {
+        HANDOFFD_RETURN_IF_ERROR(tx.ExtendSession((*open)->id, extend->first, extend->second));
+      }
+      if (event_tail.empty()) return Status::Ok();
+      const Session& s = **open;
+      EventRecord e;
+      e.type = "message.created";
+      const bool everyone = s.status == SessionStatus::kWaiting || !s.agent_id;
+      e.audience = everyone ? EventAudience::kAllAgents : EventAudience::kAgent;
+      if (!everyone) e.agent_id = s.agent_id;
+      e.data = "{\"id\":" + std::to_string(*out.message_id) + ",\"session_id\":" +
+               std::to_string(s.id) + "," + event_tail;
+      e.created_at = row.created_at;
+      auto appended = tx.AppendEvent(e);
+      return appended.ok() ? Status::Ok() : appended.status();
     });
     if (!st.ok()) return st;
     return out;
@@ -1379,7 +1508,10 @@ Result<AppendOutcome> SqlStore::AppendToOpenSession(
                    .Time(last)
                    .Time(expires)
                    .Time(expires)
-                   .Int(extend ? 1 : 0);
+                   .Int(extend ? 1 : 0)
+                   .Text(event_tail)
+                   .Time(created)
+                   .Int(event_tail.empty() ? 0 : 1);
     AppendOutcome out;
     if (st.Run()) {
       const auto& row = st.row();

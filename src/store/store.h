@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "domain/agent.h"
+#include "domain/event.h"
 #include "domain/inbound.h"
 #include "domain/message.h"
 #include "domain/session.h"
@@ -124,7 +125,18 @@ class StoreTx {
       const std::string& channel_message_id, DeliveryStatus status,
       const std::optional<MessageError>& error) = 0;
   virtual Result<std::optional<Agent>> GetAgent(int64_t agent_id) = 0;
+  /// Appends a real-time event (its id and, when zero, created_at are assigned). Returns the id.
+  virtual Result<int64_t> AppendEvent(const EventRecord& event) = 0;
+  /// Sets the agent's chosen status and last_seen_at; returns the updated agent (nullopt when
+  /// unknown).
+  virtual Result<std::optional<Agent>> SetAgentStatus(int64_t agent_id, AgentStatus status,
+                                                      TimePoint now) = 0;
 };
+
+/// Builds the event for a message changed by the outbox (called inside the store's transaction
+/// with the updated message and its session, if any; nullopt: no event).
+using MessageEventFn =
+    std::function<std::optional<EventRecord>(const Message&, const std::optional<Session>&)>;
 
 /// Held leadership of a named job (the expiry scheduler). On PostgreSQL a session-level advisory
 /// lock on a dedicated connection: released when this object is destroyed or the process dies.
@@ -158,9 +170,14 @@ class Store {
   /// contact_id taken from the session; a duplicate channel_message_id inserts nothing) and, for
   /// a new message with `extend` set, applies StoreTx::ExtendSession(extend->first,
   /// extend->second). Without an open session it writes nothing.
+  /// When `event_tail` is non-empty a message.created event is written in the same statement:
+  /// its data is `{"id":<message id>,"session_id":<session id>,` + event_tail (the rest of the
+  /// MESSAGE object, ending in "}"); it is visible to every agent while the session waits, else
+  /// to its assignee.
   virtual Result<AppendOutcome> AppendToOpenSession(
       const std::string& channel, const std::string& customer_key, const Message& m,
-      std::optional<std::pair<TimePoint, TimePoint>> extend) = 0;
+      std::optional<std::pair<TimePoint, TimePoint>> extend,
+      const std::string& event_tail = "") = 0;
 
   // Sessions.
   virtual Result<std::optional<Session>> GetSession(int64_t id) = 0;
@@ -203,10 +220,12 @@ class Store {
   /// Send succeeded: removes the item; its message (if any) gets channel_message_id and `sent`
   /// (unless a status webhook already advanced it). Returns the updated message.
   virtual Result<std::optional<Message>> CompleteOutbox(const OutboxItem& item,
-                                                        const std::string& channel_message_id) = 0;
+                                                        const std::string& channel_message_id,
+                                                        const MessageEventFn& event = {}) = 0;
   /// Permanent failure: removes the item; its message becomes `failed` with the error.
   virtual Result<std::optional<Message>> FailOutbox(const OutboxItem& item,
-                                                    const MessageError& error) = 0;
+                                                    const MessageError& error,
+                                                    const MessageEventFn& event = {}) = 0;
   /// Retryable failure: attempts + 1 and the next try at `next_attempt_at`.
   virtual Status RetryOutbox(const OutboxItem& item, TimePoint next_attempt_at,
                              const std::string& last_error) = 0;
@@ -218,6 +237,17 @@ class Store {
   virtual Result<std::optional<TimePoint>> NextExpiry() = 0;
   /// Tries to take leadership of `job`; nullptr when another instance holds it.
   virtual Result<std::unique_ptr<LeaderLock>> TryAcquireLeadership(const std::string& job) = 0;
+
+  // Events.
+  /// Events with after_id < id <= up_to_id, in id order, at most `limit`.
+  virtual Result<std::vector<EventRecord>> ListEvents(int64_t after_id, int64_t up_to_id,
+                                                      int limit) = 0;
+  /// The smallest and largest stored event ids (0, 0 when there are none).
+  virtual Result<std::pair<int64_t, int64_t>> EventIdRange() = 0;
+  /// Deletes events created before `before`. Returns rows removed.
+  virtual Result<int64_t> PruneEvents(TimePoint before) = 0;
+  /// Records a sign of life of the agent (an open event stream) at `now`.
+  virtual Status TouchAgent(int64_t agent_id, TimePoint now) = 0;
 
   // Housekeeping.
   /// Deletes processed webhook keys older than `before` and expired tokens. Returns rows removed.

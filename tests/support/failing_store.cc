@@ -57,6 +57,14 @@ class FailingTx final : public StoreTx {
     return inner_.ApplyDeliveryStatus(id, s, e);
   }
   Result<std::optional<Agent>> GetAgent(int64_t id) override { return inner_.GetAgent(id); }
+  Result<int64_t> AppendEvent(const EventRecord& e) override {
+    HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
+    return inner_.AppendEvent(e);
+  }
+  Result<std::optional<Agent>> SetAgentStatus(int64_t a, AgentStatus s, TimePoint t) override {
+    HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
+    return inner_.SetAgentStatus(a, s, t);
+  }
 
  private:
   StoreTx& inner_;
@@ -84,12 +92,12 @@ Status FailingStore::Transact(const std::function<Status(StoreTx&)>& fn) {
 
 Result<AppendOutcome> FailingStore::AppendToOpenSession(
     const std::string& channel, const std::string& customer_key, const Message& m,
-    std::optional<std::pair<TimePoint, TimePoint>> extend) {
+    std::optional<std::pair<TimePoint, TimePoint>> extend, const std::string& event_tail) {
   if (fail_fast_path) {
     ++failures_;
     return Status::Unavailable("injected failure: database connection lost");
   }
-  return inner_.AppendToOpenSession(channel, customer_key, m, extend);
+  return inner_.AppendToOpenSession(channel, customer_key, m, extend, event_tail);
 }
 
 }  // namespace handoffd::testing

@@ -31,7 +31,8 @@ class FailingStore final : public Store {
   Status Transact(const std::function<Status(StoreTx&)>& fn) override;
   Result<AppendOutcome> AppendToOpenSession(
       const std::string& channel, const std::string& customer_key, const Message& m,
-      std::optional<std::pair<TimePoint, TimePoint>> extend) override;
+      std::optional<std::pair<TimePoint, TimePoint>> extend,
+      const std::string& event_tail) override;
   Result<std::optional<Session>> GetSession(int64_t id) override { return inner_.GetSession(id); }
   Result<std::vector<Session>> ListWaiting() override { return inner_.ListWaiting(); }
   Result<std::vector<Session>> ListActiveForAgent(int64_t a) override {
@@ -64,13 +65,20 @@ class FailingStore final : public Store {
     return inner_.ClaimOutbox(now, limit, lease);
   }
   Result<std::optional<TimePoint>> NextOutboxDue() override { return inner_.NextOutboxDue(); }
-  Result<std::optional<Message>> CompleteOutbox(const OutboxItem& i,
-                                                const std::string& id) override {
-    return inner_.CompleteOutbox(i, id);
+  Result<std::optional<Message>> CompleteOutbox(const OutboxItem& i, const std::string& id,
+                                                const MessageEventFn& ev) override {
+    return inner_.CompleteOutbox(i, id, ev);
   }
-  Result<std::optional<Message>> FailOutbox(const OutboxItem& i, const MessageError& e) override {
-    return inner_.FailOutbox(i, e);
+  Result<std::optional<Message>> FailOutbox(const OutboxItem& i, const MessageError& e,
+                                            const MessageEventFn& ev) override {
+    return inner_.FailOutbox(i, e, ev);
   }
+  Result<std::vector<EventRecord>> ListEvents(int64_t after, int64_t upto, int limit) override {
+    return inner_.ListEvents(after, upto, limit);
+  }
+  Result<std::pair<int64_t, int64_t>> EventIdRange() override { return inner_.EventIdRange(); }
+  Result<int64_t> PruneEvents(TimePoint before) override { return inner_.PruneEvents(before); }
+  Status TouchAgent(int64_t a, TimePoint now) override { return inner_.TouchAgent(a, now); }
   Status RetryOutbox(const OutboxItem& i, TimePoint next, const std::string& err) override {
     return inner_.RetryOutbox(i, next, err);
   }

@@ -1,4 +1,4 @@
-#include "http/json_views.h"
+#include "domain/json_views.h"
 
 namespace handoffd {
 namespace {
@@ -47,6 +47,13 @@ nlohmann::json MessageJson(const Message& m) {
                         : nlohmann::json(nullptr)},
       {"created_at", FormatRfc3339(m.created_at)},
   };
+}
+
+std::string MessageJsonTail(const Message& m) {
+  nlohmann::json j = MessageJson(m);
+  j.erase("id");
+  j.erase("session_id");
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).substr(1);
 }
 
 nlohmann::json AgentJson(const Agent& a) {

@@ -13,6 +13,10 @@ namespace handoffd {
 
 nlohmann::json SessionJson(const Session& s);
 nlohmann::json MessageJson(const Message& m);
+/// MESSAGE without "id" and "session_id", as the text after the opening brace (so that
+/// `{"id":N,"session_id":S,` + tail is the full MESSAGE): the store completes it once the ids
+/// exist (Store::AppendToOpenSession).
+std::string MessageJsonTail(const Message& m);
 /// Never includes the password hash.
 nlohmann::json AgentJson(const Agent& a);
 /// {"error":{"code":"not_found","message":"..."}}

@@ -1,0 +1,272 @@
+// state.js: the dashboard's single store. REST loads and real-time events both go through the
+// same upsert functions, which deduplicate by id and never let stale data overwrite newer data:
+//   - a session never moves back in its life cycle (waiting < active < ended),
+//   - a message's delivery status only moves forward (queued < sent < delivered < read; failed is final),
+//   - expires_at / last_customer_message_at only move forward.
+// Views subscribe and receive the set of topics that changed, batched once per microtask.
+
+const SESSION_RANK = { waiting: 0, active: 1, ended: 2 };
+const DELIVERY_RANK = { received: 0, internal: 0, queued: 1, sent: 2, delivered: 3, read: 4, failed: 5 };
+
+/** Role check shared by the controller and the views. */
+export function isSupervisor(agent) {
+  return !!agent && (agent.role === 'supervisor' || agent.role === 'admin');
+}
+
+function laterIso(a, b) {
+  if (!a) return b;
+  if (!b) return a;
+  return a > b ? a : b; // RFC 3339 UTC with a fixed format compares as text
+}
+
+function same(a, b) {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function emptyPage() {
+  return { ids: [], total: 0, limit: 50, offset: 0, params: {}, state: 'idle', error: null };
+}
+
+/** Merges an incoming SESSION into the one held (if any); returns the value to keep. */
+export function mergeSession(prev, next) {
+  if (!prev) return next;
+  const pr = SESSION_RANK[prev.status] ?? 0;
+  const nr = SESSION_RANK[next.status] ?? 0;
+  if (nr < pr) return prev; // a stale snapshot (e.g. a REST page older than an event)
+  if (nr === pr && pr === SESSION_RANK.active && prev.assigned_at && next.assigned_at &&
+      next.assigned_at < prev.assigned_at) {
+    return prev; // an older assignment than the one we know (reassignments move assigned_at)
+  }
+  return {
+    ...prev,
+    ...next,
+    expires_at: laterIso(prev.expires_at, next.expires_at),
+    last_customer_message_at: laterIso(prev.last_customer_message_at, next.last_customer_message_at),
+  };
+}
+
+/** Merges an incoming MESSAGE into the one held (if any); delivery status is monotonic. */
+export function mergeMessage(prev, next) {
+  if (!prev) return next;
+  const pr = DELIVERY_RANK[prev.delivery_status] ?? 0;
+  const nr = DELIVERY_RANK[next.delivery_status] ?? 0;
+  if (nr < pr) {
+    return { ...prev, ...next, delivery_status: prev.delivery_status, error: prev.error ?? next.error ?? null };
+  }
+  return { ...prev, ...next };
+}
+
+class Store {
+  constructor() {
+    this.listeners = new Set();
+    this.pending = new Set();
+    this.scheduled = false;
+    this.clear();
+  }
+
+  /** Forgets everything (logout, expired login). */
+  clear() {
+    this.me = null;
+    this.sessions = new Map();      // id -> SESSION
+    this.messages = new Map();      // session id -> Map(message id -> MESSAGE)
+    this.sortedCache = new Map();   // session id -> MESSAGE[] sorted by id
+    this.messageState = new Map();  // session id -> 'loading' | 'loaded' | {error}
+    this.agents = new Map();        // id -> AGENT (supervisors only)
+    this.unread = new Map();        // session id -> count
+    this.taken = new Map();         // session id -> name of who won an accept race
+    this.connection = 'connecting'; // 'connecting' | 'open' | 'reconnecting'
+    this.pages = { all: emptyPage(), history: emptyPage() };
+    this.emit('all');
+  }
+
+  subscribe(fn) {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  emit(topic) {
+    this.pending.add(topic);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      const topics = this.pending;
+      this.pending = new Set();
+      this.scheduled = false;
+      for (const fn of [...this.listeners]) {
+        try {
+          fn(topics);
+        } catch (err) {
+          // One broken view must not stop the others from updating.
+          console.warn('view update failed', err);
+        }
+      }
+    });
+  }
+
+  // --- me ---------------------------------------------------------------------------------
+  setMe(agent) {
+    if (same(this.me, agent)) return;
+    this.me = agent ? { ...this.me, ...agent } : null;
+    if (agent && this.agents.has(agent.id)) this.upsertAgent(agent);
+    this.emit('me');
+  }
+
+  // --- sessions ---------------------------------------------------------------------------
+  /** Applies a SESSION; returns {prev, cur, changed}. */
+  upsertSession(session) {
+    if (!session || session.id == null) return { prev: undefined, cur: undefined, changed: false };
+    const prev = this.sessions.get(session.id);
+    const cur = mergeSession(prev, session);
+    const changed = !same(prev, cur);
+    if (changed) {
+      this.sessions.set(session.id, cur);
+      this.emit('sessions');
+      this.emit(`session:${session.id}`);
+    }
+    return { prev, cur, changed };
+  }
+
+  upsertSessions(list) {
+    for (const s of list || []) this.upsertSession(s);
+  }
+
+  /** Drops a session we may no longer see (404/403 on reload). */
+  removeSession(id) {
+    if (!this.sessions.delete(id)) return;
+    this.unread.delete(id);
+    this.emit('sessions');
+    this.emit('unread');
+    this.emit(`session:${id}`);
+  }
+
+  session(id) {
+    return this.sessions.get(id);
+  }
+
+  waitingSessions() {
+    return [...this.sessions.values()]
+      .filter((s) => s.status === 'waiting')
+      .sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id - b.id));
+  }
+
+  myChats() {
+    const me = this.me;
+    if (!me) return [];
+    return [...this.sessions.values()]
+      .filter((s) => s.status === 'active' && s.agent_id === me.id)
+      .sort((a, b) => (this.lastActivity(b) > this.lastActivity(a) ? 1 : -1));
+  }
+
+  /** The time of the newest thing that happened in a session, for sorting chats. */
+  lastActivity(s) {
+    const msgs = this.messagesOf(s.id);
+    const last = msgs.length ? msgs[msgs.length - 1].created_at : null;
+    return laterIso(laterIso(s.assigned_at, s.last_customer_message_at), last) || s.created_at;
+  }
+
+  // --- messages ---------------------------------------------------------------------------
+  /** Applies a MESSAGE; returns {prev, cur, changed}. */
+  upsertMessage(message) {
+    if (!message || message.id == null || message.session_id == null) {
+      return { prev: undefined, cur: undefined, changed: false };
+    }
+    let byId = this.messages.get(message.session_id);
+    if (!byId) {
+      byId = new Map();
+      this.messages.set(message.session_id, byId);
+    }
+    const prev = byId.get(message.id);
+    const cur = mergeMessage(prev, message);
+    const changed = !same(prev, cur);
+    if (changed) {
+      byId.set(message.id, cur);
+      this.sortedCache.delete(message.session_id);
+      this.emit('messages');
+      this.emit(`messages:${message.session_id}`);
+    }
+    return { prev, cur, changed };
+  }
+
+  upsertMessages(list) {
+    for (const m of list || []) this.upsertMessage(m);
+  }
+
+  hasMessage(sessionId, id) {
+    return !!this.messages.get(sessionId)?.has(id);
+  }
+
+  /** The session's messages, oldest first (ids increase with time). */
+  messagesOf(sessionId) {
+    let sorted = this.sortedCache.get(sessionId);
+    if (!sorted) {
+      sorted = [...(this.messages.get(sessionId)?.values() ?? [])].sort((a, b) => a.id - b.id);
+      this.sortedCache.set(sessionId, sorted);
+    }
+    return sorted;
+  }
+
+  setMessageState(sessionId, state) {
+    if (same(this.messageState.get(sessionId), state)) return;
+    this.messageState.set(sessionId, state);
+    this.emit(`messages:${sessionId}`);
+  }
+
+  // --- agents -----------------------------------------------------------------------------
+  setAgents(list) {
+    const next = new Map((list || []).map((a) => [a.id, a]));
+    if (same([...this.agents.values()], [...next.values()])) return;
+    this.agents = next;
+    this.emit('agents');
+  }
+
+  upsertAgent(agent) {
+    if (!agent || agent.id == null) return;
+    const prev = this.agents.get(agent.id);
+    const cur = { ...prev, ...agent };
+    if (same(prev, cur)) return;
+    this.agents.set(agent.id, cur);
+    this.emit('agents');
+  }
+
+  // --- unread counts, race notices, connection --------------------------------------------
+  bumpUnread(sessionId, n = 1) {
+    this.unread.set(sessionId, (this.unread.get(sessionId) || 0) + n);
+    this.emit('unread');
+  }
+
+  clearUnread(sessionId) {
+    if (!this.unread.has(sessionId)) return;
+    this.unread.delete(sessionId);
+    this.emit('unread');
+  }
+
+  unreadOf(sessionId) {
+    return this.unread.get(sessionId) || 0;
+  }
+
+  totalUnread() {
+    let n = 0;
+    for (const v of this.unread.values()) n += v;
+    return n;
+  }
+
+  setTaken(sessionId, name) {
+    this.taken.set(sessionId, name);
+    this.emit(`session:${sessionId}`);
+    this.emit('taken');
+  }
+
+  setConnection(state) {
+    if (this.connection === state) return;
+    this.connection = state;
+    this.emit('connection');
+  }
+
+  // --- paginated lists (All, History) -----------------------------------------------------
+  setPage(name, patch) {
+    this.pages[name] = { ...this.pages[name], ...patch };
+    this.emit(`page:${name}`);
+  }
+}
+
+export const store = new Store();

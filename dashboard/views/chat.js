@@ -1,0 +1,405 @@
+// views/chat.js: the open conversation: header with Accept / End chat, the "taken by" notice,
+// the supervisor's assign bar, the message log, the customer panel and the composer.
+
+import { h, bidi, icon, reconcile, replaceChildren, everySecond } from '../dom.js';
+import { store, isSupervisor } from '../state.js';
+import {
+  codePoints, customerName, dayKey, dayLabel, duration, now, parseTime, phone,
+  MAX_MESSAGE_CODE_POINTS, SESSION_STATUS_LABELS, END_REASON_LABELS, STATUS_LABELS,
+} from '../format.js';
+import { renderMessage, messageSignature } from './message.js';
+import { CustomerPanel, windowOpen } from './customer-panel.js';
+
+export class ChatView {
+  constructor(ctx) {
+    this.ctx = ctx;
+    this.sessionId = null;
+    this.drafts = new Map();
+    this.busy = new Set(); // 'accept' | 'end' | 'assign' | 'send'
+    this.assignChoice = new Map();
+    this.build();
+  }
+
+  build() {
+    // Empty state (no chat selected).
+    this.emptyQueue = h('strong', {}, '0');
+    this.emptyState = h('div', { class: 'chat-empty' },
+      h('span', { class: 'chat-empty-icon' }, icon('chat')),
+      h('h2', {}, 'No conversation selected'),
+      h('p', {}, 'Pick a customer from the list to read and reply.'),
+      h('p', { class: 'muted' }, this.emptyQueue, ' waiting in the queue'));
+
+    // Header.
+    this.back = h('button', {
+      type: 'button', class: 'icon-btn back-btn', 'aria-label': 'Back to the list', 'data-testid': 'back',
+      onclick: () => this.ctx.actions.closeSession(),
+    }, icon('back'));
+    this.title = h('h2', { class: 'chat-title', id: 'chat-title', tabindex: '-1' });
+    this.subtitle = h('p', { class: 'chat-subtitle' });
+    this.accept = h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'accept', onclick: () => this.onAccept() }, 'Accept');
+    this.endChat = h('button', { type: 'button', class: 'btn btn-danger-outline', 'data-testid': 'end-chat', onclick: () => this.onEnd() }, 'End chat');
+    this.header = h('header', { class: 'chat-header' },
+      this.back,
+      h('div', { class: 'chat-heading' }, this.title, this.subtitle),
+      h('div', { class: 'chat-actions' }, this.accept, this.endChat));
+
+    // Notices.
+    this.takenNotice = h('div', { class: 'notice notice--warning', 'data-testid': 'taken-notice', role: 'status' });
+    this.errorNotice = h('div', { class: 'notice notice--error', role: 'alert' });
+
+    // Supervisor: assign / reassign.
+    this.assignSelect = h('select', { class: 'input', id: 'assign-select', 'data-testid': 'assign-select' });
+    this.assignButton = h('button', { type: 'button', class: 'btn', 'data-testid': 'assign-button', onclick: () => this.onAssign() }, 'Assign');
+    this.assignSelect.addEventListener('change', () => {
+      this.assignChoice.set(this.sessionId, this.assignSelect.value);
+      this.renderAssign();
+    });
+    this.assignBar = h('div', { class: 'assign-bar', role: 'group', 'aria-label': 'Assign to an agent' },
+      h('label', { for: 'assign-select' }, 'Assign to'), this.assignSelect, this.assignButton);
+
+    // Messages.
+    this.messages = h('div', {
+      class: 'messages', role: 'log', 'aria-label': 'Messages', tabindex: '0', 'aria-live': 'polite', 'aria-relevant': 'additions',
+    });
+    this.messagesStatus = h('div', { class: 'messages-status' });
+    this.jump = h('button', { type: 'button', class: 'btn btn-small jump-btn', hidden: true, onclick: () => this.scrollToBottom() }, 'New messages ↓');
+    this.messages.addEventListener('scroll', () => {
+      if (this.isAtBottom()) this.jump.hidden = true;
+    });
+    this.panel = new CustomerPanel();
+
+    // Composer.
+    this.textarea = h('textarea', {
+      class: 'composer-input', id: 'composer', 'data-testid': 'composer', rows: '1', 'aria-label': 'Message',
+      placeholder: 'Type a message', 'aria-describedby': 'char-counter composer-hint',
+    });
+    this.counter = h('span', { class: 'char-counter', id: 'char-counter', 'data-testid': 'char-counter' }, `0/${MAX_MESSAGE_CODE_POINTS}`);
+    this.send = h('button', { type: 'submit', class: 'btn btn-primary send-btn', 'data-testid': 'send' }, 'Send');
+    this.hint = h('p', { class: 'composer-hint', id: 'composer-hint' });
+    this.sendError = h('p', { class: 'composer-error', role: 'alert' });
+    this.composer = h('form', { class: 'composer', 'aria-label': 'Reply' },
+      h('div', { class: 'composer-row' }, this.textarea, this.send),
+      h('div', { class: 'composer-foot' }, this.hint, this.counter),
+      this.sendError);
+    this.composer.addEventListener('submit', (e) => {
+      e.preventDefault();
+      this.onSend();
+    });
+    this.textarea.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+        e.preventDefault();
+        this.onSend();
+      }
+    });
+    this.textarea.addEventListener('input', () => {
+      this.drafts.set(this.sessionId, this.textarea.value);
+      this.sendError.textContent = '';
+      this.autoGrow();
+      this.renderComposer();
+    });
+
+    this.chat = h('div', { class: 'chat', 'aria-labelledby': 'chat-title' },
+      this.header,
+      h('div', { class: 'chat-notices' }, this.takenNotice, this.errorNotice),
+      this.assignBar,
+      h('div', { class: 'chat-body' },
+        h('div', { class: 'messages-wrap' }, this.messages, this.messagesStatus, this.jump),
+        this.panel.el),
+      this.composer);
+    this.el = h('section', { class: 'chat-pane', 'aria-label': 'Conversation' }, this.emptyState, this.chat);
+  }
+
+  get session() {
+    return this.sessionId == null ? null : store.session(this.sessionId);
+  }
+
+  // --- session switching --------------------------------------------------------------------
+  setSession(id) {
+    if (id === this.sessionId) return;
+    this.sessionId = id;
+    this.messages._keyed = null;
+    this.messages.replaceChildren();
+    this.jump.hidden = true;
+    this.forceScroll = true;
+    this.errorNotice.textContent = '';
+    this.sendError.textContent = '';
+    this.textarea.value = this.drafts.get(id) || '';
+    this.autoGrow();
+    this.renderAll();
+  }
+
+  /** Moves focus into the chat (used when it replaces the list on narrow screens). */
+  focusTitle() {
+    this.title.focus({ preventScroll: true });
+  }
+
+  renderAll() {
+    this.renderFrame();
+    this.renderMessages();
+  }
+
+  update(topics) {
+    const id = this.sessionId;
+    if (topics.has('all') || topics.has('sessions') || topics.has('me') || topics.has('agents') ||
+        topics.has('taken') || (id != null && topics.has(`session:${id}`))) {
+      this.renderFrame();
+    }
+    if (id != null && (topics.has('all') || topics.has(`messages:${id}`) || topics.has('agents'))) this.renderMessages();
+  }
+
+  // --- frame: header, notices, assign bar, panel, composer -----------------------------------
+  renderFrame() {
+    const s = this.session;
+    this.emptyQueue.textContent = String(store.waitingSessions().length);
+    this.emptyState.hidden = this.sessionId != null;
+    this.chat.hidden = this.sessionId == null;
+    if (this.sessionId == null) return;
+    if (!s) {
+      this.title.textContent = 'Loading…';
+      replaceChildren(this.subtitle);
+      this.accept.hidden = true;
+      this.endChat.hidden = true;
+      this.assignBar.hidden = true;
+      this.takenNotice.hidden = !store.taken.has(this.sessionId);
+      this.panel.render(null);
+      this.renderComposer();
+      return;
+    }
+    const me = store.me;
+    const sup = isSupervisor(me);
+    replaceChildren(this.title, bidi('span', customerName(s), 'chat-name'));
+    this.renderSubtitle(s);
+
+    const taken = store.taken.get(s.id);
+    this.accept.hidden = s.status !== 'waiting' || taken !== undefined;
+    this.accept.disabled = this.busy.has('accept');
+    this.accept.textContent = this.busy.has('accept') ? 'Accepting…' : 'Accept';
+    const mine = s.agent_id != null && s.agent_id === me?.id;
+    this.endChat.hidden = !((s.status === 'active' && (mine || sup)) || (s.status === 'waiting' && sup));
+    this.endChat.disabled = this.busy.has('end');
+    this.endChat.textContent = this.busy.has('end') ? 'Ending…' : 'End chat';
+
+    if (taken !== undefined && !(s.agent_id === me?.id)) {
+      replaceChildren(this.takenNotice, 'This chat was taken by ', bidi('strong', taken || 'another agent'), '.');
+      this.takenNotice.hidden = false;
+    } else {
+      this.takenNotice.hidden = true;
+    }
+    this.errorNotice.hidden = !this.errorNotice.textContent;
+
+    this.renderAssign();
+    this.panel.render(s);
+    this.renderComposer();
+  }
+
+  renderSubtitle(s) {
+    const sig = JSON.stringify([s.id, s.phone_number, s.status, s.agent_name, s.end_reason, s.created_at, s.agent_id === store.me?.id]);
+    if (this.subtitle._sig === sig) return;
+    this.subtitle._sig = sig;
+    const parts = [bidi('span', phone(s.phone_number), 'chat-phone')];
+    const status = h('span', { class: `chip chip--${s.status}` }, SESSION_STATUS_LABELS[s.status] || s.status);
+    parts.push(status);
+    if (s.status === 'waiting') {
+      const since = parseTime(s.created_at);
+      parts.push(everySecond(h('span', { class: 'muted' }), (el) => {
+        el.textContent = `waiting ${duration(now() - since)}`;
+      }));
+    } else if (s.status === 'active' && s.agent_name) {
+      parts.push(h('span', { class: 'muted' }, 'with ', bidi('span', s.agent_id === store.me?.id ? 'you' : s.agent_name)));
+    } else if (s.status === 'ended' && s.end_reason) {
+      parts.push(h('span', { class: 'muted' }, END_REASON_LABELS[s.end_reason] || s.end_reason));
+    }
+    replaceChildren(this.subtitle, parts);
+  }
+
+  renderAssign() {
+    const s = this.session;
+    const me = store.me;
+    const show = !!s && isSupervisor(me) && (s.status === 'waiting' || s.status === 'active');
+    this.assignBar.hidden = !show;
+    if (!show) return;
+    const agents = [...store.agents.values()];
+    if (me && !agents.some((a) => a.id === me.id)) agents.push(me);
+    agents.sort((a, b) => a.name.localeCompare(b.name));
+    const optionsSig = JSON.stringify(agents.map((a) => [a.id, a.name, a.status, a.active_chats, a.max_chats]));
+    if (this.assignSelect._sig !== optionsSig) {
+      this.assignSelect._sig = optionsSig;
+      this.assignSelect.replaceChildren(
+        h('option', { value: '' }, 'Choose an agent…'),
+        ...agents.map((a) => h('option', { value: String(a.id) },
+          `${a.name}${a.id === me?.id ? ' (you)' : ''} — ${STATUS_LABELS[a.status] || a.status}, ${a.active_chats ?? 0}/${a.max_chats ?? 0}`)));
+    }
+    const choice = this.assignChoice.get(s.id) ?? '';
+    if (this.assignSelect.value !== choice && [...this.assignSelect.options].some((o) => o.value === choice)) {
+      this.assignSelect.value = choice;
+    } else if (![...this.assignSelect.options].some((o) => o.value === choice)) {
+      this.assignSelect.value = '';
+    }
+    const selected = this.assignSelect.value;
+    const same = selected !== '' && Number(selected) === s.agent_id;
+    this.assignButton.textContent = this.busy.has('assign') ? 'Assigning…' : s.status === 'active' ? 'Reassign' : 'Assign';
+    this.assignButton.disabled = this.busy.has('assign') || selected === '' || same;
+    this.assignButton.title = same ? 'Already assigned to this agent' : '';
+  }
+
+  renderComposer() {
+    const s = this.session;
+    const me = store.me;
+    const canReply = !!s && s.status === 'active' && (s.agent_id === me?.id || isSupervisor(me));
+    const count = codePoints(this.textarea.value);
+    const empty = this.textarea.value.trim() === '';
+    const over = count > MAX_MESSAGE_CODE_POINTS;
+    this.counter.textContent = `${count}/${MAX_MESSAGE_CODE_POINTS}`;
+    this.counter.classList.toggle('is-over', over);
+    this.counter.classList.toggle('is-near', !over && count > MAX_MESSAGE_CODE_POINTS - 200);
+    this.textarea.disabled = !canReply;
+    this.textarea.setAttribute('aria-invalid', over ? 'true' : 'false');
+    this.send.disabled = !canReply || empty || over || this.busy.has('send');
+    this.send.textContent = this.busy.has('send') ? 'Sending…' : 'Send';
+
+    let hint = '';
+    let warn = false;
+    if (!s) hint = '';
+    else if (s.status === 'waiting') hint = 'Accept this chat to reply.';
+    else if (s.status === 'ended') hint = 'This chat has ended.';
+    else if (!canReply) hint = `Only ${s.agent_name || 'the assigned agent'} can reply in this chat.`;
+    else if (over) {
+      hint = `Too long: WhatsApp allows ${MAX_MESSAGE_CODE_POINTS} characters.`;
+      warn = true;
+    } else if (!windowOpen(s)) {
+      hint = 'The 24-hour window is closed: WhatsApp will probably reject free-form replies.';
+      warn = true;
+    } else hint = 'Enter to send · Shift+Enter for a new line';
+    this.textarea.placeholder = canReply ? 'Type a message' : hint || 'Type a message';
+    this.hint.textContent = hint;
+    this.hint.classList.toggle('is-warning', warn);
+  }
+
+  autoGrow() {
+    this.textarea.style.height = 'auto';
+    this.textarea.style.height = `${Math.min(this.textarea.scrollHeight, 180)}px`;
+  }
+
+  // --- messages -----------------------------------------------------------------------------
+  isAtBottom() {
+    const el = this.messages;
+    return el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+  }
+
+  scrollToBottom() {
+    this.messages.scrollTop = this.messages.scrollHeight;
+    this.jump.hidden = true;
+  }
+
+  renderMessages() {
+    if (this.sessionId == null) return;
+    const id = this.sessionId;
+    const list = store.messagesOf(id);
+    const state = store.messageState.get(id);
+    const ctx = { meId: store.me?.id, session: this.session };
+    const atBottom = this.isAtBottom();
+    const before = this.messages.childElementCount;
+
+    const items = [];
+    let day = null;
+    for (const m of list) {
+      const k = dayKey(m.created_at);
+      if (k !== day) {
+        day = k;
+        items.push({ key: `d${k}`, day: dayLabel(m.created_at) });
+      }
+      items.push({ key: `m${m.id}`, m });
+    }
+    reconcile(this.messages, items, {
+      key: (it) => it.key,
+      create: (it) => (it.m ? renderMessage(it.m, ctx) : h('div', { class: 'day-sep', role: 'separator' }, h('span', {}, it.day))),
+      update: (el, it) => {
+        if (!it.m) {
+          if (el.textContent !== it.day) replaceChildren(el, h('span', {}, it.day));
+          return el;
+        }
+        return el._sig === messageSignature(it.m, ctx) ? el : renderMessage(it.m, ctx);
+      },
+    });
+
+    if (list.length === 0) {
+      const err = state && typeof state === 'object' ? state.error : null;
+      replaceChildren(this.messagesStatus,
+        err ? h('p', { class: 'is-error' }, `Could not load messages: ${err} `,
+          h('button', { type: 'button', class: 'btn btn-small', onclick: () => this.ctx.actions.loadMessages(id) }, 'Retry'))
+          : h('p', {}, state === 'loaded' ? 'No messages yet.' : 'Loading messages…'));
+      this.messagesStatus.hidden = false;
+    } else {
+      this.messagesStatus.hidden = true;
+    }
+
+    const grew = this.messages.childElementCount > before;
+    if (this.forceScroll || atBottom) {
+      this.scrollToBottom();
+      if (state === 'loaded' || list.length) this.forceScroll = false;
+    } else if (grew) {
+      this.jump.hidden = false;
+    }
+  }
+
+  // --- actions ------------------------------------------------------------------------------
+  async run(name, fn) {
+    if (this.busy.has(name)) return;
+    this.busy.add(name);
+    this.errorNotice.textContent = '';
+    this.renderFrame();
+    try {
+      await fn();
+    } catch (err) {
+      this.errorNotice.textContent = err?.message || String(err);
+    } finally {
+      this.busy.delete(name);
+      this.renderFrame();
+    }
+  }
+
+  onAccept() {
+    const id = this.sessionId;
+    return this.run('accept', () => this.ctx.actions.accept(id));
+  }
+
+  onEnd() {
+    const id = this.sessionId;
+    return this.run('end', () => this.ctx.actions.end(id));
+  }
+
+  onAssign() {
+    const id = this.sessionId;
+    const agentId = Number(this.assignSelect.value);
+    if (!agentId) return undefined;
+    return this.run('assign', async () => {
+      await this.ctx.actions.assign(id, agentId);
+      this.assignChoice.delete(id);
+    });
+  }
+
+  async onSend() {
+    const id = this.sessionId;
+    const content = this.textarea.value.trim();
+    if (this.send.disabled || !content) return;
+    this.busy.add('send');
+    this.sendError.textContent = '';
+    this.renderComposer();
+    try {
+      await this.ctx.actions.send(id, content);
+      if (this.sessionId === id) {
+        this.textarea.value = '';
+        this.autoGrow();
+      }
+      this.drafts.delete(id);
+      this.forceScroll = true;
+      this.renderMessages();
+    } catch (err) {
+      this.sendError.textContent = `Not sent: ${err?.message || err}`;
+    } finally {
+      this.busy.delete('send');
+      this.renderComposer();
+      if (!this.textarea.disabled) this.textarea.focus();
+    }
+  }
+}

@@ -1,0 +1,82 @@
+// views/session-item.js: one row of a session list (Waiting, My chats, All, History): a button
+// that opens the chat. The button element is kept and only its content is refilled, so focus
+// stays on it while live updates arrive.
+
+import { h, bidi, everySecond, replaceChildren } from '../dom.js';
+import { store } from '../state.js';
+import {
+  customerName, duration, initials, now, parseTime, phone, shortWhen, truncate, SESSION_STATUS_LABELS,
+} from '../format.js';
+
+/** mode: 'waiting' | 'mine' | 'all' | 'history' */
+export function createSessionItem(session, mode, ctx) {
+  const button = h('button', {
+    type: 'button',
+    class: 'session-item',
+    'data-testid': 'session-item',
+    dataset: { sessionId: session.id },
+    onclick: () => ctx.actions.openSession(session.id),
+  });
+  const li = h('li', { class: 'session-row' }, button);
+  li._button = button;
+  fillSessionItem(li, session, mode, ctx);
+  return li;
+}
+
+function signature(session, mode, ctx) {
+  const msgs = store.messagesOf(session.id);
+  const last = msgs[msgs.length - 1];
+  return JSON.stringify([session, mode, store.unreadOf(session.id), ctx.route.sessionId === session.id,
+    last ? [last.id, last.content, last.type] : null]);
+}
+
+/** Refills the row when something it shows changed. */
+export function fillSessionItem(li, session, mode, ctx) {
+  const sig = signature(session, mode, ctx);
+  if (li._sig === sig) return li;
+  li._sig = sig;
+  const button = li._button;
+  const name = customerName(session);
+  const unread = store.unreadOf(session.id);
+  const selected = ctx.route.sessionId === session.id;
+  button.dataset.status = session.status;
+  if (selected) button.setAttribute('aria-current', 'true');
+  else button.removeAttribute('aria-current');
+  button.classList.toggle('is-selected', selected);
+  button.classList.toggle('has-unread', unread > 0);
+
+  const when = h('span', { class: 'session-when' });
+  if (mode === 'waiting' || (session.status === 'waiting' && mode !== 'history')) {
+    const since = parseTime(session.created_at);
+    when.classList.add('is-live');
+    when.title = 'Time waited';
+    everySecond(when, (el) => {
+      el.textContent = `waiting ${duration(now() - since)}`;
+    });
+  } else {
+    when.textContent = shortWhen(session.status === 'ended' ? session.ended_at : session.assigned_at || session.created_at);
+  }
+
+  const msgs = store.messagesOf(session.id);
+  const last = msgs[msgs.length - 1];
+  const secondLine = [];
+  if (last && (mode === 'mine' || mode === 'waiting') && last.type !== 'system') {
+    secondLine.push(bidi('span', truncate(last.content || `[${last.type}]`, 80), 'session-preview'));
+  } else {
+    secondLine.push(bidi('span', phone(session.phone_number), 'session-phone'));
+  }
+  if (mode === 'all' || mode === 'history') {
+    secondLine.push(h('span', { class: `chip chip--${session.status}` }, SESSION_STATUS_LABELS[session.status] || session.status));
+    if (session.agent_name) secondLine.push(bidi('span', session.agent_name, 'session-agent'));
+  }
+
+  replaceChildren(button,
+    h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(name)),
+    h('span', { class: 'session-main' },
+      h('span', { class: 'session-line' }, bidi('span', name, 'session-name'), when),
+      h('span', { class: 'session-line session-line--sub' },
+        h('span', { class: 'session-sub' }, secondLine),
+        unread > 0 ? h('span', { class: 'unread-badge', 'data-testid': 'unread-badge' }, String(unread)) : null,
+        unread > 0 ? h('span', { class: 'visually-hidden' }, unread === 1 ? ' unread message' : ' unread messages') : null)));
+  return li;
+}

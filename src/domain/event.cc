@@ -1,0 +1,56 @@
+#include "domain/event.h"
+
+#include "domain/json_views.h"
+
+namespace handoffd {
+
+const char* ToString(EventAudience a) { return a == EventAudience::kAgent ? "agent" : "all"; }
+
+std::optional<EventAudience> ParseEventAudience(std::string_view s) {
+  if (s == "all") return EventAudience::kAllAgents;
+  if (s == "agent") return EventAudience::kAgent;
+  return std::nullopt;
+}
+
+bool EventVisibleTo(const EventRecord& event, const Agent& agent) {
+  if (IsSupervisor(agent.role) || event.audience == EventAudience::kAllAgents) return true;
+  return event.agent_id == agent.id;
+}
+
+namespace {
+
+EventRecord Visible(std::string type, const Session& s, bool was_waiting, std::string data,
+                    TimePoint now) {
+  EventRecord e;
+  e.type = std::move(type);
+  const bool everyone = was_waiting || s.status == SessionStatus::kWaiting || !s.agent_id;
+  e.audience = everyone ? EventAudience::kAllAgents : EventAudience::kAgent;
+  if (!everyone) e.agent_id = s.agent_id;
+  e.data = std::move(data);
+  e.created_at = now;
+  return e;
+}
+
+}  // namespace
+
+EventRecord SessionEvent(const std::string& type, const Session& session, bool was_waiting,
+                         TimePoint now) {
+  return Visible(type, session, was_waiting, SessionJson(session).dump(), now);
+}
+
+EventRecord MessageEvent(const std::string& type, const Message& message, const Session& session,
+                         TimePoint now) {
+  return Visible(type, session, false, MessageJson(message).dump(), now);
+}
+
+EventRecord AgentEvent(const Agent& agent, TimePoint now) {
+  EventRecord e;
+  e.type = "agent.status";
+  e.audience = EventAudience::kAgent;
+  e.agent_id = agent.id;
+  e.data = AgentJson(agent).dump();
+  e.created_at = now;
+  return e;
+}
+
+}  // namespace handoffd

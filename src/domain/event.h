@@ -1,0 +1,48 @@
+// Real-time events for dashboards (API.md "Real-time events"). Each is written to the events
+// table in the same transaction as the change it describes; its id orders the feed.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/clock.h"
+#include "domain/agent.h"
+#include "domain/message.h"
+#include "domain/session.h"
+
+namespace handoffd {
+
+/// Who may receive an event besides supervisors and admins (who receive every event).
+enum class EventAudience {
+  kAllAgents,   // waiting sessions, and transitions out of waiting
+  kAgent,       // one agent: the session's assignee, or the agent whose status changed
+};
+
+const char* ToString(EventAudience a);
+std::optional<EventAudience> ParseEventAudience(std::string_view s);
+
+struct EventRecord {
+  int64_t id = 0;    // assigned by the database; increasing
+  std::string type;  // session.created|session.assigned|session.ended|message.created|
+                     // message.status|agent.status
+  EventAudience audience = EventAudience::kAllAgents;
+  std::optional<int64_t> agent_id;  // for kAgent
+  std::string data;                 // the SESSION, MESSAGE or AGENT as JSON text
+  TimePoint created_at{};
+};
+
+/// True when `agent` may receive `event`.
+bool EventVisibleTo(const EventRecord& event, const Agent& agent);
+
+/// A session event (`type` session.*) with the audience its state calls for: every agent while
+/// the session is (or was, when `was_waiting`) waiting, else its assignee.
+EventRecord SessionEvent(const std::string& type, const Session& session, bool was_waiting,
+                         TimePoint now);
+/// A message event for a message of `session`, visible like the session.
+EventRecord MessageEvent(const std::string& type, const Message& message, const Session& session,
+                         TimePoint now);
+/// agent.status, visible to that agent and to supervisors.
+EventRecord AgentEvent(const Agent& agent, TimePoint now);
+
+}  // namespace handoffd
