@@ -13,7 +13,7 @@ import { customerName } from './format.js';
 const TABS = ['waiting', 'mine', 'all', 'history'];
 const ALL_PAGE_SIZE = 50;
 const MESSAGE_PAGE = 1000;
-const WAITING_RECHECK_MS = 60000;
+const RECHECK_MS = 60000;
 
 const root = document.getElementById('app');
 let shell = null;
@@ -61,9 +61,17 @@ function onRoute() {
   store.emit('route');
 }
 
+/** Whether the server still lets us read a session we hold (agents: waiting ones and their own). */
+function visibleToMe(s) {
+  const me = store.me;
+  return !s || isSupervisor(me) || s.status === 'waiting' || s.agent_id === me?.id;
+}
+
 async function openSession(id) {
+  const s = store.session(id);
+  if (!visibleToMe(s)) return; // taken by or reassigned to someone else: show what we have
   const tasks = [loadMessages(id)];
-  if (!store.session(id)) tasks.push(refreshSession(id));
+  if (!s) tasks.push(refreshSession(id));
   await Promise.all(tasks);
 }
 
@@ -78,13 +86,26 @@ async function refreshSession(id) {
   try {
     store.upsertSession(await api.session(id));
   } catch (err) {
-    if (err.status === 404 || err.status === 403) {
-      if (ctx.route.sessionId !== id) store.removeSession(id);
-      else if (!store.session(id)) store.setMessageState(id, { error: err.message });
-    } else {
+    if (err.status !== 404 && err.status !== 403) {
       reportError(err, 'Could not load the session');
+      return;
     }
+    const s = store.session(id);
+    if (ctx.route.sessionId !== id) store.removeSession(id);
+    else if (!s) store.setMessageState(id, { error: err.message });
+    else if (err.status === 403) lostSession(s);
   }
+}
+
+/**
+ * An agent may no longer read a session it holds (403): another agent took it from the queue,
+ * or a supervisor reassigned it. Keep what is on screen, say so, and take it out of the lists.
+ */
+function lostSession(s) {
+  if (!store.taken.has(s.id)) {
+    store.setTaken(s.id, { name: '', kind: s.status === 'waiting' ? 'taken' : 'reassigned' });
+  }
+  if (s.status !== 'ended') store.upsertSession({ ...s, status: 'active', agent_id: null, agent_name: null });
 }
 
 /** The server's list is the truth for its set: sessions we hold in that set but it lacks are re-read. */
@@ -187,7 +208,8 @@ async function loadAll({ initial = false } = {}) {
     const page = store.pages;
     if (page.all.state !== 'idle') tasks.push(loadAllPage(page.all.offset || 0));
     if (page.history.state !== 'idle') tasks.push(loadHistory(page.history.params || {}, page.history.offset || 0));
-    if (ctx.route.sessionId != null) tasks.push(refreshSession(ctx.route.sessionId), loadMessages(ctx.route.sessionId));
+    const open = ctx.route.sessionId;
+    if (open != null && visibleToMe(store.session(open))) tasks.push(refreshSession(open), loadMessages(open));
   }
   const results = await Promise.allSettled(tasks);
   const failed = results.find((r) => r.status === 'rejected');
@@ -224,8 +246,10 @@ function onEvent(type, data) {
       const toMe = cur.agent_id === me?.id;
       if (!toMe && !isSupervisor(me)) {
         store.clearUnread(cur.id);
-        if (prev?.status === 'waiting' && ctx.route.sessionId === cur.id && !store.taken.has(cur.id)) {
-          store.setTaken(cur.id, cur.agent_name || '');
+        if (prev?.status === 'waiting' && !store.taken.has(cur.id)) {
+          store.setTaken(cur.id, { name: cur.agent_name || '', kind: 'taken' });
+        } else if (prev?.agent_id === me?.id) {
+          store.setTaken(cur.id, { name: cur.agent_name || '', kind: 'reassigned' });
         }
       }
       if (toMe && prev?.agent_id !== me?.id && !accepting.has(cur.id)) {
@@ -292,13 +316,22 @@ ctx.actions = {
       requestAnimationFrame(() => document.getElementById('composer')?.focus());
     } catch (err) {
       if (err.status !== 409) throw err;
-      // Someone else won the race: say who, not an error.
-      const m = TAKEN_RE.exec(err.message || '');
-      store.setTaken(id, m ? m[1] : '');
+      // Someone else won the race: say who, not an error. The session is no longer waiting;
+      // an agent may not read it any more (403), so it is updated here rather than reloaded.
       store.clearUnread(id);
-      await refreshSession(id);
+      const m = TAKEN_RE.exec(err.message || '');
       const s = store.session(id);
-      if (!m && s?.agent_name) store.setTaken(id, s.agent_name);
+      if (m) {
+        store.setTaken(id, { name: m[1], kind: 'taken' });
+        if (s && s.status === 'waiting') {
+          store.upsertSession({ ...s, status: 'active', agent_id: null, agent_name: m[1], assigned_at: s.assigned_at });
+        }
+      } else {
+        await refreshSession(id);
+        const fresh = store.session(id);
+        if (fresh?.status === 'ended') throw new Error('This chat has already ended.');
+        store.setTaken(id, { name: fresh?.agent_name || '', kind: 'taken' });
+      }
     } finally {
       accepting.delete(id);
     }
@@ -374,9 +407,10 @@ function start(agent) {
   ctx.route = { tab: null, sessionId: null };
   onRoute();
   loadAll({ initial: true }).catch(() => {});
+  // A safety net for anything the event feed does not tell an agent (e.g. a chat reassigned away).
   recheckTimer = setInterval(() => {
-    if (store.connection === 'open') loadWaiting().catch(() => {});
-  }, WAITING_RECHECK_MS);
+    if (store.connection === 'open') Promise.all([loadWaiting(), loadMine()]).catch(() => {});
+  }, RECHECK_MS);
 }
 
 function stop() {

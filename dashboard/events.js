@@ -5,8 +5,9 @@
 //   server replays what was missed (or sends `reset` when it cannot): nothing to do here but
 //   report the state, so the UI can show "Reconnecting…".
 // - When the browser gives up (readyState CLOSED: an HTTP error, a restart answering 5xx, ...)
-//   a new EventSource is opened with backoff. A new object cannot send Last-Event-ID, so
-//   once it opens the stream reports a synthetic `reset` and the app reloads from REST.
+//   a new EventSource is opened with backoff. A new object cannot send Last-Event-ID, so it
+//   passes ?last_event_id= (which handoffd also reads), and once it opens the stream reports a
+//   synthetic `reset` as well, so the app reloads from REST whatever the server could replay.
 
 import { apiUrl } from './api.js';
 
@@ -62,7 +63,9 @@ export class EventStream {
 
   open() {
     if (this.stopped) return;
-    const source = new EventSource(apiUrl('/api/events'));
+    // A new EventSource cannot send Last-Event-ID; handoffd also reads it from ?last_event_id=.
+    const query = this.needsReload && this.lastEventId ? { last_event_id: this.lastEventId } : undefined;
+    const source = new EventSource(apiUrl('/api/events', query));
     this.source = source;
     source.onopen = () => {
       if (source !== this.source) return;

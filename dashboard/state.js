@@ -73,7 +73,7 @@ class Store {
     this.messageState = new Map();  // session id -> 'loading' | 'loaded' | {error}
     this.agents = new Map();        // id -> AGENT (supervisors only)
     this.unread = new Map();        // session id -> count
-    this.taken = new Map();         // session id -> name of who won an accept race
+    this.taken = new Map();         // session id -> {name, kind: 'taken'|'reassigned'} (lost to another agent)
     this.connection = 'connecting'; // 'connecting' | 'open' | 'reconnecting'
     this.pages = { all: emptyPage(), history: emptyPage() };
     this.emit('all');
@@ -250,8 +250,8 @@ class Store {
     return n;
   }
 
-  setTaken(sessionId, name) {
-    this.taken.set(sessionId, name);
+  setTaken(sessionId, info) {
+    this.taken.set(sessionId, info);
     this.emit(`session:${sessionId}`);
     this.emit('taken');
   }

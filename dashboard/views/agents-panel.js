@@ -1,7 +1,7 @@
 // views/agents-panel.js: the supervisor's team overview: every agent with status and load,
 // and the queue length.
 
-import { h, bidi, reconcile, replaceChildren } from '../dom.js';
+import { h, bidi, icon, reconcile, replaceChildren } from '../dom.js';
 import { store } from '../state.js';
 import { capitalize, STATUS_LABELS } from '../format.js';
 
@@ -40,14 +40,35 @@ export class AgentsPanel {
   constructor() {
     this.queue = h('strong', { 'data-testid': 'queue-length' }, '0');
     this.summary = h('span', { class: 'agents-summary' });
-    this.list = h('ul', { class: 'agent-list', 'aria-label': 'Agents' });
+    this.list = h('ul', { class: 'agent-list', id: 'agent-list', 'aria-label': 'Agents' });
+    this.toggle = h('button', {
+      type: 'button', class: 'panel-collapse', 'aria-controls': 'agent-list', 'data-testid': 'agents-toggle',
+      onclick: () => this.setCollapsed(this.toggle.getAttribute('aria-expanded') === 'true'),
+    }, icon('back', 'chevron'), 'Team');
     this.el = h('section', { class: 'agents-panel', 'data-testid': 'agents-panel', 'aria-labelledby': 'agents-heading' },
       h('div', { class: 'panel-heading' },
-        h('h2', { id: 'agents-heading' }, 'Team'),
+        h('h2', { id: 'agents-heading' }, this.toggle),
         h('span', { class: 'queue-length' }, 'Queue ', this.queue)),
       this.summary,
       this.list);
+    let collapsed = false;
+    try {
+      collapsed = localStorage.getItem('handoffd.teamCollapsed') === '1';
+    } catch {
+      // default: expanded
+    }
+    this.setCollapsed(collapsed);
     this.render();
+  }
+
+  setCollapsed(collapsed) {
+    this.toggle.setAttribute('aria-expanded', collapsed ? 'false' : 'true');
+    this.el.classList.toggle('is-collapsed', collapsed);
+    try {
+      localStorage.setItem('handoffd.teamCollapsed', collapsed ? '1' : '0');
+    } catch {
+      // not persisted
+    }
   }
 
   render() {

@@ -102,9 +102,8 @@ export class ChatView {
       this.header,
       h('div', { class: 'chat-notices' }, this.takenNotice, this.errorNotice),
       this.assignBar,
-      h('div', { class: 'chat-body' },
-        h('div', { class: 'messages-wrap' }, this.messages, this.messagesStatus, this.jump),
-        this.panel.el),
+      this.panel.el,
+      h('div', { class: 'messages-wrap' }, this.messages, this.messagesStatus, this.jump),
       this.composer);
     this.el = h('section', { class: 'chat-pane', 'aria-label': 'Conversation' }, this.emptyState, this.chat);
   }
@@ -180,7 +179,9 @@ export class ChatView {
     this.endChat.textContent = this.busy.has('end') ? 'Ending…' : 'End chat';
 
     if (taken !== undefined && !(s.agent_id === me?.id)) {
-      replaceChildren(this.takenNotice, 'This chat was taken by ', bidi('strong', taken || 'another agent'), '.');
+      const who = bidi('strong', taken.name || 'another agent');
+      replaceChildren(this.takenNotice,
+        taken.kind === 'reassigned' ? ['This chat was reassigned to ', who, '.'] : ['This chat was taken by ', who, '.']);
       this.takenNotice.hidden = false;
     } else {
       this.takenNotice.hidden = true;

@@ -81,7 +81,8 @@ export class CustomerPanel {
 
   window(session) {
     const value = h('span', { class: 'clock-value', 'data-testid': 'window-status' });
-    const item = h('div', { class: 'clock' }, h('span', { class: 'clock-label' }, 'WhatsApp 24 h window'), value);
+    const item = h('div', { class: 'clock', title: 'WhatsApp accepts free-form replies for 24 hours after the customer last wrote' },
+      h('span', { class: 'clock-label' }, '24 h window'), value);
     const last = parseTime(session.last_customer_message_at);
     if (!Number.isFinite(last)) {
       value.textContent = 'Closed · customer has not written';

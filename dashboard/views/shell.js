@@ -57,7 +57,7 @@ export class Shell {
     this.tabCounts = new Map();
     this.tablist = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Session lists' });
     for (const tab of TABS) {
-      const count = h('span', { class: 'tab-count', 'data-testid': `${tab.testid}-count` });
+      const count = h('span', { class: 'tab-count', 'data-testid': `${tab.testid}-count`, hidden: true });
       const button = h('button', {
         type: 'button', role: 'tab', class: 'tab', id: `tab-${tab.id}`, 'data-testid': tab.testid,
         'aria-controls': 'sidebar-panel', 'aria-selected': 'false', tabindex: '-1',

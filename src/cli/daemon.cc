@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "channels/whatsapp/graph_sender.h"
+#include "events/event_hub.h"
 #include "http/api_server.h"
 #include "metrics/metrics.h"
 #include "outbox/outbox_worker.h"
@@ -89,11 +90,15 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
     for (const auto& v : *applied) log.Info("migrate.applied", {{"version", v}});
   }
 
+  EventHub events(**store, log);
+  auto on_events = [&events] { events.Notify(); };
+
   const bool dry_run = config.whatsapp.access_token.empty();
   whatsapp::GraphSenderOptions graph{config.whatsapp.api_base, config.whatsapp.access_token, {}};
   OutboxOptions outbox_options;
   outbox_options.rate_limit_per_second = config.whatsapp.rate_limit_per_second;
   outbox_options.forward_secret = config.bot.forward_secret;
+  outbox_options.on_events = on_events;
   OutboxWorker outbox(
       **store, clock, log, metrics,
       [&]() -> std::unique_ptr<ChannelSender> {
@@ -112,11 +117,13 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   RouterOptions router_options = MakeRouterOptions(config);
   router_options.on_outbox = on_outbox;
   router_options.on_session_opened = on_opened;
+  router_options.on_events = on_events;
   Router router(**store, clock, log, metrics, router_options);
 
   SessionServiceOptions session_options = MakeSessionServiceOptions(config);
   session_options.on_outbox = on_outbox;
   session_options.on_session_opened = on_opened;
+  session_options.on_events = on_events;
   SessionService sessions(**store, clock, session_options);
 
   ExpiryJob expiry_job(**store, sessions, clock, log, metrics);
@@ -126,6 +133,8 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
     // Meta redelivers for up to 7 days (facts §3): keep dedupe keys 8.
     auto pruned = (*store)->Prune(clock.Now() - std::chrono::hours(24 * 8), clock.Now());
     if (!pruned.ok()) log.Warn("prune.failed", {{"error", pruned.status().ToString()}});
+    auto events_pruned = (*store)->PruneEvents(clock.Now() - config.events.retention);
+    if (!events_pruned.ok()) log.Warn("prune.failed", {{"error", events_pruned.status().ToString()}});
   };
   expiry_thread = std::make_unique<ExpiryThread>(expiry_job, **store, clock, log, expiry_options);
 
@@ -138,19 +147,26 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   api_options.verify_token = config.whatsapp.verify_token;
   api_options.phone_number_ids = config.whatsapp.phone_number_ids;
   api_options.token_ttl = config.auth.token_ttl;
-  ApiServer server({**store, router, sessions, clock, log, metrics}, api_options);
+  api_options.dashboard_dir = config.server.dashboard_dir;
+  ApiServer server({**store, router, sessions, clock, log, metrics, &events}, api_options);
   Status bound = server.Bind();
   if (!bound.ok()) {
     log.Error("server.bind_failed", {{"error", bound.message()}});
     return 1;
   }
 
+  Status hub = events.Start();
+  if (!hub.ok()) {
+    log.Error("events.start_failed", {{"error", hub.ToString()}});
+    return 1;
+  }
   outbox.Start();
   expiry_thread->Start();
   std::thread signal_thread([&] {
     int sig = 0;
     sigwait(&signals, &sig);
     log.Info("server.stopping", {{"signal", sig}});
+    events.Stop();  // ends every open event stream, so the server's workers can finish
     server.Stop();
   });
 
@@ -162,6 +178,7 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
 
   expiry_thread->Stop();
   outbox.Stop();
+  events.Stop();
   if (signal_thread.joinable()) {
     pthread_kill(signal_thread.native_handle(), SIGTERM);  // no-op if it already returned
     signal_thread.join();

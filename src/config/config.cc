@@ -342,6 +342,8 @@ std::vector<Field> Fields(Config& c) {
   fields.push_back(integer("server.max_body_bytes", 1, std::numeric_limits<int64_t>::max(),
                            c.server.max_body_bytes));
   fields.push_back(integer("server.threads", 1, 1024, c.server.threads));
+  fields.push_back(plain("server.dashboard_dir", "", c.server.dashboard_dir));
+  fields.push_back(duration("events.retention", "", c.events.retention));
   fields.push_back(text("database.url", "HANDOFFD_DATABASE_URL",
                         [&c](const std::string& l, const std::string& v) {
                           return SetDatabaseUrl(l, v, c.database.url);

@@ -22,9 +22,18 @@ struct Config {
     int port = 8080;                 // derived from listen
     /// Request bodies over this many bytes are refused with 413.
     int64_t max_body_bytes = 4194304;
-    /// HTTP worker threads; each keep-alive connection holds one while open (extension key).
+    /// HTTP worker threads at start; each open connection (an event stream too) holds one, and
+    /// the pool grows beyond this on demand (extension key).
     int threads = 64;
+    /// Serve the dashboard from this folder instead of the compiled-in copy (development).
+    std::string dashboard_dir;
   } server;
+
+  struct Events {
+    /// How long real-time events are kept for clients resuming with Last-Event-ID; older ones
+    /// answer with a `reset` event.
+    Duration retention = std::chrono::hours(24);
+  } events;
 
   struct Database {
     /// "sqlite:PATH" or a PostgreSQL URI (HANDOFFD_DATABASE_URL).

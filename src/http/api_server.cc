@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "auth/token.h"
+#include "http/growing_thread_pool.h"
 #include "http/http_internal.h"
 
 namespace handoffd {
@@ -84,8 +85,9 @@ ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
     : impl_(new Impl{http::Context{deps, std::move(options), {}}, {}, 0, -1}) {
   auto& server = impl_->server;
   auto& ctx = impl_->ctx;
-  const int threads = std::max(1, ctx.options.threads);
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // `threads` workers at start, one more per connection beyond that (SSE streams hold theirs).
+  const size_t threads = static_cast<size_t>(std::max(1, ctx.options.threads));
+  server.new_task_queue = [threads] { return new http::GrowingThreadPool(threads, 4096); };
   server.set_payload_max_length(static_cast<size_t>(ctx.options.max_body_bytes));
   server.set_keep_alive_max_count(10000);
   server.set_tcp_nodelay(true);
@@ -175,6 +177,9 @@ ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
   http::RegisterWebhookRoutes(server, ctx);
   http::RegisterAuthRoutes(server, ctx);
   http::RegisterSessionRoutes(server, ctx);
+  http::RegisterEventRoutes(server, ctx);
+  http::RegisterAgentRoutes(server, ctx);
+  http::RegisterDashboardRoutes(server, ctx);  // last: its patterns are the broadest
 }
 
 ApiServer::~ApiServer() { Stop(); }

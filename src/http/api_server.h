@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "events/event_hub.h"
 #include "log/logger.h"
 #include "metrics/metrics.h"
 #include "router/router.h"
@@ -28,6 +29,11 @@ struct ApiServerOptions {
   /// Business numbers accepted; empty = all.
   std::vector<std::string> phone_number_ids;
   Duration token_ttl = std::chrono::hours(12);
+  /// Interval of SSE heartbeat comments (and of re-checking the stream's login).
+  Duration heartbeat = std::chrono::seconds(15);
+  /// Serve the dashboard from this folder instead of the copy compiled into the binary
+  /// (development); empty: the compiled-in copy.
+  std::string dashboard_dir;
 };
 
 /// What the handlers use. All references must outlive the server.
@@ -38,6 +44,8 @@ struct ApiDeps {
   const Clock& clock;
   Logger& log;
   Metrics& metrics;
+  /// The real-time feed behind GET /api/events; null: the route answers 503.
+  EventHub* events;
 };
 
 class ApiServer {

@@ -33,13 +33,15 @@ void RegisterAuthRoutes(httplib::Server& server, Context& ctx) {
     Status st = ctx.deps.store.CreateToken(HashToken(token), (*agent)->id, now, expires);
     if (!st.ok()) return SendError(res, st);
     ctx.deps.log.Info("auth.login", {{"agent_id", (*agent)->id}});
+    (void)ctx.deps.store.TouchAgent((*agent)->id, now);  // a login is a sign of life
+    (*agent)->last_seen_at = now;
     const auto max_age =
         std::chrono::duration_cast<std::chrono::seconds>(ctx.options.token_ttl).count();
     res.set_header("Set-Cookie", std::string(kTokenCookie) + "=" + token +
                                      "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
                                      std::to_string(max_age));
     SendJson(res, 200,
-             {{"token", token}, {"expires_at", FormatRfc3339(expires)}, {"agent", AgentJson(**agent)}});
+             {{"token", token}, {"expires_at", FormatRfc3339(expires)}, {"agent", AgentJson(WithPresence(**agent, now))}});
   }));
 
   Post(server, ctx, "/api/auth/logout",
@@ -57,7 +59,7 @@ void RegisterAuthRoutes(httplib::Server& server, Context& ctx) {
   server.Get("/api/me", Timed(ctx, "api", [&ctx](const httplib::Request& req, httplib::Response& res) {
     auto agent = Authenticate(ctx, req);
     if (!agent.ok()) return SendError(res, agent.status());
-    SendJson(res, 200, AgentJson(*agent));
+    SendJson(res, 200, AgentJson(WithPresence(*agent, ctx.deps.clock.Now())));
   }));
 }
 

@@ -68,5 +68,8 @@ httplib::Server::Handler Timed(Context& ctx, const char* route, F f) {
 void RegisterWebhookRoutes(httplib::Server& server, Context& ctx);
 void RegisterAuthRoutes(httplib::Server& server, Context& ctx);
 void RegisterSessionRoutes(httplib::Server& server, Context& ctx);
+void RegisterEventRoutes(httplib::Server& server, Context& ctx);
+void RegisterAgentRoutes(httplib::Server& server, Context& ctx);
+void RegisterDashboardRoutes(httplib::Server& server, Context& ctx);
 
 }  // namespace handoffd::http

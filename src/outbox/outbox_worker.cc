@@ -178,6 +178,7 @@ void OutboxWorker::Process(const OutboxItem& item, ChannelSender& sender, HttpCl
         return;
       }
       ++metrics_.messages_out;
+      if (options_.on_events) options_.on_events();
       fields["wamid"] = result.channel_message_id;
       if (done->has_value() && (*done)->session_id) fields["session_id"] = *(*done)->session_id;
       log_.Info("send.ok", fields);
@@ -205,6 +206,7 @@ void OutboxWorker::Process(const OutboxItem& item, ChannelSender& sender, HttpCl
       const MessageError err = result.error.value_or(MessageError{0, "send failed"});
       auto failed = store_.FailOutbox(item, err, StatusEvent(now));
       metrics_.SendFailed(err.code);
+      if (failed.ok() && options_.on_events) options_.on_events();
       fields["error_code"] = err.code;
       fields["error_title"] = err.title;
       if (!failed.ok()) fields["record_error"] = failed.status().ToString();

@@ -43,6 +43,8 @@ struct OutboxOptions {
   Duration poll_interval = std::chrono::seconds(1);
   /// Secret for X-Hub-Signature-256 on forwarded webhooks (bot.forward_secret).
   std::string forward_secret;
+  /// Called after a delivery change was committed with its message.status event.
+  std::function<void()> on_events;
 };
 
 /// Retry delay after `attempts` failures (0-based: the first retry uses attempts = 0):

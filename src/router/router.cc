@@ -88,6 +88,7 @@ Result<RouteReport> Router::HandleBatch(const InboundBatch& batch, const std::st
     for (const auto& ignored : batch.ignored) {
       log_.Info("webhook.ignored", {{"reason", ignored.reason}});
     }
+    if (fast->messages_stored > 0 && options_.on_events) options_.on_events();
     return *fast;
   }
   if (!fast_error.ok()) return fast_error;
@@ -131,6 +132,9 @@ Result<RouteReport> Router::HandleBatch(const InboundBatch& batch, const std::st
     options_.on_outbox();
   }
   if (report.sessions_opened > 0 && options_.on_session_opened) options_.on_session_opened();
+  if ((report.messages_stored > 0 || report.statuses_applied > 0) && options_.on_events) {
+    options_.on_events();
+  }
   return report;
 }
 

@@ -40,6 +40,8 @@ struct RouterOptions {
   std::function<void()> on_outbox;
   /// Called after a commit that opened a session (wakes the expiry scheduler).
   std::function<void()> on_session_opened;
+  /// Called after a commit that wrote real-time events (wakes the event hub).
+  std::function<void()> on_events;
 };
 
 /// What a handled batch did (for the webhook's log line and tests).

@@ -24,6 +24,11 @@ Status NotFoundSession(int64_t id) {
 SessionService::SessionService(Store& store, const Clock& clock, SessionServiceOptions options)
     : store_(store), clock_(clock), options_(std::move(options)) {}
 
+void SessionService::Committed(bool outbox) {
+  if (outbox && options_.on_outbox) options_.on_outbox();
+  if (options_.on_events) options_.on_events();
+}
+
 Result<Session> SessionService::Reload(int64_t session_id) {
   auto s = store_.GetSession(session_id);
   if (!s.ok()) return s.status();
@@ -60,6 +65,7 @@ Result<Session> SessionService::Start(const std::string& phone_number, const Age
   });
   if (!st.ok()) return st;
   if (options_.on_session_opened) options_.on_session_opened();
+  Committed(false);
   return Reload(id);
 }
 
@@ -109,7 +115,7 @@ Result<Session> SessionService::Assign(int64_t session_id, const Agent& actor,
     return q.ok() ? Status::Ok() : q.status();
   });
   if (!st.ok()) return st;
-  if (options_.on_outbox) options_.on_outbox();
+  Committed(true);
   return Reload(session_id);
 }
 
@@ -132,7 +138,7 @@ Result<Session> SessionService::End(int64_t session_id, const Agent& actor) {
                    Substitute(options_.ended_text, s.agent_name.value_or(actor.name)), now);
   });
   if (!st.ok()) return st;
-  if (options_.on_outbox) options_.on_outbox();
+  Committed(true);
   return Reload(session_id);
 }
 
@@ -162,7 +168,7 @@ Result<Message> SessionService::Reply(int64_t session_id, const Agent& actor,
     return Status::Ok();
   });
   if (!st.ok()) return st;
-  if (options_.on_outbox) options_.on_outbox();
+  Committed(true);
   return *out;
 }
 
@@ -183,7 +189,7 @@ Result<ExpireOutcome> SessionService::Expire(int64_t session_id, TimePoint now) 
     return Status::Ok();
   });
   if (!st.ok()) return st;
-  if (outcome.notified && options_.on_outbox) options_.on_outbox();
+  if (outcome.expired) Committed(outcome.notified);
   return outcome;
 }
 

@@ -27,6 +27,8 @@ struct SessionServiceOptions {
   std::function<void()> on_outbox;
   /// Called after a commit that opened a session.
   std::function<void()> on_session_opened;
+  /// Called after every commit (each writes real-time events).
+  std::function<void()> on_events;
 };
 
 /// Outcome of ending one due session.
@@ -63,6 +65,7 @@ class SessionService {
 
  private:
   Result<Session> Reload(int64_t session_id);
+  void Committed(bool outbox);
 
   Store& store_;
   const Clock& clock_;
