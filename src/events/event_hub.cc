@@ -16,6 +16,9 @@ Status EventHub::Start() {
   {
     std::lock_guard lock(mu_);
     high_water_ = range->second;
+    // An empty table (fresh, or everything pruned) says nothing of where ids continue: the
+    // first event read sets the base instead of opening a "gap" over pruned ids.
+    base_unknown_ = range->second == 0;
     stopping_ = false;
   }
   thread_ = std::thread([this] { Loop(); });
@@ -65,6 +68,10 @@ void EventHub::PumpOnce(std::chrono::steady_clock::time_point now) {
     return;
   }
   std::lock_guard lock(mu_);
+  if (base_unknown_ && !events->empty()) {
+    high_water_ = std::max(high_water_, events->front().id - 1);
+    base_unknown_ = false;
+  }
   int64_t expected = high_water_ + 1;
   size_t published = 0;
   for (EventRecord& e : *events) {

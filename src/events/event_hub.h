@@ -76,6 +76,7 @@ class EventHub {
   bool notified_ = false;
   bool stopping_ = false;
   int64_t high_water_ = 0;
+  bool base_unknown_ = false;
   std::deque<EventRecord> ring_;
   std::optional<std::chrono::steady_clock::time_point> gap_since_;
   std::thread thread_;
