@@ -195,8 +195,9 @@ TEST_P(RouterTest, AssignReplyAndTheLostRace) {
             ErrorCode::kBadRequest);
   EXPECT_TRUE(h.sessions->Reply(id, ana, std::string(4096, 'a')).ok());
 
-  // A supervisor may transfer an active session.
+  // A supervisor's plain Accept loses like anyone's; naming the agent transfers the session.
   Agent sup = h.AddAgent("Sue", Role::kSupervisor);
+  EXPECT_EQ(h.sessions->Assign(id, sup, std::nullopt).status().code(), ErrorCode::kConflict);
   auto moved = h.sessions->Assign(id, sup, bo.id);
   ASSERT_TRUE(moved.ok()) << moved.status().ToString();
   EXPECT_EQ(moved->agent_id, bo.id);

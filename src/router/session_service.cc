@@ -86,7 +86,9 @@ Result<Session> SessionService::Assign(int64_t session_id, const Agent& actor,
     if (!locked.ok()) return locked.status();
     if (!locked->has_value()) return NotFoundSession(session_id);
     const Session& s = **locked;
-    const bool reassign = IsSupervisor(actor.role);
+    // Reassigning an active session needs a supervisor naming the agent: a plain Accept on a
+    // chat someone else just took must lose like anyone's.
+    const bool reassign = IsSupervisor(actor.role) && agent_id.has_value();
     auto taken_by = [&] {
       return Status::Conflict("session " + std::to_string(session_id) + " was taken by " +
                               s.agent_name.value_or("another agent"));

@@ -47,7 +47,7 @@ class SessionService {
 
   /// Assigns the session to `agent_id` (default: the actor). Agents may assign only themselves
   /// (kForbidden); kConflict unless waiting, except that supervisors/admins may reassign an active
-  /// one; kNotFound for an unknown session or target agent. Of concurrent calls exactly one wins;
+  /// one by naming `agent_id`; kNotFound for an unknown session or target agent. Of concurrent calls exactly one wins;
   /// the losers get kConflict "session N was taken by NAME". Queues the agent_joined text.
   Result<Session> Assign(int64_t session_id, const Agent& actor, std::optional<int64_t> agent_id);
 

@@ -1,0 +1,79 @@
+// Debian's Chromium driven by playwright-core: one browser, one context (cookies, storage) per
+// person, a login through the login page, and a few helpers around data-testid hooks.
+
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { env } from './handoffd.mjs';
+
+export const CHROMIUM = process.env.HANDOFFD_E2E_CHROMIUM || '/usr/bin/chromium';
+
+// Playwright gives every launch a fresh temporary user data dir (and removes it on close).
+export function launch() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+export const tid = (id) => `[data-testid="${id}"]`;
+export const sessionItem = (id) => `${tid('session-item')}[data-session-id="${id}"]`;
+export const DESKTOP = { width: 1280, height: 800 };
+export const MOBILE = { width: 360, height: 780 };
+
+/**
+ * A person at a browser: {name, context, page, errors}. `errors` collects uncaught page errors
+ * (a test fails on them at the end); console noise of a restart (refused connections) is not.
+ */
+export async function person(browser, who, viewport = DESKTOP) {
+  const context = await browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'UTC' });
+  context.setDefaultTimeout(10000);
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(`${who.name}: ${e.message}`));
+  return { ...who, context, page, errors, viewport };
+}
+
+/** Signs in through the login page and waits for the signed-in layout. */
+export async function login(p) {
+  const { page } = p;
+  await page.goto(`${env.url}/`);
+  await page.locator(tid('login-email')).fill(p.email);
+  await page.locator(tid('login-password')).fill(p.password);
+  await page.locator(tid('login-submit')).click();
+  await page.locator(tid('logout')).waitFor();
+  p.me = await api(p, 'GET', '/api/me');
+}
+
+/** A REST call with the person's own login (the context's cookie). */
+export async function api(p, method, urlPath, data) {
+  const res = await p.context.request.fetch(`${env.url}${urlPath}`, { method, data, failOnStatusCode: false });
+  const text = await res.text();
+  if (!res.ok()) throw new Error(`${method} ${urlPath} as ${p.name}: HTTP ${res.status()} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+export async function screenshot(page, name, dir = env.screenshots) {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, name);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+/** The delivery status shown on message `id` (data-delivery-status), or null. */
+export function messageEl(page, id) {
+  return page.locator(`${tid('message')}[data-message-id="${id}"]`);
+}
+
+/** Waits until fn(arg) is truthy in the page; fails with `what` in the message. */
+export async function until(page, what, fn, arg, timeout = 10000) {
+  try {
+    await page.waitForFunction(fn, arg, { timeout, polling: 50 });
+  } catch (err) {
+    throw new Error(`${what}: ${err.message.split('\n')[0]}`);
+  }
+}

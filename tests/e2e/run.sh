@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Browser end-to-end tests of the agent dashboard: starts the built handoffd on a free loopback
+# port with a fresh SQLite database, creates two agents and a supervisor, and runs the story in
+# dashboard.test.mjs (node --test, playwright-core driving Debian's /usr/bin/chromium).
+#
+# Usage: tests/e2e/run.sh [path/to/handoffd]   (default $HANDOFFD_BINARY, else build/handoffd)
+# Environment:
+#   HANDOFFD_E2E_SCREENSHOTS=DIR  where the screenshots go (default: a temporary directory;
+#                                 docs/screenshots/ to refresh the README's pictures)
+#   HANDOFFD_E2E_KEEP=1           keep the temporary directory (config, database, daemon log)
+#   HANDOFFD_E2E_DASHBOARD_DIR=DIR serve the dashboard from DIR (server.dashboard_dir) instead of
+#                                 the copy compiled into the binary: try dashboard edits unbuilt
+# Exits non-zero when a test fails; the last line is "e2e: N passed, N failed".
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+binary=${1:-${HANDOFFD_BINARY:-$repo/build/handoffd}}
+[ -x "$binary" ] || { echo "e2e: no handoffd binary at $binary (build it first)" >&2; exit 1; }
+binary=$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")
+chromium=${HANDOFFD_E2E_CHROMIUM:-/usr/bin/chromium}
+[ -x "$chromium" ] || { echo "e2e: no Chromium at $chromium (scripts/setup installs it)" >&2; exit 1; }
+command -v node >/dev/null && command -v npm >/dev/null || { echo "e2e: node and npm are needed (scripts/setup)" >&2; exit 1; }
+command -v curl >/dev/null || { echo "e2e: curl is needed (scripts/setup)" >&2; exit 1; }
+
+# Settings from the environment would override the config file written below.
+unset HANDOFFD_CONFIG HANDOFFD_LISTEN HANDOFFD_DATABASE_URL HANDOFFD_LOG_FORMAT HANDOFFD_SESSION_TTL \
+  HANDOFFD_EXPIRY_SWEEP_INTERVAL HANDOFFD_BOT_FORWARD_URL HANDOFFD_BOT_FORWARD_SECRET \
+  WHATSAPP_APP_SECRET WHATSAPP_VERIFY_TOKEN WHATSAPP_ACCESS_TOKEN WHATSAPP_API_BASE \
+  WHATSAPP_PHONE_NUMBER_ID WHATSAPP_PHONE_NUMBER_IDS
+
+work=$(mktemp -d /tmp/handoffd-e2e.XXXXXX)
+pidfile=$work/handoffd.pid
+log=$work/handoffd.log
+status=1
+
+stop_daemon() {
+  [ -f "$pidfile" ] || return 0
+  local pid
+  pid=$(cat "$pidfile")
+  rm -f "$pidfile"
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] && return 0
+    sleep 0.1
+  done
+  echo "e2e: handoffd (pid $pid) did not stop within 10 s of SIGTERM; killing it" >&2
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+report() {
+  stop_daemon
+  if [ "$status" -ne 0 ] && [ -s "$log" ]; then
+    echo "e2e: last lines of the daemon's log ($log):" >&2
+    tail -n 40 "$log" >&2
+  fi
+  if [ "$status" -ne 0 ] || [ -n "${HANDOFFD_E2E_KEEP:-}" ]; then
+    echo "e2e: kept $work (config, database, daemon log, failure screenshots)" >&2
+  else
+    rm -rf "$work"
+  fi
+}
+cleanup() { [ -n "${reported:-}" ] || report; }
+trap cleanup EXIT
+
+port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+secret=$(node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))')
+config=$work/handoffd.toml
+dashboard_line=
+if [ -n "${HANDOFFD_E2E_DASHBOARD_DIR:-}" ]; then
+  dashboard_line="dashboard_dir = \"$(cd "$HANDOFFD_E2E_DASHBOARD_DIR" && pwd)\""
+fi
+cat >"$config" <<EOF
+# Written by tests/e2e/run.sh. No access token: the dry-run sender marks outbound messages sent.
+[server]
+listen = "127.0.0.1:$port"
+$dashboard_line
+
+[database]
+url = "sqlite:$work/handoffd.db"
+
+[whatsapp]
+app_secret = "$secret"
+verify_token = "e2e-verify-token"
+phone_number_id = "123456789012345"
+
+[log]
+format = "json"
+EOF
+
+"$binary" migrate --config "$config" >>"$log" 2>&1
+add_agent() { # email name role password
+  printf '%s\n' "$4" | "$binary" agent add --config "$config" --email "$1" --name "$2" --role "$3" \
+    --password-stdin >>"$log" 2>&1
+}
+# The same people as PEOPLE in lib/handoffd.mjs.
+add_agent ana@example.test "Ana Agent" agent ana-e2e-password
+add_agent bo@example.test "Bo Agent" agent bo-e2e-password
+add_agent sue@example.test "Sue Supervisor" supervisor sue-e2e-password
+
+"$binary" serve --config "$config" >>"$log" 2>&1 &
+echo $! >"$pidfile"
+url=http://127.0.0.1:$port
+for i in $(seq 1 100); do
+  curl -fsS "$url/readyz" >/dev/null 2>&1 && break
+  kill -0 "$(cat "$pidfile")" 2>/dev/null || { echo "e2e: handoffd exited at start" >&2; exit 1; }
+  [ "$i" -lt 100 ] || { echo "e2e: handoffd not ready on $url after 10 s" >&2; exit 1; }
+  sleep 0.1
+done
+echo "e2e: handoffd $("$binary" --version 2>/dev/null | head -n 1) on $url ($work)" >&2
+
+# playwright-core exactly as package-lock.json pins it.
+cd "$here"
+want=$(node -p 'require("./package-lock.json").packages["node_modules/playwright-core"].version')
+have=$(node -p 'try { require("./node_modules/playwright-core/package.json").version } catch { "" }')
+if [ "$want" != "$have" ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+export HANDOFFD_BINARY=$binary HANDOFFD_E2E_URL=$url HANDOFFD_E2E_APP_SECRET=$secret \
+  HANDOFFD_E2E_CONFIG=$config HANDOFFD_E2E_PIDFILE=$pidfile HANDOFFD_E2E_LOG=$log \
+  HANDOFFD_E2E_ARTIFACTS=$work HANDOFFD_E2E_CHROMIUM=$chromium \
+  HANDOFFD_E2E_SCREENSHOTS=${HANDOFFD_E2E_SCREENSHOTS:-$work/screenshots}
+
+set +e
+timeout -k 10 300 node --test --test-concurrency=1 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$work/results.tap" \
+  "$here"/*.test.mjs
+status=$?
+set -e
+
+passed=$(grep -E '^# pass [0-9]+' "$work/results.tap" 2>/dev/null | awk '{print $3}' | tail -n 1)
+failed=$(grep -E '^# fail [0-9]+' "$work/results.tap" 2>/dev/null | awk '{print $3}' | tail -n 1)
+[ "$status" -eq 124 ] && echo "e2e: the suite did not finish within 300 s" >&2
+if [ "$status" -ne 0 ] && [ "${failed:-0}" -eq 0 ]; then failed=1; fi
+report
+reported=1
+echo "e2e: ${passed:-0} passed, ${failed:-0} failed"
+exit "$status"
