@@ -238,6 +238,11 @@ function onEvent(type, data) {
     case 'session.created': {
       const { prev } = store.upsertSession(data);
       if (!prev && data.status === 'waiting') attention(data.id);
+      const all = store.pages.all;
+      if (!prev && all.state === 'loaded' && all.offset === 0 && !all.ids.includes(data.id)) {
+        // The All tab's first page is newest first: a new session goes on top.
+        store.setPage('all', { ids: [data.id, ...all.ids].slice(0, all.limit), total: all.total + 1 });
+      }
       break;
     }
     case 'session.assigned': {
@@ -251,6 +256,11 @@ function onEvent(type, data) {
         } else if (prev?.agent_id === me?.id) {
           store.setTaken(cur.id, { name: cur.agent_name || '', kind: 'reassigned' });
         }
+      }
+      if (toMe && prev?.agent_id !== me?.id && store.messageState.has(cur.id)) {
+        // Reassigned to me: the feed did not send me this chat's messages while it was someone
+        // else's, so what we hold may stop at the moment it was taken. Read it again.
+        loadMessages(cur.id);
       }
       if (toMe && prev?.agent_id !== me?.id && !accepting.has(cur.id)) {
         shell?.toast(`You were assigned a chat with ${customerName(cur)}.`);

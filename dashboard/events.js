@@ -22,6 +22,9 @@ export const EVENT_TYPES = [
 ];
 
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000];
+// A connection attempt that has not opened by then is abandoned and made afresh (a server that
+// is shutting down may accept a connection and never answer it).
+const CONNECT_TIMEOUT_MS = 12000;
 
 export class EventStream {
   /**
@@ -35,6 +38,7 @@ export class EventStream {
     this.canReconnect = canReconnect || (async () => true);
     this.source = null;
     this.retryTimer = null;
+    this.connectTimer = null;
     this.attempt = 0;
     this.stopped = true;
     this.lastEventId = null;
@@ -50,6 +54,7 @@ export class EventStream {
   stop() {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.connectTimer);
     this.retryTimer = null;
     if (this.source) this.source.close();
     this.source = null;
@@ -67,8 +72,10 @@ export class EventStream {
     const query = this.needsReload && this.lastEventId ? { last_event_id: this.lastEventId } : undefined;
     const source = new EventSource(apiUrl('/api/events', query));
     this.source = source;
+    this.watchConnect(source);
     source.onopen = () => {
       if (source !== this.source) return;
+      clearTimeout(this.connectTimer);
       this.attempt = 0;
       this.setState('open');
       if (this.needsReload) {
@@ -80,6 +87,7 @@ export class EventStream {
       if (source !== this.source || this.stopped) return;
       this.setState('reconnecting');
       if (source.readyState === EventSource.CLOSED) this.scheduleFreshConnection();
+      else this.watchConnect(source); // the browser retries by itself; make sure it gets somewhere
     };
     for (const type of EVENT_TYPES) {
       source.addEventListener(type, (event) => {
@@ -96,7 +104,18 @@ export class EventStream {
     }
   }
 
+  watchConnect(source) {
+    clearTimeout(this.connectTimer);
+    this.connectTimer = setTimeout(() => {
+      if (source === this.source && !this.stopped && source.readyState !== EventSource.OPEN) {
+        this.setState('reconnecting');
+        this.scheduleFreshConnection();
+      }
+    }, CONNECT_TIMEOUT_MS);
+  }
+
   scheduleFreshConnection() {
+    clearTimeout(this.connectTimer);
     if (this.source) this.source.close();
     this.source = null;
     this.needsReload = true;

@@ -43,7 +43,7 @@ export class AgentsPanel {
     this.list = h('ul', { class: 'agent-list', id: 'agent-list', 'aria-label': 'Agents' });
     this.toggle = h('button', {
       type: 'button', class: 'panel-collapse', 'aria-controls': 'agent-list', 'data-testid': 'agents-toggle',
-      onclick: () => this.setCollapsed(this.toggle.getAttribute('aria-expanded') === 'true'),
+      onclick: () => this.setCollapsed(this.toggle.getAttribute('aria-expanded') === 'true', true),
     }, icon('back', 'chevron'), 'Team');
     this.el = h('section', { class: 'agents-panel', 'data-testid': 'agents-panel', 'aria-labelledby': 'agents-heading' },
       h('div', { class: 'panel-heading' },
@@ -51,19 +51,22 @@ export class AgentsPanel {
         h('span', { class: 'queue-length' }, 'Queue ', this.queue)),
       this.summary,
       this.list);
-    let collapsed = false;
+    // Default: expanded, except on narrow screens where the list needs the room.
+    let collapsed = window.matchMedia('(max-width: 720px)').matches;
     try {
-      collapsed = localStorage.getItem('handoffd.teamCollapsed') === '1';
+      const saved = localStorage.getItem('handoffd.teamCollapsed');
+      if (saved !== null) collapsed = saved === '1';
     } catch {
-      // default: expanded
+      // keep the default
     }
     this.setCollapsed(collapsed);
     this.render();
   }
 
-  setCollapsed(collapsed) {
+  setCollapsed(collapsed, remember = false) {
     this.toggle.setAttribute('aria-expanded', collapsed ? 'false' : 'true');
     this.el.classList.toggle('is-collapsed', collapsed);
+    if (!remember) return;
     try {
       localStorage.setItem('handoffd.teamCollapsed', collapsed ? '1' : '0');
     } catch {

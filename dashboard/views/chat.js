@@ -159,7 +159,7 @@ export class ChatView {
       this.accept.hidden = true;
       this.endChat.hidden = true;
       this.assignBar.hidden = true;
-      this.takenNotice.hidden = !store.taken.has(this.sessionId);
+      this.takenNotice.hidden = true;
       this.panel.render(null);
       this.renderComposer();
       return;

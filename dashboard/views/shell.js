@@ -39,7 +39,8 @@ export class Shell {
     this.meRole = h('span', { class: 'me-role' });
     this.logout = h('button', { type: 'button', class: 'btn btn-ghost', 'data-testid': 'logout', onclick: () => ctx.actions.logout() }, 'Log out');
     const topbar = h('header', { class: 'topbar' },
-      h('div', { class: 'brand' }, icon('logo', 'brand-logo'), h('span', { class: 'brand-name' }, 'handoffd')),
+      h('h1', { class: 'brand' }, icon('logo', 'brand-logo'), h('span', { class: 'brand-name' }, 'handoffd'),
+        h('span', { class: 'visually-hidden' }, ' agent dashboard')),
       h('div', { class: 'topbar-right' },
         this.soundButton,
         h('div', { class: 'status-control' },
@@ -76,7 +77,7 @@ export class Shell {
     this.sidebar = h('nav', { class: 'sidebar', 'aria-label': 'Conversations' }, this.tablist, this.panel, this.agentsPanel.el);
 
     this.chatView = new ChatView(ctx);
-    this.workspace = h('div', { class: 'workspace' }, this.sidebar, this.chatView.el);
+    this.workspace = h('main', { class: 'workspace' }, this.sidebar, this.chatView.el);
 
     this.toasts = h('div', { class: 'toasts', 'aria-live': 'polite' });
     this.el = h('div', { class: 'shell' }, topbar, this.banner, this.workspace, this.toasts);
