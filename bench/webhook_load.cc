@@ -37,16 +37,24 @@
 #include <thread>
 #include <vector>
 
+#include "bench_common.h"
 #include "channels/whatsapp/signature.h"
 #include "channels/whatsapp/webhook_builder.h"
 
 namespace {
 
+using bench::CustomerWaId;
+using bench::MakeClient;
+using bench::NowUnixSeconds;
+using bench::ParseSeconds;
+using bench::Percentile;
+using bench::Prepared;
+using bench::Round;
+using bench::Send;
+using bench::StatusName;
 using SteadyClock = std::chrono::steady_clock;
 using std::chrono::duration;
 using std::chrono::nanoseconds;
-
-constexpr char kWebhookPath[] = "/webhooks/whatsapp";
 
 struct Options {
   std::string url;
@@ -68,30 +76,6 @@ struct Options {
                "         [--warmup [DURATION]] [--phone-number-id ID] [--label NAME]\n"
                "         [--max-prebuilt N]\n";
   std::exit(2);
-}
-
-// "1500ms", "20s", "5m", or a bare number of seconds.
-bool ParseSeconds(const std::string& text, double* out) {
-  size_t pos = 0;
-  double v = 0;
-  try {
-    v = std::stod(text, &pos);
-  } catch (...) {
-    return false;
-  }
-  std::string unit = text.substr(pos);
-  if (unit.empty() || unit == "s") {
-    *out = v;
-  } else if (unit == "ms") {
-    *out = v / 1000;
-  } else if (unit == "m") {
-    *out = v * 60;
-  } else if (unit == "h") {
-    *out = v * 3600;
-  } else {
-    return false;
-  }
-  return v >= 0;
 }
 
 Options ParseArgs(int argc, char** argv) {
@@ -150,23 +134,6 @@ Options ParseArgs(int argc, char** argv) {
   return o;
 }
 
-struct Prepared {
-  std::string body;
-  std::string signature;
-};
-
-int64_t NowUnixSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string CustomerWaId(int i) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "49170%08d", i);
-  return buf;
-}
-
 // Builds webhooks for one connection: unique wamids, customers assigned round-robin so that each
 // customer is (for customers >= connections) driven by a single connection.
 class MessageFactory {
@@ -203,29 +170,6 @@ class MessageFactory {
   size_t seq_ = 0;
 };
 
-std::unique_ptr<httplib::Client> MakeClient(const std::string& url) {
-  auto c = std::make_unique<httplib::Client>(url);
-  c->set_keep_alive(true);
-  c->set_tcp_nodelay(true);
-  c->set_connection_timeout(5, 0);
-  c->set_read_timeout(60, 0);
-  c->set_write_timeout(60, 0);
-  return c;
-}
-
-// Returns the HTTP status, or minus httplib's Error code for a transport failure.
-int Send(httplib::Client& client, const Prepared& p) {
-  httplib::Headers headers = {{"X-Hub-Signature-256", p.signature}};
-  auto res = client.Post(kWebhookPath, headers, p.body, "application/json");
-  return res ? res->status : -static_cast<int>(res.error());
-}
-
-// "200", or "transport_Read" etc. for Send()'s negative codes.
-std::string StatusName(int status) {
-  return status >= 0 ? std::to_string(status)
-                     : "transport_" + httplib::to_string(static_cast<httplib::Error>(-status));
-}
-
 struct ConnectionResult {
   std::vector<int64_t> latencies_ns;
   std::map<int, int64_t> statuses;  // negative: transport error (see Send)
@@ -233,43 +177,6 @@ struct ConnectionResult {
   int64_t generated_on_the_fly = 0;
   SteadyClock::time_point last_done{};
 };
-
-// Opens a session per customer (AGENT_MODE button_reply), spread over `connections` threads.
-int64_t OpenSessions(const Options& o, const std::string& run_id,
-                     std::map<int, int64_t>* failures) {
-  std::atomic<int> next{0};
-  std::atomic<int64_t> ok{0};
-  std::mutex mu;
-  std::vector<std::thread> threads;
-  const int n_threads = std::min(o.connections, o.customers);
-  for (int t = 0; t < n_threads; ++t) {
-    threads.emplace_back([&] {
-      auto client = MakeClient(o.url);
-      for (int i = next++; i < o.customers; i = next++) {
-        handoffd::whatsapp::SimulatedMessage m;
-        m.phone_number_id = o.phone_number_id;
-        m.from = CustomerWaId(i);
-        m.name = "Load Customer " + std::to_string(i);
-        m.wamid = "wamid.BENCH." + run_id + ".open." + std::to_string(i);
-        m.timestamp = NowUnixSeconds();
-        m.button_id = "AGENT_MODE";
-        m.button_title = "Talk to Expert";
-        Prepared p;
-        p.body = handoffd::whatsapp::BuildMessageWebhook(m);
-        p.signature = handoffd::whatsapp::SignBody(o.secret, p.body);
-        int status = Send(*client, p);
-        if (status == 200) {
-          ok++;
-        } else {
-          std::lock_guard<std::mutex> lock(mu);
-          (*failures)[status]++;
-        }
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  return ok;
-}
 
 // Runs the load for `seconds`; `prepared[c]` is consumed first, then messages are built on the fly.
 std::vector<ConnectionResult> RunLoad(const Options& o, const std::string& run_id,
@@ -341,27 +248,11 @@ std::vector<ConnectionResult> RunLoad(const Options& o, const std::string& run_i
   return results;
 }
 
-double Percentile(const std::vector<int64_t>& sorted, double q) {
-  if (sorted.empty()) return 0;
-  size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-  if (rank == 0) rank = 1;
-  return static_cast<double>(sorted[std::min(rank, sorted.size()) - 1]) / 1e6;
-}
-
-double Round(double v, int digits) {
-  double f = std::pow(10.0, digits);
-  return std::round(v * f) / f;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   Options o = ParseArgs(argc, argv);
-  std::mt19937_64 rng(std::random_device{}());
-  char run_buf[32];
-  std::snprintf(run_buf, sizeof(run_buf), "%012llx",
-                static_cast<unsigned long long>(rng() & 0xffffffffffffULL));
-  const std::string run_id = run_buf;
+  const std::string run_id = bench::RandomRunId();
 
   {
     auto probe = MakeClient(o.url);
@@ -375,7 +266,8 @@ int main(int argc, char** argv) {
   // 1. Sessions for every customer.
   auto setup_start = SteadyClock::now();
   std::map<int, int64_t> open_failures;  // status (negative: transport error) -> count
-  int64_t opened = OpenSessions(o, run_id, &open_failures);
+  int64_t opened = bench::OpenSessions(
+      {o.url, o.secret, o.phone_number_id, o.customers, o.connections, run_id}, &open_failures);
   double setup_s = duration<double>(SteadyClock::now() - setup_start).count();
   std::cerr << "webhook_load: opened sessions for " << opened << "/" << o.customers
             << " customers in " << Round(setup_s, 2) << " s";

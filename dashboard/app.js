@@ -251,8 +251,12 @@ function onEvent(type, data) {
       const toMe = cur.agent_id === me?.id;
       if (!toMe && !isSupervisor(me)) {
         store.clearUnread(cur.id);
-        if (prev?.status === 'waiting' && !store.taken.has(cur.id)) {
+        const taken = store.taken.get(cur.id);
+        if (prev?.status === 'waiting' && !taken) {
           store.setTaken(cur.id, { name: cur.agent_name || '', kind: 'taken' });
+        } else if (taken?.kind === 'taken' && cur.agent_name && taken.name !== cur.agent_name) {
+          // The feed names the winner; a lost Accept's 409 may not have ("another agent").
+          store.setTaken(cur.id, { name: cur.agent_name, kind: 'taken' });
         } else if (prev?.agent_id === me?.id) {
           store.setTaken(cur.id, { name: cur.agent_name || '', kind: 'reassigned' });
         }
@@ -331,7 +335,10 @@ ctx.actions = {
       store.clearUnread(id);
       const m = TAKEN_RE.exec(err.message || '');
       const s = store.session(id);
-      if (m) {
+      if (s && s.status === 'active' && s.agent_id != null && s.agent_id !== store.me?.id && s.agent_name) {
+        // The feed already told us who won: its name beats the 409's (which may be generic).
+        store.setTaken(id, { name: s.agent_name, kind: 'taken' });
+      } else if (m) {
         store.setTaken(id, { name: m[1], kind: 'taken' });
         if (s && s.status === 'waiting') {
           store.upsertSession({ ...s, status: 'active', agent_id: null, agent_name: m[1], assigned_at: s.assigned_at });

@@ -90,8 +90,15 @@ Result<Session> SessionService::Assign(int64_t session_id, const Agent& actor,
     // chat someone else just took must lose like anyone's.
     const bool reassign = IsSupervisor(actor.role) && agent_id.has_value();
     auto taken_by = [&] {
+      // Read the winner by id: on PostgreSQL a row lock that waited for the winner's commit
+      // re-reads the session row, but its LEFT JOIN for the agent's name can come back empty.
+      std::string winner = s.agent_name.value_or("");
+      if (s.agent_id) {
+        auto a = tx.GetAgent(*s.agent_id);
+        if (a.ok() && a->has_value()) winner = (*a)->name;
+      }
       return Status::Conflict("session " + std::to_string(session_id) + " was taken by " +
-                              s.agent_name.value_or("another agent"));
+                              (winner.empty() ? "another agent" : winner));
     };
     if (s.status == SessionStatus::kEnded) {
       return Status::Conflict("session " + std::to_string(session_id) + " has ended");

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Browser end-to-end tests of the agent dashboard: starts the built handoffd on a free loopback
-# port with a fresh SQLite database, creates two agents and a supervisor, and runs the story in
+# port with a fresh database (SQLite, or PostgreSQL on request), creates two agents and a supervisor, and runs the story in
 # dashboard.test.mjs (node --test, playwright-core driving Debian's /usr/bin/chromium).
 #
 # Usage: tests/e2e/run.sh [path/to/handoffd]   (default $HANDOFFD_BINARY, else build/handoffd)
 # Environment:
+#   HANDOFFD_E2E_DATABASE=postgresql  run on a fresh database of the PostgreSQL server at
+#                                 $HANDOFFD_TEST_PG_URL (made and dropped here) instead of SQLite
 #   HANDOFFD_E2E_SCREENSHOTS=DIR  where the screenshots go (default: a temporary directory;
 #                                 docs/screenshots/ to refresh the README's pictures)
 #   HANDOFFD_E2E_KEEP=1           keep the temporary directory (config, database, daemon log)
 #   HANDOFFD_E2E_DASHBOARD_DIR=DIR serve the dashboard from DIR (server.dashboard_dir) instead of
 #                                 the copy compiled into the binary: try dashboard edits unbuilt
-# Exits non-zero when a test fails; the last line is "e2e: N passed, N failed".
+# Exits non-zero when a test fails; the last line is "e2e-sqlite: N passed, N failed" (or e2e-postgresql).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -29,10 +31,28 @@ unset HANDOFFD_CONFIG HANDOFFD_LISTEN HANDOFFD_DATABASE_URL HANDOFFD_LOG_FORMAT 
   WHATSAPP_APP_SECRET WHATSAPP_VERIFY_TOKEN WHATSAPP_ACCESS_TOKEN WHATSAPP_API_BASE \
   WHATSAPP_PHONE_NUMBER_ID WHATSAPP_PHONE_NUMBER_IDS
 
+screenshots=${HANDOFFD_E2E_SCREENSHOTS:-}
+if [ -n "$screenshots" ]; then mkdir -p "$screenshots" && screenshots=$(cd "$screenshots" && pwd); fi
 work=$(mktemp -d /tmp/handoffd-e2e.XXXXXX)
 pidfile=$work/handoffd.pid
 log=$work/handoffd.log
 status=1
+
+database=${HANDOFFD_E2E_DATABASE:-sqlite}
+pg_db=
+case $database in
+  sqlite) database_url="sqlite:$work/handoffd.db" ;;
+  postgresql)
+    [ -n "${HANDOFFD_TEST_PG_URL:-}" ] || { echo "e2e: postgresql needs HANDOFFD_TEST_PG_URL" >&2; exit 2; }
+    command -v psql >/dev/null || { echo "e2e: psql is needed for postgresql" >&2; exit 2; }
+    pg_db=handoffd_e2e_$(basename "$work" | tr -dc 'a-zA-Z0-9' | tr 'A-Z' 'a-z')
+    base=${HANDOFFD_TEST_PG_URL%%\?*}
+    query=${HANDOFFD_TEST_PG_URL#"$base"}
+    database_url=${base%/*}/$pg_db$query
+    psql "$HANDOFFD_TEST_PG_URL" -v ON_ERROR_STOP=1 -qc "CREATE DATABASE $pg_db" >/dev/null
+    ;;
+  *) echo "e2e: HANDOFFD_E2E_DATABASE must be sqlite or postgresql, not $database" >&2; exit 2 ;;
+esac
 
 stop_daemon() {
   [ -f "$pidfile" ] || return 0
@@ -51,6 +71,9 @@ stop_daemon() {
 
 report() {
   stop_daemon
+  if [ -n "$pg_db" ]; then
+    psql "$HANDOFFD_TEST_PG_URL" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null 2>&1 || true
+  fi
   if [ "$status" -ne 0 ] && [ -s "$log" ]; then
     echo "e2e: last lines of the daemon's log ($log):" >&2
     tail -n 40 "$log" >&2
@@ -78,7 +101,7 @@ listen = "127.0.0.1:$port"
 $dashboard_line
 
 [database]
-url = "sqlite:$work/handoffd.db"
+url = "$database_url"
 
 [whatsapp]
 app_secret = "$secret"
@@ -108,7 +131,7 @@ for i in $(seq 1 100); do
   [ "$i" -lt 100 ] || { echo "e2e: handoffd not ready on $url after 10 s" >&2; exit 1; }
   sleep 0.1
 done
-echo "e2e: handoffd $("$binary" --version 2>/dev/null | head -n 1) on $url ($work)" >&2
+echo "e2e: $("$binary" --version 2>/dev/null | head -n 1) on $url, $database ($work)" >&2
 
 # playwright-core exactly as package-lock.json pins it.
 cd "$here"
@@ -121,7 +144,7 @@ fi
 export HANDOFFD_BINARY=$binary HANDOFFD_E2E_URL=$url HANDOFFD_E2E_APP_SECRET=$secret \
   HANDOFFD_E2E_CONFIG=$config HANDOFFD_E2E_PIDFILE=$pidfile HANDOFFD_E2E_LOG=$log \
   HANDOFFD_E2E_ARTIFACTS=$work HANDOFFD_E2E_CHROMIUM=$chromium \
-  HANDOFFD_E2E_SCREENSHOTS=${HANDOFFD_E2E_SCREENSHOTS:-$work/screenshots}
+  HANDOFFD_E2E_SCREENSHOTS=${screenshots:-$work/screenshots}
 
 set +e
 timeout -k 10 300 node --test --test-concurrency=1 \
@@ -137,5 +160,5 @@ failed=$(grep -E '^# fail [0-9]+' "$work/results.tap" 2>/dev/null | awk '{print 
 if [ "$status" -ne 0 ] && [ "${failed:-0}" -eq 0 ]; then failed=1; fi
 report
 reported=1
-echo "e2e: ${passed:-0} passed, ${failed:-0} failed"
+echo "e2e-$database: ${passed:-0} passed, ${failed:-0} failed"
 exit "$status"

@@ -64,7 +64,7 @@ export async function screenshot(page, name, dir = env.screenshots) {
   return file;
 }
 
-/** The delivery status shown on message `id` (data-delivery-status), or null. */
+/** Message `id` in the open chat (its data-delivery-status, ticks and failure note). */
 export function messageEl(page, id) {
   return page.locator(`${tid('message')}[data-message-id="${id}"]`);
 }
