@@ -247,19 +247,22 @@ inline std::map<std::string, int64_t> ProcStatus(int pid) {
   return out;
 }
 
-// Busy CPU ticks of the whole machine (every core; /proc/stat's first line less idle and iowait).
-inline int64_t MachineBusyTicks() {
-  std::ifstream f("/proc/stat");
-  std::string cpu;
-  f >> cpu;
-  if (cpu != "cpu") return -1;
-  int64_t total = 0;
-  for (int i = 0; i < 8; ++i) {  // user nice system idle iowait irq softirq steal
-    int64_t v = 0;
-    if (!(f >> v)) return -1;
-    if (i != 3 && i != 4) total += v;
+// utime + stime of every process alive now, by pid. (The per-process counters, not /proc/stat's
+// machine-wide ones: on this machine's kernel those are tick-sampled and miss most of a bursty
+// load that sleeps between messages, reading a fraction of what the processes report.)
+inline std::map<int, int64_t> AllProcessTicks() {
+  std::map<int, int64_t> out;
+  if (DIR* d = opendir("/proc")) {
+    while (dirent* e = readdir(d)) {
+      char* end = nullptr;
+      long pid = std::strtol(e->d_name, &end, 10);
+      if (end == e->d_name || *end != '\0') continue;
+      int64_t t = ProcessCpuTicks(static_cast<int>(pid));
+      if (t >= 0) out[static_cast<int>(pid)] = t;
+    }
+    closedir(d);
   }
-  return total;
+  return out;
 }
 
 // A named process whose CPU is sampled over the measured window (--cpu NAME=PID).
@@ -269,13 +272,30 @@ struct CpuWatch {
   bool tree = true;  // include direct children
   int64_t start_ticks = -1;
   int64_t end_ticks = -1;
-  bool machine = false;  // the whole machine instead of `pid`
-  int64_t Read() const {
-    if (machine) return MachineBusyTicks();
-    return tree ? TreeCpuTicks(pid) : ProcessCpuTicks(pid);
+  // Every process instead of `pid`: the sum of each one's ticks since Start() (processes that
+  // started meanwhile count whole; ones that exited meanwhile are missed).
+  bool all_processes = false;
+  std::map<int, int64_t> start_all;
+  int64_t Read() const { return tree ? TreeCpuTicks(pid) : ProcessCpuTicks(pid); }
+  void Start() {
+    if (all_processes) {
+      start_all = AllProcessTicks();
+      start_ticks = 0;
+    } else {
+      start_ticks = Read();
+    }
   }
-  void Start() { start_ticks = Read(); }
-  void Stop() { end_ticks = Read(); }
+  void Stop() {
+    if (!all_processes) {
+      end_ticks = Read();
+      return;
+    }
+    end_ticks = 0;
+    for (auto [p, t] : AllProcessTicks()) {
+      auto it = start_all.find(p);
+      end_ticks += it == start_all.end() ? t : std::max<int64_t>(0, t - it->second);
+    }
+  }
   // Cores used on average over `seconds` (1.0 = one core busy); -1 when unknown.
   double Cores(double seconds) const {
     if (start_ticks < 0 || end_ticks < 0 || seconds <= 0) return -1;

@@ -32,8 +32,8 @@
 //
 // --cpu NAME=PID (repeatable) reports the CPU used by PID and its direct children (PostgreSQL's
 // postmaster: its backends) over the measured window, in cores; always reported too: "bench"
-// (this program), "machine" (every core's busy time, /proc/stat) and "other" (machine less the
-// named processes: programs not watched, kernel threads, interrupts).
+// (this program), "all_processes" (every process's utime + stime) and "other" (all less the named
+// ones: programs not watched, kernel threads; interrupt time is in none of them).
 //
 // Prints one JSON line on stdout and a human summary on stderr. Exit status 0 when the run
 // happened (errors and misses are reported, not fatal), 2 on bad arguments, 1 when the daemon is
@@ -444,32 +444,36 @@ nlohmann::json ProcSample(int pid, const std::string& label, int streams) {
   return j;
 }
 
-// The watched processes, the bench itself ("bench"), the whole machine ("machine") and what the
-// machine spent outside them ("other": other programs, kernel threads, interrupts).
-void StartCpu(std::vector<CpuWatch>& cpu, bool add_self_and_machine) {
-  if (add_self_and_machine) {
-    CpuWatch self{"bench", static_cast<int>(getpid()), false};
-    CpuWatch machine{"machine", 0};
-    machine.machine = true;
+// The watched processes, the bench itself ("bench"), every process ("all_processes") and what was
+// spent outside the named ones ("other": programs not watched, kernel threads).
+void StartCpu(std::vector<CpuWatch>& cpu, bool add_self_and_all) {
+  if (add_self_and_all) {
+    CpuWatch self;
+    self.name = "bench";
+    self.pid = static_cast<int>(getpid());
+    self.tree = false;
+    CpuWatch all;
+    all.name = "all_processes";
+    all.all_processes = true;
     cpu.push_back(self);
-    cpu.push_back(machine);
+    cpu.push_back(all);
   }
   for (auto& w : cpu) w.Start();
 }
 nlohmann::json StopCpu(std::vector<CpuWatch>& cpu, double seconds) {
   nlohmann::json j = nlohmann::json::object();
-  double watched = 0, machine = -1;
+  double watched = 0, all = -1;
   for (auto& w : cpu) {
     w.Stop();
     const double cores = w.Cores(seconds);
     j[w.name] = Round(cores, 3);
-    if (w.machine) {
-      machine = cores;
+    if (w.all_processes) {
+      all = cores;
     } else if (cores > 0) {
       watched += cores;
     }
   }
-  if (machine >= 0) j["other"] = Round(std::max(0.0, machine - watched), 3);
+  if (all >= 0) j["other"] = Round(std::max(0.0, all - watched), 3);
   return j;
 }
 
