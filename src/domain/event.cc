@@ -17,15 +17,19 @@ bool EventVisibleTo(const EventRecord& event, const Agent& agent) {
   return event.agent_id == agent.id;
 }
 
+void SetSessionAudience(EventRecord& e, const Session& s, bool was_waiting) {
+  const bool everyone = was_waiting || s.status == SessionStatus::kWaiting || !s.agent_id;
+  e.audience = everyone ? EventAudience::kAllAgents : EventAudience::kAgent;
+  e.agent_id = everyone ? std::nullopt : s.agent_id;
+}
+
 namespace {
 
 EventRecord Visible(std::string type, const Session& s, bool was_waiting, std::string data,
                     TimePoint now) {
   EventRecord e;
   e.type = std::move(type);
-  const bool everyone = was_waiting || s.status == SessionStatus::kWaiting || !s.agent_id;
-  e.audience = everyone ? EventAudience::kAllAgents : EventAudience::kAgent;
-  if (!everyone) e.agent_id = s.agent_id;
+  SetSessionAudience(e, s, was_waiting);
   e.data = std::move(data);
   e.created_at = now;
   return e;

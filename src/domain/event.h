@@ -32,6 +32,10 @@ struct EventRecord {
   TimePoint created_at{};
 };
 
+/// Sets `event`'s audience for a change to `session`: every agent while it is (or was, when
+/// `was_waiting`) waiting or unassigned, else only its assignee.
+void SetSessionAudience(EventRecord& event, const Session& session, bool was_waiting);
+
 /// True when `agent` may receive `event`.
 bool EventVisibleTo(const EventRecord& event, const Agent& agent);
 

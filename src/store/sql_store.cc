@@ -759,6 +759,15 @@ std::optional<Agent> OneAgent(Stmt& st) {
   return out;
 }
 
+/// Binds an event to the kAppendEvent statement.
+Stmt& BindEvent(Stmt& st, const EventRecord& e) {
+  return st.Text(e.type)
+      .Text(ToString(e.audience))
+      .OptInt(e.agent_id)
+      .Text(e.data)
+      .Time(e.created_at == TimePoint{} ? SystemClock().Now() : e.created_at);
+}
+
 /// Runs an INSERT ... RETURNING of one integer; nullopt when no row came back (conflict).
 std::optional<int64_t> ReturnedId(Stmt& st) {
   std::optional<int64_t> out;
@@ -1010,12 +1019,7 @@ class SqlStore final : public Store {
       std::optional<Session> session;
       if (m->session_id) session = ops::OneSession(Get(c, kGetSession).Int(*m->session_id));
       if (std::optional<EventRecord> e = event(*m, session)) {
-        ops::ReturnedId(Get(c, kAppendEvent)
-                            .Text(e->type)
-                            .Text(ToString(e->audience))
-                            .OptInt(e->agent_id)
-                            .Text(e->data)
-                            .Time(e->created_at));
+        ops::ReturnedId(ops::BindEvent(Get(c, kAppendEvent), *e));
       }
     }
     return m;
@@ -1427,13 +1431,7 @@ Result<std::optional<Agent>> SqlTx::GetAgent(int64_t agent_id) {
 
 Result<int64_t> SqlTx::AppendEvent(const EventRecord& e) {
   return Guard([&]() -> Result<int64_t> {
-    auto id = ops::ReturnedId(Get(kAppendEvent)
-                                  .Text(e.type)
-                                  .Text(ToString(e.audience))
-                                  .OptInt(e.agent_id)
-                                  .Text(e.data)
-                                  .Time(e.created_at == TimePoint{} ? SystemClock().Now()
-                                                                    : e.created_at));
+    auto id = ops::ReturnedId(ops::BindEvent(Get(kAppendEvent), e));
     if (!id) return Status::Internal("event insert returned no id");
     return *id;
   });
@@ -1474,9 +1472,7 @@ Result<AppendOutcome> SqlStore::AppendToOpenSession(
       const Session& s = **open;
       EventRecord e;
       e.type = "message.created";
-      const bool everyone = s.status == SessionStatus::kWaiting || !s.agent_id;
-      e.audience = everyone ? EventAudience::kAllAgents : EventAudience::kAgent;
-      if (!everyone) e.agent_id = s.agent_id;
+      SetSessionAudience(e, s, false);
       e.data = "{\"id\":" + std::to_string(*out.message_id) + ",\"session_id\":" +
                std::to_string(s.id) + "," + event_tail;
       e.created_at = row.created_at;
