@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -171,18 +172,24 @@ inline double Round(double v, int digits) {
 
 // ---- /proc readings -------------------------------------------------------------------------
 
-// utime + stime of one process (all its threads), in clock ticks; -1 when it is gone.
-inline int64_t ProcessCpuTicks(int pid) {
+// The fields of /proc/PID/stat after the command name (field 2, which may hold spaces), so the
+// first one is field 3 (state); nullopt when the process is gone.
+inline std::optional<std::istringstream> StatFieldsAfterName(int pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
   std::string text;
-  if (!std::getline(f, text)) return -1;
-  // The command name (field 2) may hold spaces: fields are counted after its closing ')'.
+  if (!std::getline(f, text)) return std::nullopt;
   size_t close = text.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream rest(text.substr(close + 2));
+  if (close == std::string::npos) return std::nullopt;
+  return std::istringstream(text.substr(close + 2));
+}
+
+// utime + stime of one process (all its threads), in clock ticks; -1 when it is gone.
+inline int64_t ProcessCpuTicks(int pid) {
+  auto rest = StatFieldsAfterName(pid);
+  if (!rest) return -1;
   std::string field;
   int64_t utime = 0, stime = 0;
-  for (int i = 3; rest >> field; ++i) {
+  for (int i = 3; *rest >> field; ++i) {
     if (i == 14) utime = std::atoll(field.c_str());
     if (i == 15) {
       stime = std::atoll(field.c_str());
@@ -193,15 +200,11 @@ inline int64_t ProcessCpuTicks(int pid) {
 }
 
 inline int ParentPid(int pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string text;
-  if (!std::getline(f, text)) return -1;
-  size_t close = text.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream rest(text.substr(close + 2));
+  auto rest = StatFieldsAfterName(pid);
+  if (!rest) return -1;
   std::string state;
   int ppid = -1;
-  rest >> state >> ppid;
+  *rest >> state >> ppid;
   return ppid;
 }
 

@@ -27,13 +27,14 @@ Status PublishMessage(StoreTx& tx, const Message& m, const Session& session, Tim
   return e.ok() ? Status::Ok() : e.status();
 }
 
-Status PublishSession(StoreTx& tx, const std::string& type, int64_t session_id, bool was_waiting,
-                      TimePoint now) {
+Result<Session> PublishSession(StoreTx& tx, const std::string& type, int64_t session_id,
+                               bool was_waiting, TimePoint now) {
   auto s = tx.LockSession(session_id);
   if (!s.ok()) return s.status();
   if (!s->has_value()) return Status::Internal("session vanished inside its transaction");
   auto e = tx.AppendEvent(SessionEvent(type, **s, was_waiting, now));
-  return e.ok() ? Status::Ok() : e.status();
+  if (!e.ok()) return e.status();
+  return **s;
 }
 
 Result<Message> QueueText(StoreTx& tx, const Session& session, SenderType sender_type,
@@ -72,8 +73,9 @@ Status EndInTx(StoreTx& tx, const Session& session, EndReason reason, const std:
   auto ended = tx.EndSession(session.id, reason, now);
   if (!ended.ok()) return ended.status();
   if (!*ended) return Status::Conflict("session " + std::to_string(session.id) + " already ended");
-  HANDOFFD_RETURN_IF_ERROR(PublishSession(tx, "session.ended", session.id,
-                                          session.status == SessionStatus::kWaiting, now));
+  auto published = PublishSession(tx, "session.ended", session.id,
+                                  session.status == SessionStatus::kWaiting, now);
+  if (!published.ok()) return published.status();
   HANDOFFD_RETURN_IF_ERROR(AddSystemNote(tx, session, note, now));
   if (!customer_text.empty()) {
     auto q = QueueText(tx, session, SenderType::kSystem, "", customer_text, now);

@@ -20,10 +20,11 @@ Status AddSystemNote(StoreTx& tx, const Session& session, const std::string& tex
 /// Writes the message.created event of `m` (a message of `session`).
 Status PublishMessage(StoreTx& tx, const Message& m, const Session& session, TimePoint now);
 
-/// Writes a session event (`type` session.*) with the session as it now is in the transaction.
-/// `was_waiting`: the session was waiting before this change (every agent hears of it).
-Status PublishSession(StoreTx& tx, const std::string& type, int64_t session_id, bool was_waiting,
-                      TimePoint now);
+/// Writes a session event (`type` session.*) with the session as it now is in the transaction,
+/// and returns that session. `was_waiting`: the session was waiting before this change (every
+/// agent hears of it).
+Result<Session> PublishSession(StoreTx& tx, const std::string& type, int64_t session_id,
+                               bool was_waiting, TimePoint now);
 
 /// Stores an outbound text to the session's customer (delivery `queued`) and its outbox item.
 /// `sender_type` is kSystem for transition texts and kAgent for replies (sender_id = agent id).

@@ -213,7 +213,8 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
     }
     const Session& s = *created;
     HANDOFFD_RETURN_IF_ERROR(tx.AttachRecentMessages(contact_id, s.id, now - options_.bot_history));
-    HANDOFFD_RETURN_IF_ERROR(PublishSession(tx, "session.created", s.id, true, now));
+    auto published = PublishSession(tx, "session.created", s.id, true, now);
+    if (!published.ok()) return published.status();
     HANDOFFD_RETURN_IF_ERROR(AddSystemNote(tx, s, "Customer asked for an agent", now));
     auto q = QueueText(tx, s, SenderType::kSystem, "", options_.connecting_text, now);
     if (!q.ok()) return q.status();

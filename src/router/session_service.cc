@@ -60,7 +60,8 @@ Result<Session> SessionService::Start(const std::string& phone_number, const Age
       return created.status();
     }
     id = created->id;
-    HANDOFFD_RETURN_IF_ERROR(PublishSession(tx, "session.created", id, true, now));
+    auto published = PublishSession(tx, "session.created", id, true, now);
+    if (!published.ok()) return published.status();
     return AddSystemNote(tx, *created, "Session started by " + actor.name, now);
   });
   if (!st.ok()) return st;
@@ -109,10 +110,9 @@ Result<Session> SessionService::Assign(int64_t session_id, const Agent& actor,
     if (!won.ok()) return won.status();
     if (!*won) return taken_by();
     // Every agent hears of it: the session leaves their Waiting list, or their chats.
-    HANDOFFD_RETURN_IF_ERROR(PublishSession(tx, "session.assigned", session_id, true, now));
-    auto updated = tx.LockSession(session_id);
+    auto updated = PublishSession(tx, "session.assigned", session_id, true, now);
     if (!updated.ok()) return updated.status();
-    const Session& now_active = **updated;
+    const Session& now_active = *updated;
     const std::string& name = (*target)->name;
     const std::string note = s.status == SessionStatus::kActive
                                  ? "Transferred to " + name + " by " + actor.name
