@@ -300,8 +300,8 @@ void ParseEvents(Stream& s, int64_t now, const Matcher& m) {
 }
 
 // The stream thread: reads GET /api/events until the daemon ends it, it fails, or `stop`.
-void RunStream(Stream& s, const std::string& token, const Matcher& m,
-               const std::atomic<bool>& stop, std::atomic<int>& connected) {
+void RunStream(Stream& s, const std::string& token, const Matcher& m, const std::atomic<bool>& stop,
+               std::atomic<int>& connected) {
   httplib::Headers headers = {{"Authorization", "Bearer " + token},
                               {"Accept", "text/event-stream"}};
   auto res = s.client->Get(
@@ -351,8 +351,8 @@ class StreamSet {
       s->arrival_ns.assign(arrivals, 0);
       Stream* raw = s.get();
       streams_.push_back(std::move(s));
-      raw->thread = std::thread(
-          [this, raw] { RunStream(*raw, token_, matcher_, stop_, connected_); });
+      raw->thread =
+          std::thread([this, raw] { RunStream(*raw, token_, matcher_, stop_, connected_); });
     }
   }
 
@@ -509,8 +509,7 @@ int RunCapacity(Options& o, const std::string& token) {
     if (o.watch_pid > 0) {
       auto s = ProcSample(o.watch_pid, std::to_string(target), set.Connected());
       std::cerr << "; daemon threads " << s.value("threads", 0) << ", VmRSS "
-                << s.value("vm_rss_mb", 0.0) << " MB, VmHWM " << s.value("vm_hwm_mb", 0.0)
-                << " MB";
+                << s.value("vm_rss_mb", 0.0) << " MB, VmHWM " << s.value("vm_hwm_mb", 0.0) << " MB";
       samples.push_back(s);
     }
     std::cerr << "\n";
@@ -581,17 +580,16 @@ int RunCapacity(Options& o, const std::string& token) {
   std::cout << out.dump() << std::endl;
 
   std::ostringstream h;
-  h << "event_latency capacity " << (o.label.empty() ? "" : o.label + " ") << o.url << ": "
-    << ever << "/" << o.streams_only << " streams connected, " << still
-    << " still connected after " << Round(held, 1) << " s (minimum during the hold "
-    << min_connected << ")\n";
+  h << "event_latency capacity " << (o.label.empty() ? "" : o.label + " ") << o.url << ": " << ever
+    << "/" << o.streams_only << " streams connected, " << still << " still connected after "
+    << Round(held, 1) << " s (minimum during the hold " << min_connected << ")\n";
   for (auto& [k, v] : failures) h << "  failures: " << v << " x " << k << "\n";
   if (o.watch_pid > 0) {
     h << "  daemon (pid " << o.watch_pid << "): streams -> threads, VmRSS, VmHWM\n";
     for (const auto& s : samples) {
-      h << "    " << s["label"].get<std::string>() << " (" << s["streams"] << " open): "
-        << s.value("threads", 0) << " threads, " << s.value("vm_rss_mb", 0.0) << " MB, "
-        << s.value("vm_hwm_mb", 0.0) << " MB\n";
+      h << "    " << s["label"].get<std::string>() << " (" << s["streams"]
+        << " open): " << s.value("threads", 0) << " threads, " << s.value("vm_rss_mb", 0.0)
+        << " MB, " << s.value("vm_hwm_mb", 0.0) << " MB\n";
     }
   }
   h << "  cpu during the hold: " << CpuText(cpu) << "\n";
@@ -703,8 +701,7 @@ int RunLatency(Options& o, const std::string& token) {
   auto t = SteadyClock::now();
   set.Open(o.dashboards, matcher.count);
   int connected = set.WaitSettled(30);
-  std::cerr << "event_latency: " << connected << "/" << o.dashboards
-            << " dashboards connected in "
+  std::cerr << "event_latency: " << connected << "/" << o.dashboards << " dashboards connected in "
             << Round(duration<double>(SteadyClock::now() - t).count(), 2) << " s\n";
   if (connected == 0) {
     for (auto& [k, v] : set.Failures()) std::cerr << "  " << v << " x " << k << "\n";
@@ -737,8 +734,7 @@ int RunLatency(Options& o, const std::string& token) {
             << Round(duration<double>(SteadyClock::now() - t).count(), 2) << " s\n";
 
   SendResult sent = SendAtRate(o, msgs, [&] { StartCpu(o.cpu, true); });
-  const double elapsed =
-      std::max(1e-9, duration<double>(sent.last_done - sent.t0).count());
+  const double elapsed = std::max(1e-9, duration<double>(sent.last_done - sent.t0).count());
   nlohmann::json cpu = StopCpu(o.cpu, elapsed);
 
   // 4. Grace: until every connected dashboard has every 200-answered webhook, at most grace_s.
@@ -854,23 +850,23 @@ int RunLatency(Options& o, const std::string& token) {
   std::cout << out.dump() << std::endl;
 
   std::ostringstream h;
-  h << "event_latency " << (o.label.empty() ? "" : o.label + " ") << o.url << ": "
-    << o.dashboards << " dashboards, open loop at " << o.rate << " msgs/s over "
-    << o.connections << " connections, " << Round(elapsed, 2) << " s\n"
+  h << "event_latency " << (o.label.empty() ? "" : o.label + " ") << o.url << ": " << o.dashboards
+    << " dashboards, open loop at " << o.rate << " msgs/s over " << o.connections
+    << " connections, " << Round(elapsed, 2) << " s\n"
     << "  webhooks " << total << " (" << ok << " answered 200), " << out["msgs_per_s"]
-    << " msgs/s; 200 latency ms p50 " << out["webhook_p50_ms"] << " p99 "
-    << out["webhook_p99_ms"] << "\n"
-    << "  event latency ms (200 -> dashboard, " << pairs.size() << " pairs): p50 "
-    << out["p50_ms"] << "  p90 " << out["p90_ms"] << "  p99 " << out["p99_ms"] << "  p99.9 "
-    << out["p999_ms"] << "  max " << out["max_ms"] << "  mean " << out["mean_ms"] << "\n"
-    << "  all dashboards reached ms (slowest dashboard per webhook): p50 "
-    << out["fanout_p50_ms"] << "  p99 " << out["fanout_p99_ms"] << "\n"
-    << "  from the POST's start instead of its 200 ms: p50 " << out["from_send_p50_ms"]
-    << "  p99 " << out["from_send_p99_ms"] << "\n"
-    << "  missed " << missed << " of " << expected << " pairs (grace " << o.grace_s
-    << " s, used " << out["grace_used_s"] << " s); " << negative
-    << " events beat their 200 (counted as 0); " << duplicates << " duplicates; "
-    << connected_at_end << "/" << o.dashboards << " dashboards connected at the end\n"
+    << " msgs/s; 200 latency ms p50 " << out["webhook_p50_ms"] << " p99 " << out["webhook_p99_ms"]
+    << "\n"
+    << "  event latency ms (200 -> dashboard, " << pairs.size() << " pairs): p50 " << out["p50_ms"]
+    << "  p90 " << out["p90_ms"] << "  p99 " << out["p99_ms"] << "  p99.9 " << out["p999_ms"]
+    << "  max " << out["max_ms"] << "  mean " << out["mean_ms"] << "\n"
+    << "  all dashboards reached ms (slowest dashboard per webhook): p50 " << out["fanout_p50_ms"]
+    << "  p99 " << out["fanout_p99_ms"] << "\n"
+    << "  from the POST's start instead of its 200 ms: p50 " << out["from_send_p50_ms"] << "  p99 "
+    << out["from_send_p99_ms"] << "\n"
+    << "  missed " << missed << " of " << expected << " pairs (grace " << o.grace_s << " s, used "
+    << out["grace_used_s"] << " s); " << negative << " events beat their 200 (counted as 0); "
+    << duplicates << " duplicates; " << connected_at_end << "/" << o.dashboards
+    << " dashboards connected at the end\n"
     << "  cpu while sending: " << CpuText(cpu) << "\n";
   for (auto& [k, v] : failures) h << "  stream failures: " << v << " x " << k << "\n";
   std::cerr << h.str();

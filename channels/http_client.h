@@ -25,7 +25,8 @@ class HttpClient {
  public:
   virtual ~HttpClient() = default;
   /// POSTs `body` with the given headers ("Name" -> "value"). Never throws.
-  virtual HttpResponse Post(const std::string& url, const std::map<std::string, std::string>& headers,
+  virtual HttpResponse Post(const std::string& url,
+                            const std::map<std::string, std::string>& headers,
                             const std::string& body) = 0;
 };
 

@@ -50,15 +50,16 @@ SweepReport ExpiryJob::RunOnce() {
       ++ended_this_batch;
       ++report.expired;
       if (outcome->notified) ++report.notified;
-      log_.Info("session.expired",
-                {{"session_id", s.id},
-                 {"phone_number_id", s.phone_number_id},
-                 {"agent_id", s.agent_id ? nlohmann::json(*s.agent_id) : nlohmann::json()},
-                 {"expires_at", FormatRfc3339(s.expires_at)},
-                 {"last_customer_message_at", s.last_customer_message_at
-                                                  ? nlohmann::json(FormatRfc3339(*s.last_customer_message_at))
-                                                  : nlohmann::json()},
-                 {"notified", outcome->notified}});
+      log_.Info(
+          "session.expired",
+          {{"session_id", s.id},
+           {"phone_number_id", s.phone_number_id},
+           {"agent_id", s.agent_id ? nlohmann::json(*s.agent_id) : nlohmann::json()},
+           {"expires_at", FormatRfc3339(s.expires_at)},
+           {"last_customer_message_at",
+            s.last_customer_message_at ? nlohmann::json(FormatRfc3339(*s.last_customer_message_at))
+                                       : nlohmann::json()},
+           {"notified", outcome->notified}});
     }
     // A short batch means nothing more is due; a batch that ended nothing would loop forever.
     if (static_cast<int>(due->size()) < batch_size_ || ended_this_batch == 0) break;
@@ -68,12 +69,10 @@ SweepReport ExpiryJob::RunOnce() {
                            .count();
   ++metrics_.expiry_sweeps;
   metrics_.sessions_expired += report.expired;
-  nlohmann::json fields = {{"examined", report.examined},
-                           {"expired", report.expired},
-                           {"notified", report.notified},
-                           {"notification_failures", report.notification_failures},
-                           {"duration_ms", report.duration_ms},
-                           {"at", FormatRfc3339(now)}};
+  nlohmann::json fields = {
+      {"examined", report.examined},       {"expired", report.expired},
+      {"notified", report.notified},       {"notification_failures", report.notification_failures},
+      {"duration_ms", report.duration_ms}, {"at", FormatRfc3339(now)}};
   if (!error.empty()) {
     fields["error"] = error;
     log_.Error("expiry.sweep", fields);

@@ -50,8 +50,8 @@ void ExpiryThread::Loop() {
     if (leadership) {
       const TimePoint now = clock_.Now();
       auto next_deadline = store_.NextExpiry();
-      const bool deadline_due = next_deadline.ok() && next_deadline->has_value() &&
-                                **next_deadline <= now;
+      const bool deadline_due =
+          next_deadline.ok() && next_deadline->has_value() && **next_deadline <= now;
       if (now >= next_sweep || deadline_due) {
         job_.RunOnce();
         if (now >= next_sweep) {

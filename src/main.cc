@@ -1,10 +1,9 @@
 // handoffd: the command line (API.md "Command line"). Exit status: 0 success, 2 usage or
 // configuration error, 1 anything else; errors are one line on stderr.
+#include <httplib.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <httplib.h>
-
 #include <iostream>
 #include <map>
 #include <optional>
@@ -123,9 +122,9 @@ int Simulate(const Config& config, const std::string& from, const std::string& n
   if (!config.whatsapp.phone_number_id.empty()) m.phone_number_id = config.whatsapp.phone_number_id;
   m.from = from;
   m.name = name;
-  m.timestamp = std::chrono::duration_cast<std::chrono::seconds>(
-                    SystemClock().Now().time_since_epoch())
-                    .count();
+  m.timestamp =
+      std::chrono::duration_cast<std::chrono::seconds>(SystemClock().Now().time_since_epoch())
+          .count();
   m.text = text;
   m.button_id = button;
   m.button_title = title.empty() ? button : title;
@@ -140,7 +139,8 @@ int Simulate(const Config& config, const std::string& from, const std::string& n
   if (scheme == std::string::npos) return Fail("--url must look like http://host:port/path", 2);
   const size_t path_at = url.find('/', scheme + 3);
   const std::string origin = url.substr(0, path_at);
-  const std::string path = path_at == std::string::npos ? "/webhooks/whatsapp" : url.substr(path_at);
+  const std::string path =
+      path_at == std::string::npos ? "/webhooks/whatsapp" : url.substr(path_at);
   httplib::Client client(origin);
   client.set_connection_timeout(5, 0);
   client.set_read_timeout(30, 0);

@@ -149,8 +149,10 @@ TEST_P(EventsTest, ServerSentEventsResumeAndEndAtLogout) {
   ASSERT_TRUE(server.Bind().ok());
   std::thread serving([&] { server.Run(); });
   const std::string token = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-  ASSERT_TRUE(h.store->CreateToken(HashToken(token), sue.id, h.clock.Now(),
-                                   h.clock.Now() + std::chrono::hours(1)).ok());
+  ASSERT_TRUE(h.store
+                  ->CreateToken(HashToken(token), sue.id, h.clock.Now(),
+                                h.clock.Now() + std::chrono::hours(1))
+                  .ok());
   const int64_t start = hub->HighWater();
 
   auto read_stream = [&](const std::string& last_event_id, size_t want_events) {

@@ -1,15 +1,16 @@
 // Session expiry: the pure decisions, the sweep on both databases with a manual clock, restart
 // catch-up, and one smoke test of the thread on the real clock.
+#include "scheduler/expiry.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
-#include "scheduler/expiry.h"
-#include "scheduler/expiry_thread.h"
 #include "channels/whatsapp/webhook_builder.h"
 #include "channels/whatsapp/webhook_parser.h"
+#include "scheduler/expiry_thread.h"
 #include "support/router_harness.h"
 
 namespace handoffd::testing {

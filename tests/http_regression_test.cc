@@ -1,11 +1,10 @@
 // Regressions found by the contract review, each against the real binary.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -43,8 +42,7 @@ std::string RawRequest(int port, const std::string& raw, milliseconds timeout) {
       // Headers are in; the JSON body is small and follows in the same segment or the next.
       const size_t cl = out.find("Content-Length: ");
       const size_t head_end = out.find("\r\n\r\n") + 4;
-      if (cl != std::string::npos &&
-          out.size() >= head_end + std::stoul(out.substr(cl + 16))) {
+      if (cl != std::string::npos && out.size() >= head_end + std::stoul(out.substr(cl + 16))) {
         break;
       }
     }
@@ -104,7 +102,8 @@ TEST_P(HttpRegressionTest, SecondDaemonOnTheSamePortFails) {
   DaemonOptions o = daemon->options();
   o.port = daemon->port();
   DaemonProcess second(o);
-  auto r = RunProcess(HANDOFFD_BINARY, {"serve", "--config", second.config_path()}, "", seconds(10));
+  auto r =
+      RunProcess(HANDOFFD_BINARY, {"serve", "--config", second.config_path()}, "", seconds(10));
   EXPECT_EQ(r.exit_code, 1) << r.Describe();
   EXPECT_NE(r.err.find("server.bind_failed"), std::string::npos) << r.err;
 }

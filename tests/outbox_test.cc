@@ -50,7 +50,8 @@ class OutboxTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<OutboxWorker> Worker() {
     OutboxOptions o;
     o.base_backoff = seconds(1);
-    whatsapp::GraphSenderOptions g{graph.api_base(), "test-token", {milliseconds(500), milliseconds(2000)}};
+    whatsapp::GraphSenderOptions g{
+        graph.api_base(), "test-token", {milliseconds(500), milliseconds(2000)}};
     return std::make_unique<OutboxWorker>(
         *h.store, h.clock, *h.log, h.metrics,
         [g] { return whatsapp::MakeGraphSender(g, MakeCurlHttpClient(g.http)); },
@@ -151,8 +152,7 @@ TEST_P(OutboxTest, NothingQueuedIsLostAcrossARestart) {
 TEST_P(OutboxTest, ARepeatedOutboundWamidStillCompletesTheSend) {
   auto worker = Worker();
   worker->RunOnce();
-  const std::string fixed =
-      R"({"messaging_product":"whatsapp","messages":[{"id":"wamid.SAME"}]})";
+  const std::string fixed = R"({"messaging_product":"whatsapp","messages":[{"id":"wamid.SAME"}]})";
   graph.Enqueue({200, fixed, milliseconds(0)});
   graph.Enqueue({200, fixed, milliseconds(0)});
   auto a = h.sessions->Reply(session_id, ana, "first");

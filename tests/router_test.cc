@@ -239,8 +239,8 @@ TEST_P(RouterTest, StatusesApplyMonotonicallyAndFailuresKeepMetasError) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->messages_stored, 1);
   EXPECT_EQ(r->statuses_applied, 1);
-  ASSERT_TRUE(h.Deliver(whatsapp::BuildStatusWebhook("123456789012345", wamid, "delivered",
-                                                     kAnna, 1767261900))
+  ASSERT_TRUE(h.Deliver(whatsapp::BuildStatusWebhook("123456789012345", wamid, "delivered", kAnna,
+                                                     1767261900))
                   .ok());
   auto m = h.store->GetMessage(reply->id);
   ASSERT_TRUE(m.ok() && m->has_value());
@@ -252,9 +252,10 @@ TEST_P(RouterTest, StatusesApplyMonotonicallyAndFailuresKeepMetasError) {
   ASSERT_TRUE(late.ok());
   auto out2 = h.TakeOutbox();
   ASSERT_EQ(out2.size(), 1u);
-  ASSERT_TRUE(
-      h.store->CompleteOutbox(out2[0], "wamid.HBgNNDkxNTExMjM0NTY3OBUCABEYEjJDMkMzQTkzRjE1REZFQTZGMwA=")
-          .ok());
+  ASSERT_TRUE(h.store
+                  ->CompleteOutbox(out2[0],
+                                   "wamid.HBgNNDkxNTExMjM0NTY3OBUCABEYEjJDMkMzQTkzRjE1REZFQTZGMwA=")
+                  .ok());
   ASSERT_TRUE(h.Deliver(ReadFixture("27_status_failed_131047.json")).ok());
   auto failed = h.store->GetMessage(late->id);
   ASSERT_TRUE(failed.ok() && failed->has_value());
@@ -278,8 +279,8 @@ TEST_P(RouterTest, AStatusThatCameTooEarlyAppliesWhenRedelivered) {
   h.TakeOutbox();
   auto reply = h.sessions->Reply(id, ana, "early bird");
   ASSERT_TRUE(reply.ok());
-  const std::string status =
-      whatsapp::BuildStatusWebhook("123456789012345", "wamid.EARLY", "delivered", kAnna, 1767261700);
+  const std::string status = whatsapp::BuildStatusWebhook("123456789012345", "wamid.EARLY",
+                                                          "delivered", kAnna, 1767261700);
   ASSERT_TRUE(h.Deliver(status).ok());  // the send has not stored its wamid yet
   auto out = h.TakeOutbox();
   ASSERT_EQ(out.size(), 1u);

@@ -13,8 +13,8 @@
 #include <thread>
 #include <vector>
 
-#include "store/soci_includes.h"
 #include "store/migrations.h"
+#include "store/soci_includes.h"
 #include "store/store.h"
 #include "support/test_db.h"
 
@@ -1299,9 +1299,15 @@ TEST_P(StoreContract, OpensEveryAcceptedUrlForm) {
 
 // Bug: SQLite's LOWER() folds ASCII only, so "élodie" did not find "Élodie Ñúñez".
 TEST_P(StoreContract, HistorySearchIsCaseInsensitiveBeyondAscii) {
-  Open("33600000001", kT0, kT0 + hours(22), "\xC3\x89lodie \xC3\x91\xC3\xBA\xC3\xB1" "ez");
+  Open("33600000001", kT0, kT0 + hours(22),
+       "\xC3\x89lodie \xC3\x91\xC3\xBA\xC3\xB1"
+       "ez");
   Open("33600000002", kT0, kT0 + hours(22), "Bob");
-  for (const char* search : {"\xC3\xA9lodie", "\xC3\xB1\xC3\xBA\xC3\xB1" "EZ", "\xC3\x89" "LODIE"}) {
+  for (const char* search : {"\xC3\xA9lodie",
+                             "\xC3\xB1\xC3\xBA\xC3\xB1"
+                             "EZ",
+                             "\xC3\x89"
+                             "LODIE"}) {
     SessionQuery q;
     q.search = search;
     auto page = store_->QuerySessions(q);
@@ -1341,9 +1347,9 @@ TEST_P(StoreContract, AppendToOpenSessionJoinsExtendsAndDedupes) {
 
   // A duplicate wamid stores nothing and extends nothing.
   const TimePoint later = kT0 + hours(5);
-  auto dup = store_->AppendToOpenSession("whatsapp", "4915100000001",
-                                         Msg(0, std::nullopt, "wamid.FAST1"),
-                                         std::make_pair(later, later + hours(22)));
+  auto dup =
+      store_->AppendToOpenSession("whatsapp", "4915100000001", Msg(0, std::nullopt, "wamid.FAST1"),
+                                  std::make_pair(later, later + hours(22)));
   ASSERT_TRUE(dup.ok());
   EXPECT_EQ(dup->session_id, s.id);
   EXPECT_FALSE(dup->message_id.has_value());

@@ -25,8 +25,8 @@ class WebhookAtomicityTest : public ::testing::TestWithParam<std::string> {
     session_id = h.OpenSession(kAnna)->id;
     router = std::make_unique<Router>(failing, h.clock, *h.log, h.metrics,
                                       RouterHarness::DefaultRouterOptions());
-    sessions = std::make_unique<SessionService>(failing, h.clock,
-                                                RouterHarness::DefaultSessionOptions());
+    sessions =
+        std::make_unique<SessionService>(failing, h.clock, RouterHarness::DefaultSessionOptions());
     ApiServerOptions o;
     o.port = 0;
     o.threads = 4;

@@ -11,9 +11,9 @@ struct SimulatedMessage {
   std::string waba_id = "109876543210987";
   std::string display_phone_number = "15550001111";
   std::string phone_number_id = "123456789012345";
-  std::string from;  // wa_id digits
-  std::string name;  // profile name
-  std::string wamid;  // empty: a random "wamid.HBgL..." id
+  std::string from;       // wa_id digits
+  std::string name;       // profile name
+  std::string wamid;      // empty: a random "wamid.HBgL..." id
   int64_t timestamp = 0;  // Unix seconds
   /// Exactly one of: text (type text) or button_id (interactive button_reply).
   std::string text;

@@ -17,9 +17,9 @@ struct ParseOptions {
 };
 
 /// Every entry, change, message and status, in payload order. kBadRequest only when the body is
-/// not JSON (valid JSON that is not an object is one IgnoredItem); anything else unexpected (other fields, missing metadata,
-/// malformed items, unknown types) is tolerated: unknown message types become "unsupported" with
-/// metadata.wa_type, unusable items become IgnoredItems.
+/// not JSON (valid JSON that is not an object is one IgnoredItem); anything else unexpected (other
+/// fields, missing metadata, malformed items, unknown types) is tolerated: unknown message types
+/// become "unsupported" with metadata.wa_type, unusable items become IgnoredItems.
 Result<InboundBatch> ParseWebhook(std::string_view raw_body, const ParseOptions& options);
 
 }  // namespace handoffd::whatsapp

@@ -8,7 +8,8 @@
 
 namespace handoffd {
 
-/// argon2id hash string of `password` (interactive limits). kBadRequest for an empty password; kInternal if libsodium fails (out of memory).
+/// argon2id hash string of `password` (interactive limits). kBadRequest for an empty password;
+/// kInternal if libsodium fails (out of memory).
 Result<std::string> HashPassword(const std::string& password);
 
 /// True when `password` matches `hash` (constant time inside libsodium).

@@ -134,7 +134,8 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
     auto pruned = (*store)->Prune(clock.Now() - std::chrono::hours(24 * 8), clock.Now());
     if (!pruned.ok()) log.Warn("prune.failed", {{"error", pruned.status().ToString()}});
     auto events_pruned = (*store)->PruneEvents(clock.Now() - config.events.retention);
-    if (!events_pruned.ok()) log.Warn("prune.failed", {{"error", events_pruned.status().ToString()}});
+    if (!events_pruned.ok())
+      log.Warn("prune.failed", {{"error", events_pruned.status().ToString()}});
   };
   expiry_thread = std::make_unique<ExpiryThread>(expiry_job, **store, clock, log, expiry_options);
 

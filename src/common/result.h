@@ -79,8 +79,8 @@ class [[nodiscard]] Result {
 }  // namespace handoffd
 
 /// Returns from the enclosing function when `expr` (a Status) is not OK.
-#define HANDOFFD_RETURN_IF_ERROR(expr)          \
-  do {                                          \
-    ::handoffd::Status _st = (expr);            \
-    if (!_st.ok()) return _st;                  \
+#define HANDOFFD_RETURN_IF_ERROR(expr) \
+  do {                                 \
+    ::handoffd::Status _st = (expr);   \
+    if (!_st.ok()) return _st;         \
   } while (0)

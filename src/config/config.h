@@ -47,7 +47,7 @@ struct Config {
     std::string verify_token;  // WHATSAPP_VERIFY_TOKEN; empty: verification refused
     std::string access_token;  // WHATSAPP_ACCESS_TOKEN; empty: dry-run sender
     std::string api_base = "https://graph.facebook.com/v21.0";  // WHATSAPP_API_BASE
-    std::string phone_number_id;                // WHATSAPP_PHONE_NUMBER_ID
+    std::string phone_number_id;                                // WHATSAPP_PHONE_NUMBER_ID
     std::vector<std::string> phone_number_ids;  // WHATSAPP_PHONE_NUMBER_IDS (comma-separated)
     /// Sends per second per business number (token bucket).
     int rate_limit_per_second = 80;
@@ -57,7 +57,7 @@ struct Config {
     std::string trigger_id = "AGENT_MODE";
     std::vector<std::string> trigger_keywords;
     std::vector<std::string> end_keywords = {"end chat"};
-    Duration session_ttl = std::chrono::hours(22);            // HANDOFFD_SESSION_TTL
+    Duration session_ttl = std::chrono::hours(22);             // HANDOFFD_SESSION_TTL
     Duration expiry_sweep_interval = std::chrono::minutes(5);  // HANDOFFD_EXPIRY_SWEEP_INTERVAL
   } handoff;
 

@@ -21,7 +21,7 @@ constexpr std::array<const char*, 3> kSessionStatus = {"waiting", "active", "end
 constexpr std::array<const char*, 4> kEndReason = {"agent", "customer", "expired", "supervisor"};
 constexpr std::array<const char*, 4> kSenderType = {"customer", "agent", "system", "bot"};
 constexpr std::array<const char*, 3> kDirection = {"in", "out", "internal"};
-constexpr std::array<const char*, 7> kDelivery = {"received", "queued",  "sent",    "delivered",
+constexpr std::array<const char*, 7> kDelivery = {"received", "queued", "sent",    "delivered",
                                                   "read",     "failed", "internal"};
 constexpr std::array<const char*, 3> kRole = {"agent", "supervisor", "admin"};
 constexpr std::array<const char*, 3> kAgentStatus = {"online", "away", "offline"};
@@ -68,11 +68,16 @@ bool IsDeliveryAdvance(DeliveryStatus from, DeliveryStatus to) {
   if (to == DeliveryStatus::kFailed) return true;
   auto rank = [](DeliveryStatus s) {
     switch (s) {
-      case DeliveryStatus::kQueued: return 1;
-      case DeliveryStatus::kSent: return 2;
-      case DeliveryStatus::kDelivered: return 3;
-      case DeliveryStatus::kRead: return 4;
-      default: return 0;
+      case DeliveryStatus::kQueued:
+        return 1;
+      case DeliveryStatus::kSent:
+        return 2;
+      case DeliveryStatus::kDelivered:
+        return 3;
+      case DeliveryStatus::kRead:
+        return 4;
+      default:
+        return 0;
     }
   };
   return rank(to) > rank(from);

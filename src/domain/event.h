@@ -15,8 +15,8 @@ namespace handoffd {
 
 /// Who may receive an event besides supervisors and admins (who receive every event).
 enum class EventAudience {
-  kAllAgents,   // waiting sessions, and transitions out of waiting
-  kAgent,       // one agent: the session's assignee, or the agent whose status changed
+  kAllAgents,  // waiting sessions, and transitions out of waiting
+  kAgent,      // one agent: the session's assignee, or the agent whose status changed
 };
 
 const char* ToString(EventAudience a);

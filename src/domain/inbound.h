@@ -54,7 +54,7 @@ struct InboundMessage {
 struct StatusUpdate {
   std::string channel = "whatsapp";
   std::string phone_number_id;
-  std::string channel_message_id;  // the wamid we got back when sending
+  std::string channel_message_id;                 // the wamid we got back when sending
   DeliveryStatus status = DeliveryStatus::kSent;  // sent|delivered|read|failed
   TimePoint at{};
   std::optional<MessageError> error;  // set for failed

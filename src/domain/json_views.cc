@@ -15,8 +15,10 @@ nlohmann::json SessionJson(const Session& s) {
       {"id", s.id},
       {"channel", s.channel},
       {"phone_number", s.phone_number},
-      {"customer_name", s.customer_name.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.customer_name)},
-      {"phone_number_id", s.phone_number_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.phone_number_id)},
+      {"customer_name",
+       s.customer_name.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.customer_name)},
+      {"phone_number_id",
+       s.phone_number_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.phone_number_id)},
       {"status", ToString(s.status)},
       {"agent_id", OrNull(s.agent_id, [](int64_t v) { return v; })},
       {"agent_name", OrNull(s.agent_name, [](const std::string& v) { return v; })},
@@ -72,15 +74,24 @@ nlohmann::json ErrorJson(const Status& status) {
 
 int HttpStatusFor(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kOk: return 200;
-    case ErrorCode::kBadRequest: return 400;
-    case ErrorCode::kUnauthorized: return 401;
-    case ErrorCode::kForbidden: return 403;
-    case ErrorCode::kNotFound: return 404;
-    case ErrorCode::kConflict: return 409;
-    case ErrorCode::kPayloadTooLarge: return 413;
-    case ErrorCode::kUnavailable: return 503;
-    case ErrorCode::kInternal: return 500;
+    case ErrorCode::kOk:
+      return 200;
+    case ErrorCode::kBadRequest:
+      return 400;
+    case ErrorCode::kUnauthorized:
+      return 401;
+    case ErrorCode::kForbidden:
+      return 403;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kConflict:
+      return 409;
+    case ErrorCode::kPayloadTooLarge:
+      return 413;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kInternal:
+      return 500;
   }
   return 500;
 }

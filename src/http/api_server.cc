@@ -105,27 +105,28 @@ ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
   server.set_write_timeout(30, 0);
 
   // Every error answer has the JSON error shape, including httplib's own (404 no route, 413).
-  server.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    switch (res.status) {
-      case 413:
-        http::SendJson(res, 413, ErrorJson({ErrorCode::kPayloadTooLarge, "request body too large"}));
-        break;
-      case 404:
-        http::SendJson(res, 404, ErrorJson(Status::NotFound("no such route")));
-        break;
-      case 400:
-        http::SendJson(res, 400, ErrorJson(Status::BadRequest("malformed request")));
-        break;
-      default:
-        http::SendJson(res, res.status,
-                       ErrorJson(Status(res.status >= 500 ? ErrorCode::kInternal
-                                                          : ErrorCode::kBadRequest,
-                                        "request failed")));
-    }
-    return httplib::Server::HandlerResponse::Handled;
-  }));
+  server.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        switch (res.status) {
+          case 413:
+            http::SendJson(res, 413,
+                           ErrorJson({ErrorCode::kPayloadTooLarge, "request body too large"}));
+            break;
+          case 404:
+            http::SendJson(res, 404, ErrorJson(Status::NotFound("no such route")));
+            break;
+          case 400:
+            http::SendJson(res, 400, ErrorJson(Status::BadRequest("malformed request")));
+            break;
+          default:
+            http::SendJson(
+                res, res.status,
+                ErrorJson(Status(res.status >= 500 ? ErrorCode::kInternal : ErrorCode::kBadRequest,
+                                 "request failed")));
+        }
+        return httplib::Server::HandlerResponse::Handled;
+      }));
   server.set_exception_handler(
       [&ctx](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
         std::string what = "unknown";
@@ -171,8 +172,9 @@ ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
   server.Get("/metrics", [&ctx](const httplib::Request&, httplib::Response& res) {
     auto counts = ctx.deps.store.CountSessionsByStatus();
     res.status = 200;
-    res.set_content(ctx.deps.metrics.Render(counts.ok() ? *counts : std::map<std::string, int64_t>{}),
-                    "text/plain; version=0.0.4");
+    res.set_content(
+        ctx.deps.metrics.Render(counts.ok() ? *counts : std::map<std::string, int64_t>{}),
+        "text/plain; version=0.0.4");
   });
   http::RegisterWebhookRoutes(server, ctx);
   http::RegisterAuthRoutes(server, ctx);

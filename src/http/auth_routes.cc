@@ -9,58 +9,61 @@ namespace handoffd::http {
 
 void RegisterAuthRoutes(httplib::Server& server, Context& ctx) {
   Post(server, ctx, "/api/auth/login",
-              Timed(ctx, "api", [&ctx](const httplib::Request& req, httplib::Response& res) {
-    auto body = ParseJsonBody(req);
-    if (!body.ok()) return SendError(res, body.status());
-    const auto& j = *body;
-    if (!j.contains("email") || !j["email"].is_string() || !j.contains("password") ||
-        !j["password"].is_string()) {
-      return SendError(res, Status::BadRequest("email and password are required strings"));
-    }
-    std::string email = j["email"].get<std::string>();
-    std::transform(email.begin(), email.end(), email.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    auto agent = ctx.deps.store.GetAgentByEmail(email);
-    if (!agent.ok()) return SendError(res, agent.status());
-    if (!agent->has_value() ||
-        !VerifyPassword(j["password"].get<std::string>(), (*agent)->password_hash)) {
-      ctx.deps.log.Warn("auth.login_failed", {{"email", email}});
-      return SendError(res, Status::Unauthorized("wrong email or password"));
-    }
-    const std::string token = NewToken();
-    const TimePoint now = ctx.deps.clock.Now();
-    const TimePoint expires = now + ctx.options.token_ttl;
-    Status st = ctx.deps.store.CreateToken(HashToken(token), (*agent)->id, now, expires);
-    if (!st.ok()) return SendError(res, st);
-    ctx.deps.log.Info("auth.login", {{"agent_id", (*agent)->id}});
-    (void)ctx.deps.store.TouchAgent((*agent)->id, now);  // a login is a sign of life
-    (*agent)->last_seen_at = now;
-    const auto max_age =
-        std::chrono::duration_cast<std::chrono::seconds>(ctx.options.token_ttl).count();
-    res.set_header("Set-Cookie", std::string(kTokenCookie) + "=" + token +
-                                     "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
-                                     std::to_string(max_age));
-    SendJson(res, 200,
-             {{"token", token}, {"expires_at", FormatRfc3339(expires)}, {"agent", AgentJson(WithPresence(**agent, now))}});
-  }));
+       Timed(ctx, "api", [&ctx](const httplib::Request& req, httplib::Response& res) {
+         auto body = ParseJsonBody(req);
+         if (!body.ok()) return SendError(res, body.status());
+         const auto& j = *body;
+         if (!j.contains("email") || !j["email"].is_string() || !j.contains("password") ||
+             !j["password"].is_string()) {
+           return SendError(res, Status::BadRequest("email and password are required strings"));
+         }
+         std::string email = j["email"].get<std::string>();
+         std::transform(email.begin(), email.end(), email.begin(),
+                        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+         auto agent = ctx.deps.store.GetAgentByEmail(email);
+         if (!agent.ok()) return SendError(res, agent.status());
+         if (!agent->has_value() ||
+             !VerifyPassword(j["password"].get<std::string>(), (*agent)->password_hash)) {
+           ctx.deps.log.Warn("auth.login_failed", {{"email", email}});
+           return SendError(res, Status::Unauthorized("wrong email or password"));
+         }
+         const std::string token = NewToken();
+         const TimePoint now = ctx.deps.clock.Now();
+         const TimePoint expires = now + ctx.options.token_ttl;
+         Status st = ctx.deps.store.CreateToken(HashToken(token), (*agent)->id, now, expires);
+         if (!st.ok()) return SendError(res, st);
+         ctx.deps.log.Info("auth.login", {{"agent_id", (*agent)->id}});
+         (void)ctx.deps.store.TouchAgent((*agent)->id, now);  // a login is a sign of life
+         (*agent)->last_seen_at = now;
+         const auto max_age =
+             std::chrono::duration_cast<std::chrono::seconds>(ctx.options.token_ttl).count();
+         res.set_header("Set-Cookie", std::string(kTokenCookie) + "=" + token +
+                                          "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+                                          std::to_string(max_age));
+         SendJson(res, 200,
+                  {{"token", token},
+                   {"expires_at", FormatRfc3339(expires)},
+                   {"agent", AgentJson(WithPresence(**agent, now))}});
+       }));
 
   Post(server, ctx, "/api/auth/logout",
-              Timed(ctx, "api", [&ctx](const httplib::Request& req, httplib::Response& res) {
-    auto agent = Authenticate(ctx, req);
-    if (!agent.ok()) return SendError(res, agent.status());
-    Status st = ctx.deps.store.DeleteToken(HashToken(*RequestToken(req)));
-    if (!st.ok()) return SendError(res, st);
-    ctx.deps.log.Info("auth.logout", {{"agent_id", agent->id}});
-    res.set_header("Set-Cookie", std::string(kTokenCookie) +
-                                     "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
-    res.status = 204;
-  }));
+       Timed(ctx, "api", [&ctx](const httplib::Request& req, httplib::Response& res) {
+         auto agent = Authenticate(ctx, req);
+         if (!agent.ok()) return SendError(res, agent.status());
+         Status st = ctx.deps.store.DeleteToken(HashToken(*RequestToken(req)));
+         if (!st.ok()) return SendError(res, st);
+         ctx.deps.log.Info("auth.logout", {{"agent_id", agent->id}});
+         res.set_header("Set-Cookie", std::string(kTokenCookie) +
+                                          "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+         res.status = 204;
+       }));
 
-  server.Get("/api/me", Timed(ctx, "api", [&ctx](const httplib::Request& req, httplib::Response& res) {
-    auto agent = Authenticate(ctx, req);
-    if (!agent.ok()) return SendError(res, agent.status());
-    SendJson(res, 200, AgentJson(WithPresence(*agent, ctx.deps.clock.Now())));
-  }));
+  server.Get("/api/me",
+             Timed(ctx, "api", [&ctx](const httplib::Request& req, httplib::Response& res) {
+               auto agent = Authenticate(ctx, req);
+               if (!agent.ok()) return SendError(res, agent.status());
+               SendJson(res, 200, AgentJson(WithPresence(*agent, ctx.deps.clock.Now())));
+             }));
 }
 
 }  // namespace handoffd::http

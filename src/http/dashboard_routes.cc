@@ -53,10 +53,11 @@ void RegisterDashboardRoutes(httplib::Server& server, Context& ctx) {
   server.Get("/", [&ctx](const httplib::Request&, httplib::Response& res) {
     Serve(ctx, "index.html", res);
   });
-  server.Get(R"(/((?:[A-Za-z0-9_\-]+/)*[A-Za-z0-9_\-.]+\.(?:html|js|mjs|css|svg|json|webmanifest)))",
-             [&ctx](const httplib::Request& req, httplib::Response& res) {
-               Serve(ctx, req.matches[1], res);
-             });
+  server.Get(
+      R"(/((?:[A-Za-z0-9_\-]+/)*[A-Za-z0-9_\-.]+\.(?:html|js|mjs|css|svg|json|webmanifest)))",
+      [&ctx](const httplib::Request& req, httplib::Response& res) {
+        Serve(ctx, req.matches[1], res);
+      });
 }
 
 }  // namespace handoffd::http

@@ -36,7 +36,7 @@ void RegisterEventRoutes(httplib::Server& server, Context& ctx) {
     state->agent = *agent;
     state->token_hash = HashToken(*RequestToken(req));
     const std::string last = req.has_header("Last-Event-ID") ? req.get_header_value("Last-Event-ID")
-                                                              : req.get_param_value("last_event_id");
+                                                             : req.get_param_value("last_event_id");
     auto parsed = ParseInt(last);
     state->cursor = parsed && *parsed >= 0 ? *parsed : ctx.deps.events->HighWater();
     ctx.deps.log.Info("events.stream_opened",
@@ -45,8 +45,7 @@ void RegisterEventRoutes(httplib::Server& server, Context& ctx) {
     res.set_header("Cache-Control", "no-cache");
     res.set_header("X-Accel-Buffering", "no");
     res.set_chunked_content_provider(
-        "text/event-stream",
-        [&ctx, state](size_t, httplib::DataSink& sink) -> bool {
+        "text/event-stream", [&ctx, state](size_t, httplib::DataSink& sink) -> bool {
           EventHub& hub = *ctx.deps.events;
           const auto now = std::chrono::steady_clock::now();
           if (!state->started) {
@@ -56,8 +55,8 @@ void RegisterEventRoutes(httplib::Server& server, Context& ctx) {
             // Reconnect quickly after a restart; the comment flushes the headers at once.
             return Write(sink, "retry: 2000\n: connected\n\n");
           }
-          const auto wait = std::max(Duration(0), std::chrono::duration_cast<Duration>(
-                                                      state->next_heartbeat - now));
+          const auto wait = std::max(
+              Duration(0), std::chrono::duration_cast<Duration>(state->next_heartbeat - now));
           EventBatch batch = hub.Next(state->cursor, 200, wait);
           if (batch.stopping) {
             sink.done();
@@ -71,8 +70,8 @@ void RegisterEventRoutes(httplib::Server& server, Context& ctx) {
           for (const EventRecord& e : batch.events) {
             state->cursor = e.id;
             if (!EventVisibleTo(e, state->agent)) continue;
-            out += "id: " + std::to_string(e.id) + "\nevent: " + e.type + "\ndata: " + e.data +
-                   "\n\n";
+            out +=
+                "id: " + std::to_string(e.id) + "\nevent: " + e.type + "\ndata: " + e.data + "\n\n";
           }
           if (!out.empty()) return Write(sink, out);
           if (std::chrono::steady_clock::now() < state->next_heartbeat) return true;

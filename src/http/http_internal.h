@@ -4,15 +4,14 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
-#include <vector>
 #include <string>
+#include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "http/api_server.h"
 #include "domain/json_views.h"
+#include "http/api_server.h"
 
 namespace handoffd::http {
 

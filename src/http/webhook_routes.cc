@@ -22,45 +22,45 @@ void RegisterWebhookRoutes(httplib::Server& server, Context& ctx) {
   });
 
   Post(server, ctx, "/webhooks/whatsapp",
-      Timed(ctx, "webhook", [&ctx](const httplib::Request& req, httplib::Response& res) {
-        const std::string signature = req.get_header_value("X-Hub-Signature-256");
-        if (!whatsapp::VerifySignature(ctx.options.app_secret, req.body, signature)) {
-          ctx.deps.metrics.WebhookRejected("signature");
-          ctx.deps.log.Warn("webhook.rejected",
-                            {{"reason", signature.empty() ? "missing signature" : "bad signature"},
-                             {"bytes", req.body.size()}});
-          SendError(res, Status::Unauthorized(signature.empty()
-                                                  ? "missing X-Hub-Signature-256"
-                                                  : "X-Hub-Signature-256 does not match"));
-          return;
-        }
-        whatsapp::ParseOptions options{ctx.options.phone_number_ids};
-        auto batch = whatsapp::ParseWebhook(req.body, options);
-        if (!batch.ok()) {
-          ctx.deps.metrics.WebhookRejected("not_json");
-          ctx.deps.log.Warn("webhook.rejected", {{"reason", batch.status().message()}});
-          SendError(res, batch.status());
-          return;
-        }
-        auto report = ctx.deps.router.HandleBatch(*batch, req.body);
-        if (!report.ok()) {
-          ctx.deps.metrics.WebhookRejected("database");
-          ctx.deps.log.Error("webhook.failed", {{"error", report.status().ToString()},
-                                                {"messages", batch->messages.size()},
-                                                {"statuses", batch->statuses.size()}});
-          // Meta redelivers anything not answered with 200.
-          SendError(res, report.status().code() == ErrorCode::kUnavailable
-                             ? report.status()
-                             : Status::Unavailable("could not store webhook"));
-          return;
-        }
-        ++ctx.deps.metrics.webhooks_received;
-        ctx.deps.log.Debug("webhook.received", {{"messages", batch->messages.size()},
-                                                {"statuses", batch->statuses.size()},
-                                                {"ignored", batch->ignored.size()},
-                                                {"duplicates", report->duplicates}});
-        SendJson(res, 200, {{"status", "received"}});
-      }));
+       Timed(ctx, "webhook", [&ctx](const httplib::Request& req, httplib::Response& res) {
+         const std::string signature = req.get_header_value("X-Hub-Signature-256");
+         if (!whatsapp::VerifySignature(ctx.options.app_secret, req.body, signature)) {
+           ctx.deps.metrics.WebhookRejected("signature");
+           ctx.deps.log.Warn("webhook.rejected",
+                             {{"reason", signature.empty() ? "missing signature" : "bad signature"},
+                              {"bytes", req.body.size()}});
+           SendError(
+               res, Status::Unauthorized(signature.empty() ? "missing X-Hub-Signature-256"
+                                                           : "X-Hub-Signature-256 does not match"));
+           return;
+         }
+         whatsapp::ParseOptions options{ctx.options.phone_number_ids};
+         auto batch = whatsapp::ParseWebhook(req.body, options);
+         if (!batch.ok()) {
+           ctx.deps.metrics.WebhookRejected("not_json");
+           ctx.deps.log.Warn("webhook.rejected", {{"reason", batch.status().message()}});
+           SendError(res, batch.status());
+           return;
+         }
+         auto report = ctx.deps.router.HandleBatch(*batch, req.body);
+         if (!report.ok()) {
+           ctx.deps.metrics.WebhookRejected("database");
+           ctx.deps.log.Error("webhook.failed", {{"error", report.status().ToString()},
+                                                 {"messages", batch->messages.size()},
+                                                 {"statuses", batch->statuses.size()}});
+           // Meta redelivers anything not answered with 200.
+           SendError(res, report.status().code() == ErrorCode::kUnavailable
+                              ? report.status()
+                              : Status::Unavailable("could not store webhook"));
+           return;
+         }
+         ++ctx.deps.metrics.webhooks_received;
+         ctx.deps.log.Debug("webhook.received", {{"messages", batch->messages.size()},
+                                                 {"statuses", batch->statuses.size()},
+                                                 {"ignored", batch->ignored.size()},
+                                                 {"duplicates", report->duplicates}});
+         SendJson(res, 200, {{"status", "received"}});
+       }));
 }
 
 }  // namespace handoffd::http

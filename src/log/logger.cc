@@ -38,7 +38,9 @@ std::shared_ptr<Logger> Logger::CreateForStream(const std::string& format, std::
 Logger::Logger(std::shared_ptr<spdlog::logger> sink, bool json)
     : sink_(std::move(sink)), json_(json) {}
 
-void Logger::Debug(std::string_view e, const nlohmann::json& f) { Write(spdlog::level::debug, e, f); }
+void Logger::Debug(std::string_view e, const nlohmann::json& f) {
+  Write(spdlog::level::debug, e, f);
+}
 void Logger::Info(std::string_view e, const nlohmann::json& f) { Write(spdlog::level::info, e, f); }
 void Logger::Warn(std::string_view e, const nlohmann::json& f) { Write(spdlog::level::warn, e, f); }
 void Logger::Error(std::string_view e, const nlohmann::json& f) { Write(spdlog::level::err, e, f); }
@@ -47,8 +49,8 @@ void Logger::Write(int level, std::string_view event, const nlohmann::json& fiel
   const auto lvl = static_cast<spdlog::level::level_enum>(level);
   if (!sink_->should_log(lvl)) return;
   const std::string ts = FormatRfc3339(SystemClock().Now());
-  const char* level_name = lvl == spdlog::level::err ? "error"
-                           : lvl == spdlog::level::warn ? "warn"
+  const char* level_name = lvl == spdlog::level::err     ? "error"
+                           : lvl == spdlog::level::warn  ? "warn"
                            : lvl == spdlog::level::debug ? "debug"
                                                          : "info";
   std::string line;
@@ -65,9 +67,10 @@ void Logger::Write(int level, std::string_view event, const nlohmann::json& fiel
     line = ts + " " + level_name + " " + std::string(event);
     if (fields.is_object()) {
       for (auto it = fields.begin(); it != fields.end(); ++it) {
-        line += " " + it.key() + "=" +
-                (it->is_string() ? it->get<std::string>()
-                                 : it->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        line +=
+            " " + it.key() + "=" +
+            (it->is_string() ? it->get<std::string>()
+                             : it->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       }
     }
   }

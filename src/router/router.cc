@@ -1,7 +1,6 @@
 #include "router/router.h"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "domain/event.h"
@@ -49,16 +48,16 @@ Message Router::CustomerMessage(const InboundMessage& m, TimePoint now) const {
   return msg;
 }
 
-std::optional<RouteReport> Router::TryAppendToOpenSession(const InboundBatch& batch,
-                                                          TimePoint now, Status& error) {
+std::optional<RouteReport> Router::TryAppendToOpenSession(const InboundBatch& batch, TimePoint now,
+                                                          Status& error) {
   if (batch.messages.size() != 1 || !batch.statuses.empty()) return std::nullopt;
   const InboundMessage& m = batch.messages[0];
   if (IsEndKeyword(m)) return std::nullopt;
   std::optional<std::pair<TimePoint, TimePoint>> extend;
   if (m.extends_window) extend.emplace(m.sent_at, m.sent_at + options_.session_ttl);
   const Message msg = CustomerMessage(m, now);
-  auto appended = store_.AppendToOpenSession(m.channel, m.customer.key, msg, extend,
-                                             MessageJsonTail(msg));
+  auto appended =
+      store_.AppendToOpenSession(m.channel, m.customer.key, msg, extend, MessageJsonTail(msg));
   if (!appended.ok()) {
     error = appended.status();
     return std::nullopt;
@@ -160,8 +159,7 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
   if (!inserted.ok()) return inserted.status();
   if (!inserted->has_value()) {
     ++report.duplicates;
-    logs.push_back({{"event", "message.duplicate"},
-                    {"fields", {{"wamid", m.channel_message_id}}}});
+    logs.push_back({{"event", "message.duplicate"}, {"fields", {{"wamid", m.channel_message_id}}}});
     return Status::Ok();
   }
   ++report.messages_stored;
@@ -171,13 +169,14 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
     const Session& s = **open;
     HANDOFFD_RETURN_IF_ERROR(PublishMessage(tx, stored, s, now));
     if (IsEndKeyword(m)) {
-      HANDOFFD_RETURN_IF_ERROR(
-          EndInTx(tx, s, EndReason::kCustomer, "Customer ended the chat",
-                  Substitute(options_.ended_text, s.agent_name.value_or("")), now));
+      HANDOFFD_RETURN_IF_ERROR(EndInTx(tx, s, EndReason::kCustomer, "Customer ended the chat",
+                                       Substitute(options_.ended_text, s.agent_name.value_or("")),
+                                       now));
       ++report.sessions_ended;
-      logs.push_back({{"event", "session.ended"},
-                      {"fields",
-                       {{"session_id", s.id}, {"end_reason", "customer"}, {"wamid", m.channel_message_id}}}});
+      logs.push_back(
+          {{"event", "session.ended"},
+           {"fields",
+            {{"session_id", s.id}, {"end_reason", "customer"}, {"wamid", m.channel_message_id}}}});
       return Status::Ok();
     }
     if (m.extends_window) {
@@ -230,7 +229,10 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
   // The bot's turn.
   logs.push_back({{"event", "message.received"},
                   {"fields",
-                   {{"message_id", stored.id}, {"wamid", m.channel_message_id}, {"type", m.type}, {"to", "bot"}}}});
+                   {{"message_id", stored.id},
+                    {"wamid", m.channel_message_id},
+                    {"type", m.type},
+                    {"to", "bot"}}}});
   if (!options_.bot_forward_url.empty()) {
     forward = true;
     return Status::Ok();
@@ -258,7 +260,8 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
   item.phone_number_id = m.phone_number_id;
   item.recipient = m.customer.key;
   item.payload =
-      nlohmann::json{{"kind", "buttons"}, {"text", options_.menu_body}, {"buttons", buttons}}.dump();
+      nlohmann::json{{"kind", "buttons"}, {"text", options_.menu_body}, {"buttons", buttons}}
+          .dump();
   item.next_attempt_at = now;
   item.created_at = now;
   auto q = tx.Enqueue(item);
@@ -267,8 +270,8 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
   return Status::Ok();
 }
 
-Status Router::HandleStatus(StoreTx& tx, const StatusUpdate& s, TimePoint now,
-                            RouteReport& report, std::vector<nlohmann::json>& logs) {
+Status Router::HandleStatus(StoreTx& tx, const StatusUpdate& s, TimePoint now, RouteReport& report,
+                            std::vector<nlohmann::json>& logs) {
   // Statuses apply monotonically, so a redelivery cannot change anything; the key is recorded
   // only for statuses that matched a message, so one that arrived before its wamid was stored
   // still applies when Meta redelivers it.
@@ -284,8 +287,8 @@ Status Router::HandleStatus(StoreTx& tx, const StatusUpdate& s, TimePoint now,
     }
   }
   if (changed->has_value()) {
-    auto first = tx.ClaimWebhookKey(
-        "status:" + s.channel_message_id + ":" + ToString(s.status), now);
+    auto first =
+        tx.ClaimWebhookKey("status:" + s.channel_message_id + ":" + ToString(s.status), now);
     if (!first.ok()) return first.status();
     ++report.statuses_applied;
     fields["message_id"] = (*changed)->id;

@@ -114,10 +114,11 @@ Result<Session> SessionService::Assign(int64_t session_id, const Agent& actor,
     if (!updated.ok()) return updated.status();
     const Session& now_active = *updated;
     const std::string& name = (*target)->name;
-    const std::string note = s.status == SessionStatus::kActive
-                                 ? "Transferred to " + name + " by " + actor.name
-                                 : (target_id == actor.id ? name + " accepted the chat"
-                                                          : "Assigned to " + name + " by " + actor.name);
+    const std::string note =
+        s.status == SessionStatus::kActive
+            ? "Transferred to " + name + " by " + actor.name
+            : (target_id == actor.id ? name + " accepted the chat"
+                                     : "Assigned to " + name + " by " + actor.name);
     HANDOFFD_RETURN_IF_ERROR(AddSystemNote(tx, now_active, note, now));
     auto q = QueueText(tx, now_active, SenderType::kSystem, "",
                        Substitute(options_.agent_joined_text, name), now);

@@ -47,8 +47,9 @@ class SessionService {
 
   /// Assigns the session to `agent_id` (default: the actor). Agents may assign only themselves
   /// (kForbidden); kConflict unless waiting, except that supervisors/admins may reassign an active
-  /// one by naming `agent_id`; kNotFound for an unknown session or target agent. Of concurrent calls exactly one wins;
-  /// the losers get kConflict "session N was taken by NAME". Queues the agent_joined text.
+  /// one by naming `agent_id`; kNotFound for an unknown session or target agent. Of concurrent
+  /// calls exactly one wins; the losers get kConflict "session N was taken by NAME". Queues the
+  /// agent_joined text.
   Result<Session> Assign(int64_t session_id, const Agent& actor, std::optional<int64_t> agent_id);
 
   /// Ends the session (end_reason agent for its assigned agent, supervisor for a

@@ -555,10 +555,10 @@ Catalogue BuildCatalogue(SqlDialect d) {
       "INSERT INTO processed_webhook_ids (key, created_at) VALUES (:key, :now)"
       " ON CONFLICT (key) DO NOTHING RETURNING created_at",
       "ti", "i"};
-  c[kLockMessageByChannelId] = {message_select +
-                                    " WHERE channel_message_id = :wamid AND direction = 'out'" + std::string(" ORDER BY id DESC LIMIT 1") +
-                                    (pg ? " FOR UPDATE" : ""),
-                                "t", message_kinds};
+  c[kLockMessageByChannelId] = {
+      message_select + " WHERE channel_message_id = :wamid AND direction = 'out'" +
+          std::string(" ORDER BY id DESC LIMIT 1") + (pg ? " FOR UPDATE" : ""),
+      "t", message_kinds};
   c[kSetDeliveryStatus] = {"UPDATE agent_messages SET delivery_status = :status WHERE id = :id",
                            "ti", ""};
   c[kSetDeliveryFailed] = {
@@ -869,10 +869,10 @@ class SqlStore final : public Store {
 
   Status Transact(const std::function<Status(StoreTx&)>& fn) override;
 
-  Result<AppendOutcome> AppendToOpenSession(
-      const std::string& channel, const std::string& customer_key, const Message& m,
-      std::optional<std::pair<TimePoint, TimePoint>> extend,
-      const std::string& event_tail) override;
+  Result<AppendOutcome> AppendToOpenSession(const std::string& channel,
+                                            const std::string& customer_key, const Message& m,
+                                            std::optional<std::pair<TimePoint, TimePoint>> extend,
+                                            const std::string& event_tail) override;
 
   Result<std::optional<Session>> GetSession(int64_t id) override {
     return WithConn([&](Conn& c) -> Result<std::optional<Session>> {
@@ -1128,16 +1128,15 @@ class SqlStore final : public Store {
                                            &SqliteLower, nullptr, nullptr, nullptr);
   }
 
-  static void SqliteLower(sqlite_api::sqlite3_context* ctx, int,
-                          sqlite_api::sqlite3_value** argv) {
+  static void SqliteLower(sqlite_api::sqlite3_context* ctx, int, sqlite_api::sqlite3_value** argv) {
     if (sqlite_api::sqlite3_value_type(argv[0]) == SQLITE_NULL) {
       sqlite_api::sqlite3_result_null(ctx);
       return;
     }
     const auto* text = sqlite_api::sqlite3_value_text(argv[0]);
     const int bytes = sqlite_api::sqlite3_value_bytes(argv[0]);
-    const std::string lowered =
-        LowerUtf8(std::string_view(reinterpret_cast<const char*>(text), static_cast<size_t>(bytes)));
+    const std::string lowered = LowerUtf8(
+        std::string_view(reinterpret_cast<const char*>(text), static_cast<size_t>(bytes)));
     sqlite_api::sqlite3_result_text(ctx, lowered.data(), static_cast<int>(lowered.size()),
                                     reinterpret_cast<sqlite_api::sqlite3_destructor_type>(
                                         static_cast<intptr_t>(-1)));  // SQLITE_TRANSIENT
@@ -1473,8 +1472,8 @@ Result<AppendOutcome> SqlStore::AppendToOpenSession(
       EventRecord e;
       e.type = "message.created";
       SetSessionAudience(e, s, false);
-      e.data = "{\"id\":" + std::to_string(*out.message_id) + ",\"session_id\":" +
-               std::to_string(s.id) + "," + event_tail;
+      e.data = "{\"id\":" + std::to_string(*out.message_id) +
+               ",\"session_id\":" + std::to_string(s.id) + "," + event_tail;
       e.created_at = row.created_at;
       auto appended = tx.AppendEvent(e);
       return appended.ok() ? Status::Ok() : appended.status();

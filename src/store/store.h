@@ -213,8 +213,7 @@ class Store {
   // Outbox.
   /// Leases up to `limit` items due at `now` to the caller until now + lease, so that no other
   /// worker (or instance) sends them meanwhile. Oldest first.
-  virtual Result<std::vector<OutboxItem>> ClaimOutbox(TimePoint now, int limit,
-                                                      Duration lease) = 0;
+  virtual Result<std::vector<OutboxItem>> ClaimOutbox(TimePoint now, int limit, Duration lease) = 0;
   /// Earliest next_attempt_at of any item, or nullopt when the outbox is empty.
   virtual Result<std::optional<TimePoint>> NextOutboxDue() = 0;
   /// Send succeeded: removes the item; its message (if any) gets channel_message_id and `sent`

@@ -16,9 +16,7 @@ class FailingTx final : public StoreTx {
                                                  const std::string& k) override {
     return inner_.FindOpenSession(c, k);
   }
-  Result<std::optional<Session>> LockSession(int64_t id) override {
-    return inner_.LockSession(id);
-  }
+  Result<std::optional<Session>> LockSession(int64_t id) override { return inner_.LockSession(id); }
   Result<Session> CreateSession(const NewSession& s) override {
     HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
     return inner_.CreateSession(s);

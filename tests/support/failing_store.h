@@ -29,10 +29,10 @@ class FailingStore final : public Store {
   Result<std::vector<std::string>> Migrate() override { return inner_.Migrate(); }
   Status Ping() override { return inner_.Ping(); }
   Status Transact(const std::function<Status(StoreTx&)>& fn) override;
-  Result<AppendOutcome> AppendToOpenSession(
-      const std::string& channel, const std::string& customer_key, const Message& m,
-      std::optional<std::pair<TimePoint, TimePoint>> extend,
-      const std::string& event_tail) override;
+  Result<AppendOutcome> AppendToOpenSession(const std::string& channel,
+                                            const std::string& customer_key, const Message& m,
+                                            std::optional<std::pair<TimePoint, TimePoint>> extend,
+                                            const std::string& event_tail) override;
   Result<std::optional<Session>> GetSession(int64_t id) override { return inner_.GetSession(id); }
   Result<std::vector<Session>> ListWaiting() override { return inner_.ListWaiting(); }
   Result<std::vector<Session>> ListActiveForAgent(int64_t a) override {

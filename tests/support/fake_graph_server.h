@@ -24,8 +24,8 @@ struct RecordedRequest {
 
 struct ScriptedResponse {
   int status = 200;
-  std::string body;                       // JSON text
-  std::chrono::milliseconds delay{0};     // wait before answering (to provoke client timeouts)
+  std::string body;                    // JSON text
+  std::chrono::milliseconds delay{0};  // wait before answering (to provoke client timeouts)
 };
 
 class FakeGraphServer {

@@ -17,7 +17,8 @@
 namespace handoffd::testing {
 
 struct RouterHarness {
-  explicit RouterHarness(const std::string& dialect, RouterOptions router_options = DefaultRouterOptions());
+  explicit RouterHarness(const std::string& dialect,
+                         RouterOptions router_options = DefaultRouterOptions());
 
   static RouterOptions DefaultRouterOptions();
   static SessionServiceOptions DefaultSessionOptions();
@@ -45,7 +46,7 @@ struct RouterHarness {
   std::unique_ptr<SessionService> sessions;
 };
 
-/// Reads a fixture file from ../shared/whatsapp/fixtures exactly as stored.
+/// Reads a fixture file from tests/fixtures/whatsapp exactly as stored.
 std::string ReadFixture(const std::string& name);
 
 }  // namespace handoffd::testing
