@@ -48,13 +48,12 @@ std::map<std::string, std::string> Environment() {
 
 /// Opens the configured store and applies pending migrations (silently unless `print`).
 Result<std::unique_ptr<Store>> OpenMigrated(const Config& config, bool print) {
-  auto store = OpenStore({config.database.url, config.database.pool_size});
-  if (!store.ok()) return store.status();
-  auto applied = (*store)->Migrate();
-  if (!applied.ok()) return applied.status();
+  HANDOFFD_ASSIGN_OR_RETURN(auto store,
+                            OpenStore({config.database.url, config.database.pool_size}));
+  HANDOFFD_ASSIGN_OR_RETURN(auto applied, store->Migrate());
   if (print) {
-    for (const auto& v : *applied) std::cout << "applied " << v << "\n";
-    if (applied->empty()) std::cout << "up to date\n";
+    for (const auto& v : applied) std::cout << "applied " << v << "\n";
+    if (applied.empty()) std::cout << "up to date\n";
   }
   return store;
 }

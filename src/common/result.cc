@@ -22,6 +22,16 @@ const char* ErrorCodeName(ErrorCode code) {
       return "unavailable";
     case ErrorCode::kInternal:
       return "internal";
+    case ErrorCode::kNotMember:
+      return "not_member";
+    case ErrorCode::kAtCapacity:
+      return "at_capacity";
+    case ErrorCode::kWindowClosed:
+      return "window_closed";
+    case ErrorCode::kUnsupportedMediaType:
+      return "unsupported_media_type";
+    case ErrorCode::kRateLimited:
+      return "rate_limited";
   }
   return "internal";
 }

@@ -151,9 +151,8 @@ Result<std::string> NormalizeHttpUrl(std::string_view label, const std::string& 
 }
 
 Status SetApiBase(std::string_view label, const std::string& value, std::string& out) {
-  Result<std::string> url = NormalizeHttpUrl(label, value, /*echo_value=*/true);
-  if (!url.ok()) return url.status();
-  out = std::move(url).value();
+  HANDOFFD_ASSIGN_OR_RETURN(auto url, NormalizeHttpUrl(label, value, /*echo_value=*/true));
+  out = std::move(url);
   return Status::Ok();
 }
 
@@ -163,9 +162,8 @@ Status SetForwardUrl(std::string_view label, const std::string& value, std::stri
     return Status::Ok();
   }
   // Not echoed: a forward URL may carry credentials.
-  Result<std::string> url = NormalizeHttpUrl(label, value, /*echo_value=*/false);
-  if (!url.ok()) return url.status();
-  out = std::move(url).value();
+  HANDOFFD_ASSIGN_OR_RETURN(auto url, NormalizeHttpUrl(label, value, /*echo_value=*/false));
+  out = std::move(url);
   return Status::Ok();
 }
 
@@ -582,11 +580,9 @@ Result<Config> LoadConfig(const std::optional<std::string>& path,
   Config config;
   const std::vector<Field> fields = Fields(config);
   if (path.has_value()) {
-    Result<std::string> content = ReadFile(*path);
-    if (!content.ok()) return content.status();
-    Result<toml::table> root = ParseToml(*path, *content);
-    if (!root.ok()) return root.status();
-    HANDOFFD_RETURN_IF_ERROR(ApplyToml(*root, fields));
+    HANDOFFD_ASSIGN_OR_RETURN(auto content, ReadFile(*path));
+    HANDOFFD_ASSIGN_OR_RETURN(auto root, ParseToml(*path, content));
+    HANDOFFD_RETURN_IF_ERROR(ApplyToml(root, fields));
   }
   HANDOFFD_RETURN_IF_ERROR(ApplyEnv(env, fields));
   return config;

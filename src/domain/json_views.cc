@@ -68,32 +68,4 @@ nlohmann::json AgentJson(const Agent& a) {
           {"active_chats", a.active_chats}};
 }
 
-nlohmann::json ErrorJson(const Status& status) {
-  return {{"error", {{"code", ErrorCodeName(status.code())}, {"message", status.message()}}}};
-}
-
-int HttpStatusFor(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kOk:
-      return 200;
-    case ErrorCode::kBadRequest:
-      return 400;
-    case ErrorCode::kUnauthorized:
-      return 401;
-    case ErrorCode::kForbidden:
-      return 403;
-    case ErrorCode::kNotFound:
-      return 404;
-    case ErrorCode::kConflict:
-      return 409;
-    case ErrorCode::kPayloadTooLarge:
-      return 413;
-    case ErrorCode::kUnavailable:
-      return 503;
-    case ErrorCode::kInternal:
-      return 500;
-  }
-  return 500;
-}
-
 }  // namespace handoffd

@@ -1,5 +1,5 @@
-// The JSON shapes of API.md: SESSION, MESSAGE, AGENT, and the error body. Absent values are null;
-// timestamps RFC 3339 UTC with milliseconds.
+// The JSON shapes of API.md: SESSION, MESSAGE and AGENT (the error body: src/http/errors.h). Absent
+// values are null; timestamps RFC 3339 UTC with milliseconds.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -19,9 +19,5 @@ nlohmann::json MessageJson(const Message& m);
 std::string MessageJsonTail(const Message& m);
 /// Never includes the password hash.
 nlohmann::json AgentJson(const Agent& a);
-/// {"error":{"code":"not_found","message":"..."}}
-nlohmann::json ErrorJson(const Status& status);
-/// The HTTP status for an error code (the one place that picks numbers).
-int HttpStatusFor(ErrorCode code);
 
 }  // namespace handoffd

@@ -11,14 +11,13 @@ EventHub::EventHub(Store& store, Logger& log, EventHubOptions options)
 EventHub::~EventHub() { Stop(); }
 
 Status EventHub::Start() {
-  auto range = store_.EventIdRange();
-  if (!range.ok()) return range.status();
+  HANDOFFD_ASSIGN_OR_RETURN(auto range, store_.EventIdRange());
   {
     std::lock_guard lock(mu_);
-    high_water_ = range->second;
+    high_water_ = range.second;
     // An empty table (fresh, or everything pruned) says nothing of where ids continue: the
     // first event read sets the base instead of opening a "gap" over pruned ids.
-    base_unknown_ = range->second == 0;
+    base_unknown_ = range.second == 0;
     stopping_ = false;
   }
   thread_ = std::thread([this] { Loop(); });

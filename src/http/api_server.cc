@@ -11,16 +11,6 @@
 namespace handoffd {
 namespace http {
 
-void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
-  res.status = status;
-  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                  "application/json");
-}
-
-void SendError(httplib::Response& res, const Status& status) {
-  SendJson(res, HttpStatusFor(status.code()), ErrorJson(status));
-}
-
 std::optional<std::string> RequestToken(const httplib::Request& req) {
   const std::string auth = req.get_header_value("Authorization");
   static const std::string kBearer = "Bearer ";
@@ -47,10 +37,10 @@ std::optional<std::string> RequestToken(const httplib::Request& req) {
 Result<Agent> Authenticate(Context& ctx, const httplib::Request& req) {
   auto token = RequestToken(req);
   if (!token) return Status::Unauthorized("login required");
-  auto agent = ctx.deps.store.FindAgentByToken(HashToken(*token), ctx.deps.clock.Now());
-  if (!agent.ok()) return agent.status();
-  if (!agent->has_value()) return Status::Unauthorized("invalid or expired token");
-  return **agent;
+  HANDOFFD_ASSIGN_OR_RETURN(
+      auto agent, ctx.deps.store.FindAgentByToken(HashToken(*token), ctx.deps.clock.Now()));
+  if (!agent.has_value()) return Status::Unauthorized("invalid or expired token");
+  return *agent;
 }
 
 Result<nlohmann::json> ParseJsonBody(const httplib::Request& req) {
@@ -108,23 +98,14 @@ ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
   server.set_error_handler(
       httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        switch (res.status) {
-          case 413:
-            http::SendJson(res, 413,
-                           ErrorJson({ErrorCode::kPayloadTooLarge, "request body too large"}));
-            break;
-          case 404:
-            http::SendJson(res, 404, ErrorJson(Status::NotFound("no such route")));
-            break;
-          case 400:
-            http::SendJson(res, 400, ErrorJson(Status::BadRequest("malformed request")));
-            break;
-          default:
-            http::SendJson(
-                res, res.status,
-                ErrorJson(Status(res.status >= 500 ? ErrorCode::kInternal : ErrorCode::kBadRequest,
-                                 "request failed")));
-        }
+        const ErrorCode code = http::ErrorCodeForHttpStatus(res.status);
+        const char* message = code == ErrorCode::kPayloadTooLarge ? "request body too large"
+                              : code == ErrorCode::kNotFound      ? "no such route"
+                              : code == ErrorCode::kBadRequest    ? "malformed request"
+                                                                  : "request failed";
+        const int original = res.status;  // e.g. 414 stays 414, with the nearest code's body
+        http::SendError(res, Status(code, message));
+        res.status = original;
         return httplib::Server::HandlerResponse::Handled;
       }));
   server.set_exception_handler(

@@ -12,6 +12,7 @@
 
 #include "domain/json_views.h"
 #include "http/api_server.h"
+#include "http/errors.h"
 
 namespace handoffd::http {
 
@@ -36,11 +37,6 @@ inline void Post(httplib::Server& server, Context& ctx, const std::string& patte
   ctx.post_routes.push_back({std::regex(pattern), handler});
   server.Post(pattern, std::move(handler));
 }
-
-/// Writes `body` as JSON with `status`.
-void SendJson(httplib::Response& res, int status, const nlohmann::json& body);
-/// Writes the error shape with the status HttpStatusFor picks.
-void SendError(httplib::Response& res, const Status& status);
 
 /// The login token of the request: "Authorization: Bearer T", the session cookie, or ?token=.
 std::optional<std::string> RequestToken(const httplib::Request& req);

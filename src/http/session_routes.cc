@@ -41,10 +41,9 @@ Result<std::optional<int64_t>> IntParam(const httplib::Request& req, const char*
 Result<Session> VisibleSession(Context& ctx, const std::string& id_text, const Agent& agent) {
   auto id = ParseInt(id_text);
   if (!id) return Status::NotFound("session " + id_text + " not found");
-  auto s = ctx.deps.store.GetSession(*id);
-  if (!s.ok()) return s.status();
-  if (!s->has_value()) return Status::NotFound("session " + id_text + " not found");
-  const Session& session = **s;
+  HANDOFFD_ASSIGN_OR_RETURN(auto s, ctx.deps.store.GetSession(*id));
+  if (!s.has_value()) return Status::NotFound("session " + id_text + " not found");
+  const Session& session = *s;
   if (!IsSupervisor(agent.role) && session.status != SessionStatus::kWaiting &&
       session.agent_id != agent.id) {
     return Status::Forbidden("session " + id_text + " belongs to another agent");

@@ -48,10 +48,9 @@ void RegisterWebhookRoutes(httplib::Server& server, Context& ctx) {
            ctx.deps.log.Error("webhook.failed", {{"error", report.status().ToString()},
                                                  {"messages", batch->messages.size()},
                                                  {"statuses", batch->statuses.size()}});
-           // Meta redelivers anything not answered with 200.
-           SendError(res, report.status().code() == ErrorCode::kUnavailable
-                              ? report.status()
-                              : Status::Unavailable("could not store webhook"));
+           // Meta redelivers anything not answered with 200: a database outage is a 503, a bug
+           // a 500 (kInternal), so the two stay apart in metrics and logs.
+           SendError(res, report.status());
            return;
          }
          ++ctx.deps.metrics.webhooks_received;

@@ -16,10 +16,9 @@ Status AddSystemNote(StoreTx& tx, const Session& session, const std::string& tex
   m.content = text;
   m.delivery_status = DeliveryStatus::kInternal;
   m.created_at = now;
-  auto r = tx.InsertMessage(m);
-  if (!r.ok()) return r.status();
-  if (!r->has_value()) return Status::Internal("system note not inserted");
-  return PublishMessage(tx, **r, session, now);
+  HANDOFFD_ASSIGN_OR_RETURN(auto r, tx.InsertMessage(m));
+  if (!r.has_value()) return Status::Internal("system note not inserted");
+  return PublishMessage(tx, *r, session, now);
 }
 
 Status PublishMessage(StoreTx& tx, const Message& m, const Session& session, TimePoint now) {
@@ -29,12 +28,10 @@ Status PublishMessage(StoreTx& tx, const Message& m, const Session& session, Tim
 
 Result<Session> PublishSession(StoreTx& tx, const std::string& type, int64_t session_id,
                                bool was_waiting, TimePoint now) {
-  auto s = tx.LockSession(session_id);
-  if (!s.ok()) return s.status();
-  if (!s->has_value()) return Status::Internal("session vanished inside its transaction");
-  auto e = tx.AppendEvent(SessionEvent(type, **s, was_waiting, now));
-  if (!e.ok()) return e.status();
-  return **s;
+  HANDOFFD_ASSIGN_OR_RETURN(auto s, tx.LockSession(session_id));
+  if (!s.has_value()) return Status::Internal("session vanished inside its transaction");
+  HANDOFFD_RETURN_IF_ERROR(tx.AppendEvent(SessionEvent(type, *s, was_waiting, now)));
+  return *s;
 }
 
 Result<Message> QueueText(StoreTx& tx, const Session& session, SenderType sender_type,
@@ -49,10 +46,9 @@ Result<Message> QueueText(StoreTx& tx, const Session& session, SenderType sender
   m.content = text;
   m.delivery_status = DeliveryStatus::kQueued;
   m.created_at = now;
-  auto inserted = tx.InsertMessage(m);
-  if (!inserted.ok()) return inserted.status();
-  if (!inserted->has_value()) return Status::Internal("outbound message not inserted");
-  Message stored = **inserted;
+  HANDOFFD_ASSIGN_OR_RETURN(auto inserted, tx.InsertMessage(m));
+  if (!inserted.has_value()) return Status::Internal("outbound message not inserted");
+  Message stored = *inserted;
 
   OutboxItem item;
   item.message_id = stored.id;
@@ -62,24 +58,21 @@ Result<Message> QueueText(StoreTx& tx, const Session& session, SenderType sender
   item.payload = nlohmann::json{{"kind", "text"}, {"text", text}}.dump();
   item.next_attempt_at = now;
   item.created_at = now;
-  auto queued = tx.Enqueue(item);
-  if (!queued.ok()) return queued.status();
+  HANDOFFD_RETURN_IF_ERROR(tx.Enqueue(item));
   HANDOFFD_RETURN_IF_ERROR(PublishMessage(tx, stored, session, now));
   return stored;
 }
 
 Status EndInTx(StoreTx& tx, const Session& session, EndReason reason, const std::string& note,
                const std::string& customer_text, TimePoint now) {
-  auto ended = tx.EndSession(session.id, reason, now);
-  if (!ended.ok()) return ended.status();
-  if (!*ended) return Status::Conflict("session " + std::to_string(session.id) + " already ended");
-  auto published = PublishSession(tx, "session.ended", session.id,
-                                  session.status == SessionStatus::kWaiting, now);
-  if (!published.ok()) return published.status();
+  HANDOFFD_ASSIGN_OR_RETURN(auto ended, tx.EndSession(session.id, reason, now));
+  if (!ended) return Status::Conflict("session " + std::to_string(session.id) + " already ended");
+  HANDOFFD_RETURN_IF_ERROR(PublishSession(tx, "session.ended", session.id,
+                                          session.status == SessionStatus::kWaiting, now));
   HANDOFFD_RETURN_IF_ERROR(AddSystemNote(tx, session, note, now));
   if (!customer_text.empty()) {
-    auto q = QueueText(tx, session, SenderType::kSystem, "", customer_text, now);
-    if (!q.ok()) return q.status();
+    HANDOFFD_ASSIGN_OR_RETURN(auto q,
+                              QueueText(tx, session, SenderType::kSystem, "", customer_text, now));
   }
   return Status::Ok();
 }

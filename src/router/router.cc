@@ -112,8 +112,7 @@ Result<RouteReport> Router::HandleBatch(const InboundBatch& batch, const std::st
               .dump();
       item.next_attempt_at = now;
       item.created_at = now;
-      auto q = tx.Enqueue(item);
-      if (!q.ok()) return q.status();
+      HANDOFFD_RETURN_IF_ERROR(tx.Enqueue(item));
     }
     return Status::Ok();
   });
@@ -140,33 +139,30 @@ Result<RouteReport> Router::HandleBatch(const InboundBatch& batch, const std::st
 Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now,
                              RouteReport& report, bool& forward,
                              std::vector<nlohmann::json>& logs) {
-  auto open = tx.FindOpenSession(m.channel, m.customer.key);
-  if (!open.ok()) return open.status();
+  HANDOFFD_ASSIGN_OR_RETURN(auto open, tx.FindOpenSession(m.channel, m.customer.key));
 
   int64_t contact_id = 0;
-  if (open->has_value()) {
-    contact_id = (*open)->contact_id;
+  if (open.has_value()) {
+    contact_id = open->contact_id;
   } else {
-    auto c = tx.UpsertContact(m.channel, m.customer, now);
-    if (!c.ok()) return c.status();
-    contact_id = *c;
+    HANDOFFD_ASSIGN_OR_RETURN(auto c, tx.UpsertContact(m.channel, m.customer, now));
+    contact_id = c;
   }
 
   Message msg = CustomerMessage(m, now);
-  if (open->has_value()) msg.session_id = (*open)->id;
+  if (open.has_value()) msg.session_id = open->id;
   msg.contact_id = contact_id;
-  auto inserted = tx.InsertMessage(msg);
-  if (!inserted.ok()) return inserted.status();
-  if (!inserted->has_value()) {
+  HANDOFFD_ASSIGN_OR_RETURN(auto inserted, tx.InsertMessage(msg));
+  if (!inserted.has_value()) {
     ++report.duplicates;
     logs.push_back({{"event", "message.duplicate"}, {"fields", {{"wamid", m.channel_message_id}}}});
     return Status::Ok();
   }
   ++report.messages_stored;
-  const Message& stored = **inserted;
+  const Message& stored = *inserted;
 
-  if (open->has_value()) {
-    const Session& s = **open;
+  if (open.has_value()) {
+    const Session& s = *open;
     HANDOFFD_RETURN_IF_ERROR(PublishMessage(tx, stored, s, now));
     if (IsEndKeyword(m)) {
       HANDOFFD_RETURN_IF_ERROR(EndInTx(tx, s, EndReason::kCustomer, "Customer ended the chat",
@@ -212,11 +208,11 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
     }
     const Session& s = *created;
     HANDOFFD_RETURN_IF_ERROR(tx.AttachRecentMessages(contact_id, s.id, now - options_.bot_history));
-    auto published = PublishSession(tx, "session.created", s.id, true, now);
-    if (!published.ok()) return published.status();
+    HANDOFFD_ASSIGN_OR_RETURN(auto published,
+                              PublishSession(tx, "session.created", s.id, true, now));
     HANDOFFD_RETURN_IF_ERROR(AddSystemNote(tx, s, "Customer asked for an agent", now));
-    auto q = QueueText(tx, s, SenderType::kSystem, "", options_.connecting_text, now);
-    if (!q.ok()) return q.status();
+    HANDOFFD_RETURN_IF_ERROR(
+        QueueText(tx, s, SenderType::kSystem, "", options_.connecting_text, now));
     ++report.sessions_opened;
     logs.push_back({{"event", "session.opened"},
                     {"fields",
@@ -252,10 +248,9 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
   menu.metadata = nlohmann::json{{"buttons", buttons}}.dump();
   menu.delivery_status = DeliveryStatus::kQueued;
   menu.created_at = now;
-  auto menu_row = tx.InsertMessage(menu);
-  if (!menu_row.ok()) return menu_row.status();
+  HANDOFFD_ASSIGN_OR_RETURN(auto menu_row, tx.InsertMessage(menu));
   OutboxItem item;
-  if (menu_row->has_value()) item.message_id = (*menu_row)->id;
+  if (menu_row.has_value()) item.message_id = menu_row->id;
   item.channel = m.channel;
   item.phone_number_id = m.phone_number_id;
   item.recipient = m.customer.key;
@@ -264,8 +259,7 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
           .dump();
   item.next_attempt_at = now;
   item.created_at = now;
-  auto q = tx.Enqueue(item);
-  if (!q.ok()) return q.status();
+  HANDOFFD_RETURN_IF_ERROR(tx.Enqueue(item));
   ++report.bot_replies;
   return Status::Ok();
 }
@@ -275,24 +269,22 @@ Status Router::HandleStatus(StoreTx& tx, const StatusUpdate& s, TimePoint now, R
   // Statuses apply monotonically, so a redelivery cannot change anything; the key is recorded
   // only for statuses that matched a message, so one that arrived before its wamid was stored
   // still applies when Meta redelivers it.
-  auto changed = tx.ApplyDeliveryStatus(s.channel_message_id, s.status, s.error);
-  if (!changed.ok()) return changed.status();
+  HANDOFFD_ASSIGN_OR_RETURN(auto changed,
+                            tx.ApplyDeliveryStatus(s.channel_message_id, s.status, s.error));
   nlohmann::json fields = {{"wamid", s.channel_message_id}, {"status", ToString(s.status)}};
-  if (changed->has_value() && (*changed)->session_id) {
-    auto session = tx.LockSession(*(*changed)->session_id);
-    if (!session.ok()) return session.status();
-    if (session->has_value()) {
-      auto e = tx.AppendEvent(MessageEvent("message.status", **changed, **session, now));
-      if (!e.ok()) return e.status();
+  if (changed.has_value() && changed->session_id) {
+    HANDOFFD_ASSIGN_OR_RETURN(auto session, tx.LockSession(*changed->session_id));
+    if (session.has_value()) {
+      HANDOFFD_RETURN_IF_ERROR(
+          tx.AppendEvent(MessageEvent("message.status", *changed, *session, now)));
     }
   }
-  if (changed->has_value()) {
-    auto first =
-        tx.ClaimWebhookKey("status:" + s.channel_message_id + ":" + ToString(s.status), now);
-    if (!first.ok()) return first.status();
+  if (changed.has_value()) {
+    HANDOFFD_RETURN_IF_ERROR(
+        tx.ClaimWebhookKey("status:" + s.channel_message_id + ":" + ToString(s.status), now));
     ++report.statuses_applied;
-    fields["message_id"] = (*changed)->id;
-    if ((*changed)->session_id) fields["session_id"] = *(*changed)->session_id;
+    fields["message_id"] = changed->id;
+    if (changed->session_id) fields["session_id"] = *changed->session_id;
   } else {
     ++report.duplicates;
     fields["applied"] = false;
@@ -300,7 +292,7 @@ Status Router::HandleStatus(StoreTx& tx, const StatusUpdate& s, TimePoint now, R
   if (s.error) {
     fields["error_code"] = s.error->code;
     fields["error_title"] = s.error->title;
-    if (changed->has_value()) metrics_.SendFailed(s.error->code);
+    if (changed.has_value()) metrics_.SendFailed(s.error->code);
   }
   logs.push_back({{"event", "message.status"}, {"fields", fields}});
   return Status::Ok();

@@ -30,10 +30,9 @@ void SessionService::Committed(bool outbox) {
 }
 
 Result<Session> SessionService::Reload(int64_t session_id) {
-  auto s = store_.GetSession(session_id);
-  if (!s.ok()) return s.status();
-  if (!s->has_value()) return NotFoundSession(session_id);
-  return **s;
+  HANDOFFD_ASSIGN_OR_RETURN(auto s, store_.GetSession(session_id));
+  if (!s.has_value()) return NotFoundSession(session_id);
+  return *s;
 }
 
 Result<Session> SessionService::Start(const std::string& phone_number, const Agent& actor) {
@@ -44,10 +43,9 @@ Result<Session> SessionService::Start(const std::string& phone_number, const Age
   int64_t id = 0;
   Status st = store_.Transact([&](StoreTx& tx) -> Status {
     CustomerRef customer{phone_number, phone_number, "", ""};
-    auto contact = tx.UpsertContact("whatsapp", customer, now);
-    if (!contact.ok()) return contact.status();
+    HANDOFFD_ASSIGN_OR_RETURN(auto contact, tx.UpsertContact("whatsapp", customer, now));
     NewSession ns;
-    ns.contact_id = *contact;
+    ns.contact_id = contact;
     ns.phone_number = phone_number;
     ns.phone_number_id = options_.default_phone_number_id;
     ns.created_at = now;
@@ -60,8 +58,7 @@ Result<Session> SessionService::Start(const std::string& phone_number, const Age
       return created.status();
     }
     id = created->id;
-    auto published = PublishSession(tx, "session.created", id, true, now);
-    if (!published.ok()) return published.status();
+    HANDOFFD_ASSIGN_OR_RETURN(auto published, PublishSession(tx, "session.created", id, true, now));
     return AddSystemNote(tx, *created, "Session started by " + actor.name, now);
   });
   if (!st.ok()) return st;
@@ -78,15 +75,13 @@ Result<Session> SessionService::Assign(int64_t session_id, const Agent& actor,
   }
   const TimePoint now = clock_.Now();
   Status st = store_.Transact([&](StoreTx& tx) -> Status {
-    auto target = tx.GetAgent(target_id);
-    if (!target.ok()) return target.status();
-    if (!target->has_value()) {
+    HANDOFFD_ASSIGN_OR_RETURN(auto target, tx.GetAgent(target_id));
+    if (!target.has_value()) {
       return Status::NotFound("agent " + std::to_string(target_id) + " not found");
     }
-    auto locked = tx.LockSession(session_id);
-    if (!locked.ok()) return locked.status();
-    if (!locked->has_value()) return NotFoundSession(session_id);
-    const Session& s = **locked;
+    HANDOFFD_ASSIGN_OR_RETURN(auto locked, tx.LockSession(session_id));
+    if (!locked.has_value()) return NotFoundSession(session_id);
+    const Session& s = *locked;
     // Reassigning an active session needs a supervisor naming the agent: a plain Accept on a
     // chat someone else just took must lose like anyone's.
     const bool reassign = IsSupervisor(actor.role) && agent_id.has_value();
@@ -106,14 +101,13 @@ Result<Session> SessionService::Assign(int64_t session_id, const Agent& actor,
     }
     if (s.status == SessionStatus::kActive && !reassign) return taken_by();
     if (s.status == SessionStatus::kActive && s.agent_id == target_id) return Status::Ok();
-    auto won = tx.AssignSession(session_id, target_id, now, reassign);
-    if (!won.ok()) return won.status();
-    if (!*won) return taken_by();
+    HANDOFFD_ASSIGN_OR_RETURN(auto won, tx.AssignSession(session_id, target_id, now, reassign));
+    if (!won) return taken_by();
     // Every agent hears of it: the session leaves their Waiting list, or their chats.
-    auto updated = PublishSession(tx, "session.assigned", session_id, true, now);
-    if (!updated.ok()) return updated.status();
-    const Session& now_active = *updated;
-    const std::string& name = (*target)->name;
+    HANDOFFD_ASSIGN_OR_RETURN(auto updated,
+                              PublishSession(tx, "session.assigned", session_id, true, now));
+    const Session& now_active = updated;
+    const std::string& name = target->name;
     const std::string note =
         s.status == SessionStatus::kActive
             ? "Transferred to " + name + " by " + actor.name
@@ -132,10 +126,9 @@ Result<Session> SessionService::Assign(int64_t session_id, const Agent& actor,
 Result<Session> SessionService::End(int64_t session_id, const Agent& actor) {
   const TimePoint now = clock_.Now();
   Status st = store_.Transact([&](StoreTx& tx) -> Status {
-    auto locked = tx.LockSession(session_id);
-    if (!locked.ok()) return locked.status();
-    if (!locked->has_value()) return NotFoundSession(session_id);
-    const Session& s = **locked;
+    HANDOFFD_ASSIGN_OR_RETURN(auto locked, tx.LockSession(session_id));
+    if (!locked.has_value()) return NotFoundSession(session_id);
+    const Session& s = *locked;
     const bool own = s.agent_id && *s.agent_id == actor.id;
     if (!own && !IsSupervisor(actor.role)) {
       return Status::Forbidden("only the assigned agent or a supervisor may end this session");
@@ -161,10 +154,9 @@ Result<Message> SessionService::Reply(int64_t session_id, const Agent& actor,
   const TimePoint now = clock_.Now();
   std::optional<Message> out;
   Status st = store_.Transact([&](StoreTx& tx) -> Status {
-    auto locked = tx.LockSession(session_id);
-    if (!locked.ok()) return locked.status();
-    if (!locked->has_value()) return NotFoundSession(session_id);
-    const Session& s = **locked;
+    HANDOFFD_ASSIGN_OR_RETURN(auto locked, tx.LockSession(session_id));
+    if (!locked.has_value()) return NotFoundSession(session_id);
+    const Session& s = *locked;
     if (s.status != SessionStatus::kActive) {
       return Status::Conflict("session " + std::to_string(session_id) + " is not active");
     }
@@ -172,9 +164,9 @@ Result<Message> SessionService::Reply(int64_t session_id, const Agent& actor,
       return Status::Conflict("session " + std::to_string(session_id) +
                               " is assigned to another agent");
     }
-    auto q = QueueText(tx, s, SenderType::kAgent, std::to_string(actor.id), content, now);
-    if (!q.ok()) return q.status();
-    out = *q;
+    HANDOFFD_ASSIGN_OR_RETURN(
+        auto q, QueueText(tx, s, SenderType::kAgent, std::to_string(actor.id), content, now));
+    out = q;
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -186,10 +178,9 @@ Result<ExpireOutcome> SessionService::Expire(int64_t session_id, TimePoint now) 
   ExpireOutcome outcome;
   Status st = store_.Transact([&](StoreTx& tx) -> Status {
     outcome = ExpireOutcome{};
-    auto locked = tx.LockSession(session_id);
-    if (!locked.ok()) return locked.status();
-    if (!locked->has_value()) return Status::Ok();
-    const Session& s = **locked;
+    HANDOFFD_ASSIGN_OR_RETURN(auto locked, tx.LockSession(session_id));
+    if (!locked.has_value()) return Status::Ok();
+    const Session& s = *locked;
     if (!IsOpen(s.status) || s.expires_at > now) return Status::Ok();
     HANDOFFD_RETURN_IF_ERROR(EndInTx(tx, s, EndReason::kExpired, "Chat expired",
                                      Substitute(options_.expired_text, s.agent_name.value_or("")),
