@@ -1,13 +1,13 @@
 // views/chat.js: the open conversation: header with Accept / End chat, the "taken by" notice,
 // the supervisor's assign bar, the message log, the customer panel and the composer.
 
-import { h, bidi, icon, reconcile, replaceChildren, everySecond } from '../dom.js';
-import { store, isSupervisor, messageTime } from '../state.js';
+import { h, bidi, icon, replaceChildren, everySecond } from '../dom.js';
+import { store, isSupervisor } from '../state.js';
 import {
-  codePoints, customerName, dayKey, dayLabel, duration, now, parseTime, phone,
+  codePoints, customerName, duration, now, parseTime, phone,
   MAX_MESSAGE_CODE_POINTS, SESSION_STATUS_LABELS, END_REASON_LABELS, STATUS_LABELS,
 } from '../format.js';
-import { renderMessage, messageSignature, messageContext } from './message.js';
+import { MessageLog } from './message-log.js';
 import { CustomerPanel } from './customer-panel.js';
 import { confirmDialog } from './dialog.js';
 import { windowState } from '../delivery.js';
@@ -78,14 +78,7 @@ export class ChatView {
       h('label', { for: 'assign-select' }, 'Assign to'), this.assignSelect, this.assignButton);
 
     // Messages.
-    this.messages = h('div', {
-      class: 'messages', role: 'log', 'aria-label': 'Messages', tabindex: '0', 'aria-live': 'polite', 'aria-relevant': 'additions',
-    });
-    this.messagesStatus = h('div', { class: 'messages-status' });
-    this.jump = h('button', { type: 'button', class: 'btn btn-small jump-btn', hidden: true, onclick: () => this.scrollToBottom() }, 'New messages ↓');
-    this.messages.addEventListener('scroll', () => {
-      if (this.isAtBottom()) this.jump.hidden = true;
-    });
+    this.log = new MessageLog(this.ctx);
     this.panel = new CustomerPanel({ loadMessages: (id) => this.ctx.actions.loadMessages(id) });
 
     // Composer.
@@ -123,7 +116,7 @@ export class ChatView {
       h('div', { class: 'chat-notices' }, this.takenNotice, this.endedNotice, this.errorNotice),
       this.assignBar,
       this.panel.el,
-      h('div', { class: 'messages-wrap' }, this.messages, this.messagesStatus, this.jump),
+      this.log.el,
       this.composer);
     this.el = h('section', { class: 'chat-pane', 'aria-label': 'Conversation' }, this.emptyState, this.chat);
   }
@@ -136,10 +129,7 @@ export class ChatView {
   setSession(id) {
     if (id === this.sessionId) return;
     this.sessionId = id;
-    this.messages._keyed = null;
-    this.messages.replaceChildren();
-    this.jump.hidden = true;
-    this.forceScroll = true;
+    this.log.reset();
     this.errorNotice.textContent = '';
     this.sendError.textContent = '';
     this.textarea.value = this.drafts.get(id) || '';
@@ -317,67 +307,8 @@ export class ChatView {
   }
 
   // --- messages -----------------------------------------------------------------------------
-  isAtBottom() {
-    const el = this.messages;
-    return el.scrollHeight - el.scrollTop - el.clientHeight < 80;
-  }
-
-  scrollToBottom() {
-    this.messages.scrollTop = this.messages.scrollHeight;
-    this.jump.hidden = true;
-  }
-
   renderMessages() {
-    if (this.sessionId == null) return;
-    const id = this.sessionId;
-    const list = store.messagesOf(id);
-    const state = store.messageState.get(id);
-    const around = messageContext(list);
-    const ctx = { meId: store.me?.id, session: this.session, ...around };
-    const atBottom = this.isAtBottom();
-    const before = this.messages.childElementCount;
-
-    const items = [];
-    let day = null;
-    for (const m of list) {
-      if (around.hidden.has(m.id)) continue; // a reaction shown on the message it reacts to
-      const k = dayKey(messageTime(m));
-      if (k !== day) {
-        day = k;
-        items.push({ key: `d${k}`, day: dayLabel(messageTime(m)) });
-      }
-      items.push({ key: `m${m.id}`, m });
-    }
-    reconcile(this.messages, items, {
-      key: (it) => it.key,
-      create: (it) => (it.m ? renderMessage(it.m, ctx) : h('div', { class: 'day-sep', role: 'separator' }, h('span', {}, it.day))),
-      update: (el, it) => {
-        if (!it.m) {
-          if (el.textContent !== it.day) replaceChildren(el, h('span', {}, it.day));
-          return el;
-        }
-        return el._sig === messageSignature(it.m, ctx) ? el : renderMessage(it.m, ctx);
-      },
-    });
-
-    if (list.length === 0) {
-      const err = state && typeof state === 'object' ? state.error : null;
-      replaceChildren(this.messagesStatus,
-        err ? h('p', { class: 'is-error' }, `Could not load messages: ${err} `,
-          h('button', { type: 'button', class: 'btn btn-small', onclick: () => this.ctx.actions.loadMessages(id) }, 'Retry'))
-          : h('p', {}, state === 'loaded' ? 'No messages yet.' : 'Loading messages…'));
-      this.messagesStatus.hidden = false;
-    } else {
-      this.messagesStatus.hidden = true;
-    }
-
-    const grew = this.messages.childElementCount > before;
-    if (this.forceScroll || atBottom) {
-      this.scrollToBottom();
-      if (state === 'loaded' || list.length) this.forceScroll = false;
-    } else if (grew) {
-      this.jump.hidden = false;
-    }
+    if (this.sessionId != null) this.log.render(this.sessionId, this.session);
   }
 
   // --- actions ------------------------------------------------------------------------------
@@ -466,7 +397,7 @@ export class ChatView {
         this.autoGrow();
       }
       this.drafts.delete(id);
-      this.forceScroll = true;
+      this.log.forceScroll = true;
       this.renderMessages();
     } catch (err) {
       this.sendError.textContent = `Not sent: ${err?.message || err}`;
