@@ -10,11 +10,12 @@ const TOKEN_KEY = 'handoffd.token';
 let unauthorizedHandler = null;
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, details = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    this.details = details; // the error's structured `details` (e.g. a lost Accept's winner)
   }
 }
 
@@ -83,6 +84,7 @@ async function request(method, path, { query, body, signal } = {}) {
       res.status,
       data?.error?.code || `http_${res.status}`,
       data?.error?.message || res.statusText || `Request failed (HTTP ${res.status})`,
+      data?.error?.details && typeof data.error.details === 'object' ? data.error.details : null,
     );
     if (res.status === 401 && path !== '/api/auth/login' && unauthorizedHandler) unauthorizedHandler(err);
     throw err;
@@ -130,3 +132,7 @@ export const messages = (sessionId, { afterId, limit } = {}) =>
   request('GET', `${S}/${id(sessionId)}/messages`, { query: { after_id: afterId, limit } });
 export const sendMessage = (sessionId, content) =>
   request('POST', `${S}/${id(sessionId)}/messages`, { body: { content } });
+export const previousSessions = (sessionId) => request('GET', `${S}/${id(sessionId)}/previous`);
+export const readPositions = () => request('GET', '/api/me/read-positions');
+export const markRead = (sessionId, messageId) =>
+  request('PUT', `${S}/${id(sessionId)}/read`, { body: { message_id: messageId } });

@@ -15,9 +15,12 @@ export const EVENT_TYPES = [
   'session.created',
   'session.assigned',
   'session.ended',
+  'session.updated',
   'message.created',
   'message.status',
+  'message.updated',
   'agent.status',
+  'read.updated',
   'reset',
 ];
 

@@ -74,3 +74,38 @@ export function beep() {
 export function setTitleCount(n) {
   document.title = n > 0 ? `(${n}) ${BASE_TITLE}` : BASE_TITLE;
 }
+
+// --- desktop notifications (#11) ------------------------------------------------------------
+// Permission is asked from a button (a user gesture, as browsers require); the controller
+// notifies for a new waiting customer and a customer message in a chat that is not in view.
+// Clicking a notification brings the tab forward.
+
+/** 'unsupported' | 'default' | 'granted' | 'denied' */
+export function notificationPermission() {
+  return typeof window.Notification === 'function' ? window.Notification.permission : 'unsupported';
+}
+
+/** Asks for permission; call from a click. Resolves to the permission. */
+export async function requestNotifications() {
+  if (typeof window.Notification !== 'function') return 'unsupported';
+  try {
+    return await window.Notification.requestPermission();
+  } catch {
+    return window.Notification.permission;
+  }
+}
+
+/** Shows a desktop notification when allowed (and the sound is not muted). */
+export function notifyDesktop(title, body, tag) {
+  if (isMuted() || notificationPermission() !== 'granted') return null;
+  try {
+    const n = new window.Notification(title, { body, tag });
+    n.onclick = () => {
+      window.focus();
+      n.close();
+    };
+    return n;
+  } catch {
+    return null; // e.g. Android Chrome needs a service worker: the sound and badge remain
+  }
+}

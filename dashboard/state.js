@@ -42,7 +42,21 @@ export function mergeSession(prev, next) {
     ...next,
     expires_at: laterIso(prev.expires_at, next.expires_at),
     last_customer_message_at: laterIso(prev.last_customer_message_at, next.last_customer_message_at),
+    window_expires_at: laterIso(prev.window_expires_at, next.window_expires_at) ?? null,
   };
+}
+
+/** When a message happened: a customer's own time (sent_at, #14) when known, else arrival. */
+export function messageTime(m) {
+  return (m.direction === 'in' && m.sent_at) || m.created_at || '';
+}
+
+/** Chat order: by messageTime, then by arrival (id). */
+export function compareMessages(a, b) {
+  const ta = messageTime(a);
+  const tb = messageTime(b);
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  return a.id - b.id;
 }
 
 /** Merges an incoming MESSAGE into the one held (if any); delivery status is monotonic. */
@@ -50,10 +64,8 @@ export function mergeMessage(prev, next) {
   if (!prev) return next;
   const pr = DELIVERY_RANK[prev.delivery_status] ?? 0;
   const nr = DELIVERY_RANK[next.delivery_status] ?? 0;
-  if (nr < pr) {
-    return { ...prev, ...next, delivery_status: prev.delivery_status, error: prev.error ?? next.error ?? null };
-  }
-  return { ...prev, ...next };
+  if (nr < pr) return { ...next, ...prev }; // a stale snapshot (e.g. the POST answer after the status event)
+  return { ...prev, ...next, channel_message_id: next.channel_message_id ?? prev.channel_message_id ?? null };
 }
 
 class Store {
@@ -71,7 +83,9 @@ class Store {
     this.messages = new Map();      // session id -> Map(message id -> MESSAGE)
     this.sortedCache = new Map();   // session id -> MESSAGE[] sorted by id
     this.messageState = new Map();  // session id -> 'loading' | 'loaded' | {error}
-    this.agents = new Map();        // id -> AGENT (supervisors only)
+    this.agents = new Map();        // id -> AGENT (every agent: names of authors, presence)
+    this.previous = new Map();      // session id -> [SESSION] the customer's earlier sessions
+    this.readPositions = new Map(); // session id -> last message id read (server-side, #11)
     this.unread = new Map();        // session id -> count
     this.taken = new Map();         // session id -> {name, kind: 'taken'|'reassigned'} (lost to another agent)
     this.connection = 'connecting'; // 'connecting' | 'open' | 'reconnecting'
@@ -195,11 +209,11 @@ class Store {
     return !!this.messages.get(sessionId)?.has(id);
   }
 
-  /** The session's messages, oldest first (ids increase with time). */
+  /** The session's messages, oldest first (compareMessages). */
   messagesOf(sessionId) {
     let sorted = this.sortedCache.get(sessionId);
     if (!sorted) {
-      sorted = [...(this.messages.get(sessionId)?.values() ?? [])].sort((a, b) => a.id - b.id);
+      sorted = [...(this.messages.get(sessionId)?.values() ?? [])].sort(compareMessages);
       this.sortedCache.set(sessionId, sorted);
     }
     return sorted;
@@ -226,6 +240,24 @@ class Store {
     if (same(prev, cur)) return;
     this.agents.set(agent.id, cur);
     this.emit('agents');
+  }
+
+  // --- previous sessions, read positions ------------------------------------------------
+  setPrevious(sessionId, list) {
+    if (same(this.previous.get(sessionId), list)) return;
+    this.previous.set(sessionId, list);
+    this.upsertSessions(list);
+    this.emit(`session:${sessionId}`);
+  }
+
+  setReadPositions(positions) {
+    for (const [k, v] of Object.entries(positions || {})) this.setReadPosition(Number(k), Number(v));
+  }
+
+  setReadPosition(sessionId, messageId) {
+    if (!(messageId > (this.readPositions.get(sessionId) ?? 0))) return;
+    this.readPositions.set(sessionId, messageId);
+    this.emit('unread');
   }
 
   // --- unread counts, race notices, connection --------------------------------------------

@@ -1,14 +1,32 @@
 // views/chat.js: the open conversation: header with Accept / End chat, the "taken by" notice,
 // the supervisor's assign bar, the message log, the customer panel and the composer.
 
-import { h, bidi, icon, reconcile, replaceChildren, everySecond } from '../dom.js';
+import { h, bidi, icon, replaceChildren, everySecond } from '../dom.js';
 import { store, isSupervisor } from '../state.js';
 import {
-  codePoints, customerName, dayKey, dayLabel, duration, now, parseTime, phone,
+  codePoints, customerName, duration, now, parseTime, phone,
   MAX_MESSAGE_CODE_POINTS, SESSION_STATUS_LABELS, END_REASON_LABELS, STATUS_LABELS,
 } from '../format.js';
-import { renderMessage, messageSignature } from './message.js';
-import { CustomerPanel, windowOpen } from './customer-panel.js';
+import { MessageLog } from './message-log.js';
+import { CustomerPanel } from './customer-panel.js';
+import { confirmDialog } from './dialog.js';
+import { windowState } from '../delivery.js';
+
+/** Touch-first devices: no keyboard shortcuts to advertise. */
+function touchDevice() {
+  return window.matchMedia('(pointer: coarse)').matches || (navigator.maxTouchPoints > 0 && window.matchMedia('(hover: none)').matches);
+}
+
+/** Who ended a chat and why, in a sentence. */
+export function endedText(s) {
+  switch (s.end_reason) {
+    case 'agent': return `${s.agent_name || 'The agent'} ended this chat.`;
+    case 'supervisor': return 'A supervisor ended this chat.';
+    case 'customer': return 'The customer ended this chat.';
+    case 'expired': return 'This chat expired: the customer had not written for too long.';
+    default: return 'This chat has ended.';
+  }
+}
 
 export class ChatView {
   constructor(ctx) {
@@ -17,6 +35,7 @@ export class ChatView {
     this.drafts = new Map();
     this.busy = new Set(); // 'accept' | 'end' | 'assign' | 'send'
     this.assignChoice = new Map();
+    this.confirmedSend = new Set(); // chats where a supervisor confirmed writing to the customer
     this.build();
   }
 
@@ -45,6 +64,7 @@ export class ChatView {
 
     // Notices.
     this.takenNotice = h('div', { class: 'notice notice--warning', 'data-testid': 'taken-notice', role: 'status' });
+    this.endedNotice = h('div', { class: 'notice', 'data-testid': 'ended-notice', role: 'status' });
     this.errorNotice = h('div', { class: 'notice notice--error', role: 'alert' });
 
     // Supervisor: assign / reassign.
@@ -58,15 +78,8 @@ export class ChatView {
       h('label', { for: 'assign-select' }, 'Assign to'), this.assignSelect, this.assignButton);
 
     // Messages.
-    this.messages = h('div', {
-      class: 'messages', role: 'log', 'aria-label': 'Messages', tabindex: '0', 'aria-live': 'polite', 'aria-relevant': 'additions',
-    });
-    this.messagesStatus = h('div', { class: 'messages-status' });
-    this.jump = h('button', { type: 'button', class: 'btn btn-small jump-btn', hidden: true, onclick: () => this.scrollToBottom() }, 'New messages ↓');
-    this.messages.addEventListener('scroll', () => {
-      if (this.isAtBottom()) this.jump.hidden = true;
-    });
-    this.panel = new CustomerPanel();
+    this.log = new MessageLog(this.ctx);
+    this.panel = new CustomerPanel({ loadMessages: (id) => this.ctx.actions.loadMessages(id) });
 
     // Composer.
     this.textarea = h('textarea', {
@@ -100,10 +113,10 @@ export class ChatView {
 
     this.chat = h('div', { class: 'chat', 'aria-labelledby': 'chat-title' },
       this.header,
-      h('div', { class: 'chat-notices' }, this.takenNotice, this.errorNotice),
+      h('div', { class: 'chat-notices' }, this.takenNotice, this.endedNotice, this.errorNotice),
       this.assignBar,
       this.panel.el,
-      h('div', { class: 'messages-wrap' }, this.messages, this.messagesStatus, this.jump),
+      this.log.el,
       this.composer);
     this.el = h('section', { class: 'chat-pane', 'aria-label': 'Conversation' }, this.emptyState, this.chat);
   }
@@ -116,10 +129,7 @@ export class ChatView {
   setSession(id) {
     if (id === this.sessionId) return;
     this.sessionId = id;
-    this.messages._keyed = null;
-    this.messages.replaceChildren();
-    this.jump.hidden = true;
-    this.forceScroll = true;
+    this.log.reset();
     this.errorNotice.textContent = '';
     this.sendError.textContent = '';
     this.textarea.value = this.drafts.get(id) || '';
@@ -143,7 +153,10 @@ export class ChatView {
         topics.has('taken') || (id != null && topics.has(`session:${id}`))) {
       this.renderFrame();
     }
-    if (id != null && (topics.has('all') || topics.has(`messages:${id}`) || topics.has('agents'))) this.renderMessages();
+    if (id != null && (topics.has('all') || topics.has(`messages:${id}`) || topics.has('agents'))) {
+      this.renderMessages();
+      this.renderFrame(); // the window follows delivery failures
+    }
   }
 
   // --- frame: header, notices, assign bar, panel, composer -----------------------------------
@@ -160,6 +173,7 @@ export class ChatView {
       this.endChat.hidden = true;
       this.assignBar.hidden = true;
       this.takenNotice.hidden = true;
+      this.endedNotice.hidden = true;
       this.panel.render(null);
       this.renderComposer();
       return;
@@ -187,9 +201,15 @@ export class ChatView {
       this.takenNotice.hidden = true;
     }
     this.errorNotice.hidden = !this.errorNotice.textContent;
+    this.endedNotice.hidden = s.status !== 'ended';
+    if (s.status === 'ended') {
+      const text = endedText(s);
+      if (this.endedNotice.textContent !== text) this.endedNotice.textContent = text;
+      this.endedNotice.dataset.endReason = s.end_reason || '';
+    }
 
     this.renderAssign();
-    this.panel.render(s);
+    this.panel.render(s, store.messagesOf(s.id), store.previous.get(s.id));
     this.renderComposer();
   }
 
@@ -260,6 +280,7 @@ export class ChatView {
 
     let hint = '';
     let warn = false;
+    const foreign = canReply && this.supervisorInForeignChat(s);
     if (!s) hint = '';
     else if (s.status === 'waiting') hint = 'Accept this chat to reply.';
     else if (s.status === 'ended') hint = 'This chat has ended.';
@@ -267,10 +288,14 @@ export class ChatView {
     else if (over) {
       hint = `Too long: WhatsApp allows ${MAX_MESSAGE_CODE_POINTS} characters.`;
       warn = true;
-    } else if (!windowOpen(s)) {
+    } else if (foreign) {
+      hint = `This is ${s.agent_name || 'another agent'}'s chat: what you send goes to the customer on WhatsApp.`;
+      warn = true;
+    } else if (!windowState(s, store.messagesOf(s.id), now()).open) {
       hint = 'The 24-hour window is closed: WhatsApp will probably reject free-form replies.';
       warn = true;
-    } else hint = 'Enter to send · Shift+Enter for a new line';
+    } else hint = touchDevice() ? '' : 'Enter to send · Shift+Enter for a new line';
+    this.composer.classList.toggle('is-foreign', !!foreign);
     this.textarea.placeholder = canReply ? 'Type a message' : hint || 'Type a message';
     this.hint.textContent = hint;
     this.hint.classList.toggle('is-warning', warn);
@@ -282,65 +307,8 @@ export class ChatView {
   }
 
   // --- messages -----------------------------------------------------------------------------
-  isAtBottom() {
-    const el = this.messages;
-    return el.scrollHeight - el.scrollTop - el.clientHeight < 80;
-  }
-
-  scrollToBottom() {
-    this.messages.scrollTop = this.messages.scrollHeight;
-    this.jump.hidden = true;
-  }
-
   renderMessages() {
-    if (this.sessionId == null) return;
-    const id = this.sessionId;
-    const list = store.messagesOf(id);
-    const state = store.messageState.get(id);
-    const ctx = { meId: store.me?.id, session: this.session };
-    const atBottom = this.isAtBottom();
-    const before = this.messages.childElementCount;
-
-    const items = [];
-    let day = null;
-    for (const m of list) {
-      const k = dayKey(m.created_at);
-      if (k !== day) {
-        day = k;
-        items.push({ key: `d${k}`, day: dayLabel(m.created_at) });
-      }
-      items.push({ key: `m${m.id}`, m });
-    }
-    reconcile(this.messages, items, {
-      key: (it) => it.key,
-      create: (it) => (it.m ? renderMessage(it.m, ctx) : h('div', { class: 'day-sep', role: 'separator' }, h('span', {}, it.day))),
-      update: (el, it) => {
-        if (!it.m) {
-          if (el.textContent !== it.day) replaceChildren(el, h('span', {}, it.day));
-          return el;
-        }
-        return el._sig === messageSignature(it.m, ctx) ? el : renderMessage(it.m, ctx);
-      },
-    });
-
-    if (list.length === 0) {
-      const err = state && typeof state === 'object' ? state.error : null;
-      replaceChildren(this.messagesStatus,
-        err ? h('p', { class: 'is-error' }, `Could not load messages: ${err} `,
-          h('button', { type: 'button', class: 'btn btn-small', onclick: () => this.ctx.actions.loadMessages(id) }, 'Retry'))
-          : h('p', {}, state === 'loaded' ? 'No messages yet.' : 'Loading messages…'));
-      this.messagesStatus.hidden = false;
-    } else {
-      this.messagesStatus.hidden = true;
-    }
-
-    const grew = this.messages.childElementCount > before;
-    if (this.forceScroll || atBottom) {
-      this.scrollToBottom();
-      if (state === 'loaded' || list.length) this.forceScroll = false;
-    } else if (grew) {
-      this.jump.hidden = false;
-    }
+    if (this.sessionId != null) this.log.render(this.sessionId, this.session);
   }
 
   // --- actions ------------------------------------------------------------------------------
@@ -364,9 +332,26 @@ export class ChatView {
     return this.run('accept', () => this.ctx.actions.accept(id));
   }
 
-  onEnd() {
+  async onEnd() {
     const id = this.sessionId;
+    const s = this.session;
+    if (!s || this.busy.has('end')) return undefined;
+    const ok = await confirmDialog({
+      title: 'End this chat?',
+      body: [h('p', {}, 'The chat with ', bidi('strong', customerName(s)), ' ends for everyone, and the customer is told it has ended.'),
+        h('p', { class: 'muted' }, 'It cannot be reopened; the customer can ask for an agent again.')],
+      confirm: 'End chat',
+      cancel: 'Keep chatting',
+      danger: true,
+    });
+    if (!ok || this.sessionId !== id) return undefined;
     return this.run('end', () => this.ctx.actions.end(id));
+  }
+
+  /** A supervisor (or admin) in an active chat assigned to someone else. */
+  supervisorInForeignChat(s) {
+    const me = store.me;
+    return !!s && isSupervisor(me) && s.status === 'active' && s.agent_id !== me?.id;
   }
 
   onAssign() {
@@ -383,6 +368,25 @@ export class ChatView {
     const id = this.sessionId;
     const content = this.textarea.value.trim();
     if (this.send.disabled || !content) return;
+    const s = this.session;
+    if (this.supervisorInForeignChat(s) && !this.confirmedSend.has(id)) {
+      this.busy.add('send');
+      this.renderComposer();
+      const ok = await confirmDialog({
+        title: 'Send to the customer?',
+        body: [h('p', {}, 'This is ', bidi('strong', s.agent_name || 'another agent'), '’s chat. Your text goes to the customer on WhatsApp, as a reply from you.'),
+          h('p', { class: 'muted' }, 'You are asked once per chat.')],
+        confirm: 'Send to customer',
+        cancel: 'Cancel',
+      });
+      this.busy.delete('send');
+      this.renderComposer();
+      if (!ok || this.sessionId !== id) {
+        this.textarea.focus();
+        return;
+      }
+      this.confirmedSend.add(id);
+    }
     this.busy.add('send');
     this.sendError.textContent = '';
     this.renderComposer();
@@ -393,7 +397,7 @@ export class ChatView {
         this.autoGrow();
       }
       this.drafts.delete(id);
-      this.forceScroll = true;
+      this.log.forceScroll = true;
       this.renderMessages();
     } catch (err) {
       this.sendError.textContent = `Not sent: ${err?.message || err}`;

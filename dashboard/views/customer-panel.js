@@ -4,16 +4,23 @@
 
 import { h, bidi, everySecond, replaceChildren } from '../dom.js';
 import {
-  countdown, customerName, dateTime, duration, fullDateTime, now, parseTime, phone,
-  END_REASON_LABELS, SESSION_STATUS_LABELS, WHATSAPP_WINDOW_MS,
+  countdown, customerName, dateTime, duration, fullDateTime, now, parseTime, phone, truncate,
+  END_REASON_LABELS, SESSION_STATUS_LABELS,
 } from '../format.js';
+import { store } from '../state.js';
+import { windowState, isWindowFailure } from '../delivery.js';
 
 function row(label, ...value) {
   return [h('dt', {}, label), h('dd', {}, ...value)];
 }
 
 export class CustomerPanel {
-  constructor() {
+  /** loadMessages(sessionId): loads a previous session's messages into the store. */
+  constructor({ loadMessages } = {}) {
+    this.loadMessages = loadMessages;
+    this.previousList = h('ul', { class: 'previous-list', 'data-testid': 'previous-list' });
+    this.previous = h('section', { class: 'previous', 'aria-labelledby': 'previous-heading', 'data-testid': 'previous-conversations', hidden: true },
+      h('h3', { id: 'previous-heading' }, 'Previous conversations'), this.previousList);
     this.toggle = h('button', {
       type: 'button', class: 'btn btn-small panel-toggle', 'aria-expanded': 'false', 'aria-controls': 'customer-details',
       onclick: () => this.setExpanded(this.toggle.getAttribute('aria-expanded') !== 'true'),
@@ -23,7 +30,8 @@ export class CustomerPanel {
     this.el = h('aside', { class: 'customer-panel', 'aria-labelledby': 'customer-heading' },
       h('div', { class: 'panel-heading' }, h('h2', { id: 'customer-heading' }, 'Customer'), this.toggle),
       this.key,
-      this.details);
+      this.details,
+      this.previous);
     this.session = null;
   }
 
@@ -32,11 +40,16 @@ export class CustomerPanel {
     this.el.classList.toggle('is-expanded', expanded);
   }
 
-  render(session) {
-    const sig = JSON.stringify(session);
+  render(session, messages = [], previous = undefined) {
+    // Only the failures that close the window matter here, not every message.
+    const failures = messages.filter(isWindowFailure).map((m) => [m.id, m.created_at]);
+    const lastIn = messages.filter((m) => m.direction === 'in').map((m) => m.id).pop() ?? null;
+    const sig = JSON.stringify([session, failures, lastIn]);
+    this.renderPrevious(previous);
     if (sig === this.sig) return;
     this.sig = sig;
     this.session = session;
+    this.messages = messages;
     if (!session) {
       replaceChildren(this.key);
       replaceChildren(this.details);
@@ -83,26 +96,43 @@ export class CustomerPanel {
     const value = h('span', { class: 'clock-value', 'data-testid': 'window-status' });
     const item = h('div', { class: 'clock', title: 'WhatsApp accepts free-form replies for 24 hours after the customer last wrote' },
       h('span', { class: 'clock-label' }, '24 h window'), value);
-    const last = parseTime(session.last_customer_message_at);
-    if (!Number.isFinite(last)) {
-      value.textContent = 'Closed · customer has not written';
-      value.dataset.open = 'false';
-      return item;
-    }
-    const closes = last + WHATSAPP_WINDOW_MS;
-    value.title = `Customer last wrote ${fullDateTime(session.last_customer_message_at)}`;
+    const messages = this.messages;
+    if (session.last_customer_message_at) value.title = `Customer last wrote ${fullDateTime(session.last_customer_message_at)}`;
     everySecond(value, (el) => {
-      const left = closes - now();
-      const open = left > 0;
-      el.dataset.open = open ? 'true' : 'false';
-      el.textContent = open ? `Open · ${duration(left)} left` : `Closed ${duration(-left)} ago`;
+      const w = windowState(session, messages, now());
+      el.dataset.open = w.open ? 'true' : 'false';
+      el.dataset.reason = w.reason;
+      if (w.reason === 'never') el.textContent = 'Closed · customer has not written';
+      else if (w.reason === 'rejected') el.textContent = 'Closed · WhatsApp refused a reply';
+      else el.textContent = w.open ? `Open · ${duration(w.closesAt - now())} left` : `Closed ${duration(now() - w.closesAt)} ago`;
     });
     return item;
   }
-}
 
-/** Whether WhatsApp's 24-hour window is open now (for the composer's warning). */
-export function windowOpen(session) {
-  const last = parseTime(session?.last_customer_message_at);
-  return Number.isFinite(last) && last + WHATSAPP_WINDOW_MS > now();
+  /** The customer's earlier sessions, read-only; each opens in place. */
+  renderPrevious(list) {
+    const sig = JSON.stringify((list || []).map((s) => [s.id, s.status, s.agent_name, s.ended_at]));
+    if (sig === this.previousSig) return;
+    this.previousSig = sig;
+    this.previous.hidden = !list || list.length === 0;
+    replaceChildren(this.previousList, (list || []).map((s) => {
+      const body = h('div', { class: 'previous-messages' }, h('p', { class: 'muted' }, 'Loading…'));
+      const item = h('details', { class: 'previous-item', dataset: { sessionId: s.id }, 'data-testid': 'previous-item' },
+        h('summary', {}, this.when(s.created_at, 'previous-created'),
+          ' · ', s.agent_name ? bidi('span', s.agent_name) : h('span', { class: 'muted' }, 'unassigned'),
+          ' · ', SESSION_STATUS_LABELS[s.status] || s.status,
+          s.end_reason ? ` (${END_REASON_LABELS[s.end_reason] || s.end_reason})` : ''),
+        body);
+      item.addEventListener('toggle', async () => {
+        if (!item.open || item._loaded) return;
+        item._loaded = true;
+        await this.loadMessages?.(s.id);
+        const msgs = store.messagesOf(s.id);
+        replaceChildren(body, msgs.length ? h('ol', { class: 'previous-log' }, msgs.map((m) => h('li', { class: `previous-msg previous-msg--${m.sender_type}` },
+          h('span', { class: 'previous-who' }, m.sender_type === 'customer' ? 'Customer' : m.sender_type === 'agent' ? (store.agents.get(Number(m.sender_id))?.name || 'Agent') : m.sender_type === 'bot' ? 'Bot' : 'System'),
+          ': ', bidi('span', truncate(m.content || `[${m.type}]`, 300))))) : h('p', { class: 'muted' }, 'No messages.'));
+      });
+      return h('li', {}, item);
+    }));
+  }
 }

@@ -4,8 +4,10 @@
 // is bidi-isolated.
 
 import { h, bidi, icon } from '../dom.js';
-import { store } from '../state.js';
+import { store, messageTime } from '../state.js';
 import { fullDateTime, time, truncate } from '../format.js';
+import { parse } from '../markup.js';
+import { explainFailure } from '../delivery.js';
 
 const MEDIA_LABELS = {
   image: 'Photo',
@@ -30,10 +32,47 @@ export function sideOf(m) {
   return 'out';
 }
 
+/**
+ * What the chat knows around its messages, for quotes, reactions and button titles:
+ * {byWamid: Map(channel_message_id -> MESSAGE), reactions: Map(wamid -> emoji),
+ *  hidden: Set(message id) (reactions shown on their message), buttonTitles: Map(id -> title)}.
+ */
+export function messageContext(list) {
+  const byWamid = new Map();
+  const buttonTitles = new Map();
+  for (const m of list) {
+    if (m.channel_message_id) byWamid.set(m.channel_message_id, m);
+    const buttons = m.sender_type === 'bot' ? meta(m).buttons : null;
+    if (Array.isArray(buttons)) for (const b of buttons) if (b?.id && b?.title) buttonTitles.set(b.id, b.title);
+  }
+  const reactions = new Map();
+  const hidden = new Set();
+  for (const m of list) {
+    if (m.type !== 'reaction') continue;
+    const target = meta(m).message_id;
+    if (!target || !byWamid.has(target)) continue;
+    hidden.add(m.id);
+    const emoji = meta(m).removed ? '' : meta(m).emoji || m.content || '';
+    if (emoji) reactions.set(target, emoji);
+    else reactions.delete(target);
+  }
+  return { byWamid, reactions, hidden, buttonTitles };
+}
+
+function quoted(m, ctx) {
+  const id = meta(m).context?.id;
+  return id ? ctx.byWamid?.get(id) || { missing: true } : null;
+}
+
 /** Changes whenever the rendering of m would change. */
 export function messageSignature(m, ctx) {
-  return JSON.stringify([m.delivery_status, m.error, m.content, m.type, m.metadata, ctx.meId,
-    m.type === 'reaction' ? reactionTarget(m)?.id : null]);
+  const q = quoted(m, ctx);
+  return JSON.stringify([m.delivery_status, m.error, m.content, m.type, m.metadata, m.sent_at, ctx.meId,
+    m.sender_type === 'agent' ? authorName(m) : null,
+    m.type === 'reaction' ? reactionTarget(m)?.id : null,
+    m.channel_message_id ? ctx.reactions?.get(m.channel_message_id) : null,
+    q ? [q.id, q.content, q.type] : null,
+    meta(m).id ? ctx.buttonTitles?.get(meta(m).id) : null]);
 }
 
 export function renderMessage(m, ctx) {
@@ -47,6 +86,7 @@ export function renderMessage(m, ctx) {
 
   if (side === 'system') {
     el.append(h('div', { class: 'system-note' },
+      h('span', { class: 'visually-hidden' }, 'System: '),
       bidi('span', m.content || '', 'msg-text'),
       h('span', { class: 'msg-meta' }, timeEl(m), m.direction === 'out' ? ticks(m) : null)));
     if (m.delivery_status === 'failed') el.append(failure(m));
@@ -54,30 +94,59 @@ export function renderMessage(m, ctx) {
   }
 
   const bubble = h('div', { class: 'bubble' });
-  const label = senderLabel(m, ctx);
-  if (label) bubble.append(label);
-  bubble.append(body(m));
+  bubble.append(...[speaker(m, ctx, el)].flat());
+  const q = quoted(m, ctx);
+  if (q) bubble.append(quote(q, ctx));
+  bubble.append(body(m, ctx));
   bubble.append(h('span', { class: 'msg-meta' }, timeEl(m), side === 'out' ? ticks(m) : null));
   el.append(bubble);
+  const reacted = m.channel_message_id ? ctx.reactions?.get(m.channel_message_id) : null;
+  if (reacted) {
+    el.classList.add('has-reaction');
+    el.append(h('span', { class: 'msg-reaction', 'data-testid': 'reaction', role: 'img', 'aria-label': `Customer reacted ${reacted}` }, reacted));
+  }
   if (m.delivery_status === 'failed') el.append(failure(m));
   return el;
+}
+
+/** The author's name of an agent message: from the agents list by sender_id, never guessed. */
+export function authorName(m) {
+  const agent = store.agents.get(Number(m.sender_id));
+  if (agent?.name) return agent.name;
+  if (String(m.sender_id) === String(store.me?.id)) return store.me.name;
+  return m.sender_id != null && m.sender_id !== '' ? `Agent #${m.sender_id}` : 'Agent';
+}
+
+/** Who speaks: a visible name where it helps, and for screen readers always (customer, agent, bot). */
+function speaker(m, ctx, el) {
+  if (m.sender_type === 'bot') {
+    return [h('span', { class: 'visually-hidden' }, 'Automated '), h('span', { class: 'msg-sender' }, 'Bot'), h('span', { class: 'visually-hidden' }, ': ')];
+  }
+  if (m.sender_type !== 'agent') return h('span', { class: 'visually-hidden' }, 'Customer: ');
+  const name = authorName(m);
+  el.dataset.author = name;
+  if (String(m.sender_id) === String(ctx.meId)) return h('span', { class: 'visually-hidden' }, 'Agent (you): ');
+  return [h('span', { class: 'visually-hidden' }, 'Agent '), bidi('span', name, 'msg-sender', { 'data-testid': 'msg-author' }), h('span', { class: 'visually-hidden' }, ': ')];
+}
+
+function quote(q, ctx) {
+  if (q.missing) return h('blockquote', { class: 'quote', 'data-testid': 'quote' }, h('span', { class: 'muted' }, 'Reply to an earlier message'));
+  const who = q.sender_type === 'customer' ? 'Customer' : q.sender_type === 'agent'
+    ? (String(q.sender_id) === String(ctx.meId) ? 'You' : authorName(q)) : q.sender_type === 'bot' ? 'Bot' : '';
+  return h('blockquote', { class: 'quote', 'data-testid': 'quote', dataset: { quotedId: q.id } },
+    h('span', { class: 'quote-author' }, h('span', { class: 'visually-hidden' }, 'Replying to '), who),
+    bidi('span', truncate(q.content || `[${q.type}]`, 140), 'quote-text'));
 }
 
 function safeClass(type) {
   return /^[a-z_]+$/.test(type || '') ? type : 'other';
 }
 
-function senderLabel(m, ctx) {
-  if (m.sender_type === 'bot') return h('span', { class: 'msg-sender' }, 'Bot');
-  if (m.sender_type !== 'agent') return null;
-  if (String(m.sender_id) === String(ctx.meId)) return null;
-  const agent = store.agents.get(Number(m.sender_id));
-  const name = agent?.name || ctx.session?.agent_name || 'Agent';
-  return bidi('span', name, 'msg-sender');
-}
-
 function timeEl(m) {
-  return h('time', { datetime: m.created_at, title: fullDateTime(m.created_at) }, time(m.created_at));
+  const at = messageTime(m);
+  const title = at !== m.created_at && m.created_at
+    ? `Sent ${fullDateTime(at)} · received ${fullDateTime(m.created_at)}` : fullDateTime(at);
+  return h('time', { datetime: at, title }, time(at));
 }
 
 function ticks(m) {
@@ -95,21 +164,36 @@ function ticks(m) {
 }
 
 function failure(m) {
-  const err = m.error || {};
-  const parts = [err.title || 'WhatsApp did not accept this message'];
-  if (err.code !== undefined && err.code !== null && err.code !== '') parts.push(`(code ${err.code})`);
-  return h('p', { class: 'msg-failure', role: 'note' }, icon('warning'), h('span', {}, 'Not delivered: ', bidi('span', parts.join(' '), 'failure-reason')));
+  const { kind, text: explanation, details } = explainFailure(m.error);
+  return h('p', { class: 'msg-failure', role: 'note', dataset: { failure: kind } }, icon('warning'),
+    h('span', {},
+      h('span', { class: 'failure-text', 'data-testid': 'failure-text' }, `Not delivered: ${explanation}`),
+      details ? h('small', { class: 'failure-reason' }, ' WhatsApp: ', bidi('span', details)) : null));
+}
+
+/** WhatsApp-formatted text (markup.js), built node by node. */
+function rich(tokens) {
+  return tokens.map((t) => {
+    switch (t.type) {
+      case 'bold': return h('strong', {}, rich(t.children));
+      case 'italic': return h('em', {}, rich(t.children));
+      case 'strike': return h('s', {}, rich(t.children));
+      case 'code': return h('code', {}, rich(t.children));
+      case 'link': return h('a', { href: t.href, target: '_blank', rel: 'noopener noreferrer nofollow' }, t.text);
+      default: return t.text;
+    }
+  });
 }
 
 function text(content) {
-  return bidi('p', content, 'msg-text');
+  return bidi('p', rich(parse(content ?? '')), 'msg-text');
 }
 
 function meta(m) {
   return m.metadata && typeof m.metadata === 'object' ? m.metadata : {};
 }
 
-function body(m) {
+function body(m, ctx = {}) {
   switch (m.type) {
     case 'text':
       return text(m.content);
@@ -127,7 +211,7 @@ function body(m) {
       return reaction(m);
     case 'interactive':
     case 'button':
-      return reply(m);
+      return m.sender_type === 'bot' || m.direction === 'out' ? menu(m) : reply(m, ctx);
     case 'unsupported':
       return unsupported(m);
     case 'system':
@@ -220,13 +304,27 @@ function reaction(m) {
     h('span', { class: 'msg-kind' }, ' Reacted'), what);
 }
 
-function reply(m) {
+/** What the bot showed: its text and the buttons the customer could tap. */
+function menu(m) {
+  const buttons = Array.isArray(meta(m).buttons) ? meta(m).buttons : [];
+  return h('div', { class: 'bot-menu' },
+    m.content ? text(m.content) : null,
+    buttons.length ? h('ul', { class: 'menu-buttons', 'aria-label': 'Buttons offered', 'data-testid': 'menu-buttons' },
+      buttons.map((b) => h('li', { class: 'menu-button' }, bidi('span', b?.title || b?.id || '')))) : null);
+}
+
+/** What the customer tapped (a reply button, a list row, a template button) or sent from a form. */
+function reply(m, ctx) {
   const md = meta(m);
-  const kinds = { button_reply: 'Button reply', list_reply: 'List reply', nfm_reply: 'Form reply' };
-  const label = m.type === 'button' ? 'Button' : kinds[md.interactive_type] || 'Interactive';
+  if (md.interactive_type === 'nfm_reply') {
+    return h('div', { class: 'reply' }, h('span', { class: 'msg-kind' }, 'Sent a form'), md.body ? text(md.body) : null);
+  }
+  const id = md.id || md.payload;
+  let title = md.title || m.content || md.text || '';
+  if ((!title || title === id) && id && ctx.buttonTitles?.has(id)) title = ctx.buttonTitles.get(id);
   return h('div', { class: 'reply' },
-    h('span', { class: 'msg-kind' }, label),
-    text(m.content || md.title || md.text || ''),
+    h('span', { class: 'msg-kind' }, md.interactive_type === 'list_reply' ? 'Chose' : 'Tapped'),
+    h('span', { class: 'tapped-button', 'data-testid': 'tapped-button' }, bidi('span', title || 'a button')),
     md.description ? bidi('span', md.description, 'media-mime') : null);
 }
 

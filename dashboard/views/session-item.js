@@ -54,7 +54,8 @@ export function fillSessionItem(li, session, mode, ctx) {
       el.textContent = `waiting ${duration(now() - since)}`;
     });
   } else {
-    when.textContent = shortWhen(session.status === 'ended' ? session.ended_at : session.assigned_at || session.created_at);
+    // Ended: when it ended; otherwise the last activity (a customer message moves it, #2).
+    when.textContent = shortWhen(session.status === 'ended' ? session.ended_at : store.lastActivity(session));
   }
 
   const msgs = store.messagesOf(session.id);

@@ -5,7 +5,7 @@
 import { h, bidi, icon, replaceChildren } from '../dom.js';
 import { store, isSupervisor } from '../state.js';
 import { capitalize, STATUS_LABELS } from '../format.js';
-import { isMuted, setMuted, unlockAudio } from '../notify.js';
+import { isMuted, setMuted, unlockAudio, notificationPermission, requestNotifications } from '../notify.js';
 import { SessionListView } from './session-list.js';
 import { HistoryView } from './history.js';
 import { AgentsPanel } from './agents-panel.js';
@@ -31,6 +31,15 @@ export class Shell {
     const ctx = this.ctx;
     // Top bar.
     this.soundButton = h('button', { type: 'button', class: 'icon-btn', 'data-testid': 'sound-toggle', onclick: () => this.toggleSound() });
+    // Desktop notifications need permission, asked on this click (a user gesture).
+    this.notifyButton = h('button', {
+      type: 'button', class: 'btn btn-small notify-btn', 'data-testid': 'notify-enable', hidden: true,
+      title: 'Desktop notifications for new waiting customers and messages in chats you are not viewing',
+      onclick: async () => {
+        await requestNotifications();
+        this.renderSound();
+      },
+    }, 'Enable notifications');
     this.statusSelect = h('select', { class: 'status-select', id: 'status-select', 'data-testid': 'status-select' },
       ...['online', 'away', 'offline'].map((s) => h('option', { value: s }, STATUS_LABELS[s])));
     this.statusSelect.addEventListener('change', () => ctx.actions.setStatus(this.statusSelect.value));
@@ -42,6 +51,7 @@ export class Shell {
       h('h1', { class: 'brand' }, icon('logo', 'brand-logo'), h('span', { class: 'brand-name' }, 'handoffd'),
         h('span', { class: 'visually-hidden' }, ' agent dashboard')),
       h('div', { class: 'topbar-right' },
+        this.notifyButton,
         this.soundButton,
         h('div', { class: 'status-control' },
           h('label', { for: 'status-select', class: 'visually-hidden' }, 'Your status'),
@@ -115,6 +125,7 @@ export class Shell {
     this.soundButton.setAttribute('aria-label', 'Mute notification sound');
     this.soundButton.title = muted ? 'Sound is off' : 'Sound is on';
     replaceChildren(this.soundButton, icon(muted ? 'bellOff' : 'bell'));
+    this.notifyButton.hidden = notificationPermission() !== 'default';
   }
 
   renderMe() {
@@ -163,6 +174,7 @@ export class Shell {
     else this.historyView.ensureLoaded();
     this.chatView.setSession(route.sessionId);
     this.workspace.dataset.view = route.sessionId != null ? 'chat' : 'list';
+    this.el.dataset.view = this.workspace.dataset.view; // narrow screens: the top bar folds away in a chat
     if (prevRoute && this.isNarrow()) {
       if (route.sessionId != null && prevRoute.sessionId !== route.sessionId) this.chatView.focusTitle();
       else if (route.sessionId == null && prevRoute.sessionId != null) {

@@ -1,4 +1,4 @@
-// The agent's own status and the supervisors' agent list.
+// The agent's own status and the agent list (full for supervisors, without emails for agents).
 #include "http/http_internal.h"
 
 namespace handoffd::http {
@@ -37,14 +37,18 @@ void RegisterAgentRoutes(httplib::Server& server, Context& ctx) {
              Timed(ctx, "api", [&ctx](const httplib::Request& req, httplib::Response& res) {
                auto agent = Authenticate(ctx, req);
                if (!agent.ok()) return SendError(res, agent.status());
-               if (!IsSupervisor(agent->role)) {
-                 return SendError(res, Status::Forbidden("supervisors and admins only"));
-               }
+               // Every signed-in agent may read the list: the dashboard names message authors
+               // and shows presence from it. Agents do not get the others' email addresses.
+               const bool full = IsSupervisor(agent->role);
                auto agents = ctx.deps.store.ListAgents();
                if (!agents.ok()) return SendError(res, agents.status());
                const TimePoint now = ctx.deps.clock.Now();
                nlohmann::json list = nlohmann::json::array();
-               for (const Agent& a : *agents) list.push_back(AgentJson(WithPresence(a, now)));
+               for (const Agent& a : *agents) {
+                 nlohmann::json j = AgentJson(WithPresence(a, now));
+                 if (!full && a.id != agent->id) j.erase("email");
+                 list.push_back(std::move(j));
+               }
                SendJson(res, 200, {{"agents", list}});
              }));
 }

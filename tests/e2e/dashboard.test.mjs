@@ -437,7 +437,12 @@ step('logout: each person signs out and the login stops working', async () => {
 
 step("the losing Accept's 409 named the winner", async () => {
   // The page names the winner either way (from the feed); this is the daemon's own answer.
-  assert.deepEqual(lostAnswer, { code: 'conflict', message: `session ${sessionId} was taken by ${winner.name}` });
+  assert.equal(lostAnswer?.code, 'conflict');
+  assert.equal(lostAnswer?.message, `session ${sessionId} was taken by ${winner.name}`);
+  // Newer daemons also name the winner in a structured field, which the page prefers.
+  if (lostAnswer?.details !== undefined) {
+    assert.deepEqual(lostAnswer.details, { agent_id: winner.me.id, agent_name: winner.name });
+  }
 }, { alone: true });
 
 step('no page threw an uncaught error', async () => {

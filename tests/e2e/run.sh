@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Browser end-to-end tests of the agent dashboard: starts the built handoffd on a free loopback
 # port with a fresh database (SQLite, or PostgreSQL on request), creates two agents and a supervisor, and runs the story in
-# dashboard.test.mjs (node --test, playwright-core driving Debian's /usr/bin/chromium).
+# dashboard.test.mjs and the other *.test.mjs here (node --test, playwright-core driving Debian's
+# /usr/bin/chromium), after the dashboard's unit tests (tests/dashboard/*.test.mjs, no browser).
 #
 # Usage: tests/e2e/run.sh [path/to/handoffd]   (default $HANDOFFD_BINARY, else build/handoffd)
 # Environment:
@@ -150,7 +151,7 @@ set +e
 timeout -k 10 300 node --test --test-concurrency=1 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$work/results.tap" \
-  "$here"/*.test.mjs
+  "$repo"/tests/dashboard/*.test.mjs "$here"/*.test.mjs
 status=$?
 set -e
 

@@ -58,10 +58,17 @@ function envelope(valueTail) {
   };
 }
 
-/** A customer's message: {from, name} and either {button: {id, title}} or {text}. */
-export function messageWebhook({ from, name, text, button }) {
+/**
+ * A customer's message: {from, name} and one of {button: {id, title}}, {text} or
+ * {reaction: {message_id, emoji}}; `context`: the wamid it replies to (reply-with-quote).
+ */
+export function messageWebhook({ from, name, text, button, reaction, context }) {
   const message = { from, id: wamid(), timestamp: nowSeconds() };
-  if (button) {
+  if (context) message.context = { from: '15550001111', id: context };
+  if (reaction) {
+    message.type = 'reaction';
+    message.reaction = reaction;
+  } else if (button) {
     message.type = 'interactive';
     message.interactive = { type: 'button_reply', button_reply: { id: button.id, title: button.title } };
   } else {
@@ -105,6 +112,8 @@ export async function deliver(payload) {
 export const customer = {
   tapsAgentMode: (c) => deliver(messageWebhook({ ...c, button: { id: 'AGENT_MODE', title: 'Talk to Expert' } })),
   says: (c, text) => deliver(messageWebhook({ ...c, text })),
+  repliesTo: (c, wamidOf, text) => deliver(messageWebhook({ ...c, text, context: wamidOf })),
+  reacts: (c, wamidOf, emoji) => deliver(messageWebhook({ ...c, reaction: { message_id: wamidOf, emoji } })),
 };
 
 // --- the daemon process ----------------------------------------------------------------------
