@@ -149,6 +149,8 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   api_options.phone_number_ids = config.whatsapp.phone_number_ids;
   api_options.token_ttl = config.auth.token_ttl;
   api_options.dashboard_dir = config.server.dashboard_dir;
+  api_options.online_on_login = config.agents.online_on_login;
+  api_options.secure_cookie = config.server.public_url.rfind("https://", 0) == 0;
   ApiServer server({**store, router, sessions, clock, log, metrics, &events}, api_options);
   Status bound = server.Bind();
   if (!bound.ok()) {

@@ -341,6 +341,22 @@ std::vector<Field> Fields(Config& c) {
                            c.server.max_body_bytes));
   fields.push_back(integer("server.threads", 1, 1024, c.server.threads));
   fields.push_back(plain("server.dashboard_dir", "", c.server.dashboard_dir));
+  fields.push_back(text("server.public_url", "HANDOFFD_PUBLIC_URL",
+                        [&c](const std::string& l, const std::string& v) {
+                          if (Trim(v).empty()) {
+                            c.server.public_url.clear();
+                            return Status::Ok();
+                          }
+                          return SetApiBase(l, v, c.server.public_url);
+                        }));
+  Field online_on_login;
+  online_on_login.key = "agents.online_on_login";
+  online_on_login.node = [&c](const std::string& l, const toml::node& n) {
+    if (!n.is_boolean()) return Err(l, "expected true or false");
+    c.agents.online_on_login = n.as_boolean()->get();
+    return Status::Ok();
+  };
+  fields.push_back(std::move(online_on_login));
   fields.push_back(duration("events.retention", "", c.events.retention));
   fields.push_back(text("database.url", "HANDOFFD_DATABASE_URL",
                         [&c](const std::string& l, const std::string& v) {

@@ -27,7 +27,15 @@ struct Config {
     int threads = 64;
     /// Serve the dashboard from this folder instead of the compiled-in copy (development).
     std::string dashboard_dir;
+    /// The public address of the dashboard ("https://support.example.com"); an https:// URL
+    /// makes the session cookie Secure. Empty: unknown.
+    std::string public_url;
   } server;
+
+  struct Agents {
+    /// Logging in sets the agent online (agents.online_on_login).
+    bool online_on_login = true;
+  } agents;
 
   struct Events {
     /// How long real-time events are kept for clients resuming with Last-Event-ID; older ones

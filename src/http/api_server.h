@@ -34,6 +34,10 @@ struct ApiServerOptions {
   /// Serve the dashboard from this folder instead of the copy compiled into the binary
   /// (development); empty: the compiled-in copy.
   std::string dashboard_dir;
+  /// Logging in sets the agent `online` (config agents.online_on_login).
+  bool online_on_login = true;
+  /// The session cookie carries `Secure` (config server.public_url is https://).
+  bool secure_cookie = false;
 };
 
 /// What the handlers use. All references must outlive the server.

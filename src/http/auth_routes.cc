@@ -35,11 +35,24 @@ void RegisterAuthRoutes(httplib::Server& server, Context& ctx) {
          ctx.deps.log.Info("auth.login", {{"agent_id", (*agent)->id}});
          (void)ctx.deps.store.TouchAgent((*agent)->id, now);  // a login is a sign of life
          (*agent)->last_seen_at = now;
+         if (ctx.options.online_on_login && (*agent)->status != AgentStatus::kOnline) {
+           // Presence: a login makes the agent online, and every dashboard hears of it.
+           Status online = ctx.deps.store.Transact([&](StoreTx& tx) -> Status {
+             HANDOFFD_ASSIGN_OR_RETURN(auto a,
+                                       tx.SetAgentStatus((*agent)->id, AgentStatus::kOnline, now));
+             if (!a.has_value()) return Status::NotFound("agent not found");
+             **agent = *a;
+             return tx.AppendEvent(AgentEvent(WithPresence(*a, now), now)).status();
+           });
+           if (!online.ok()) return SendError(res, online);
+           if (ctx.deps.events) ctx.deps.events->Notify();
+         }
          const auto max_age =
              std::chrono::duration_cast<std::chrono::seconds>(ctx.options.token_ttl).count();
          res.set_header("Set-Cookie", std::string(kTokenCookie) + "=" + token +
                                           "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
-                                          std::to_string(max_age));
+                                          std::to_string(max_age) +
+                                          (ctx.options.secure_cookie ? "; Secure" : ""));
          SendJson(res, 200,
                   {{"token", token},
                    {"expires_at", FormatRfc3339(expires)},

@@ -93,8 +93,12 @@ Result<Session> SessionService::Assign(int64_t session_id, const Agent& actor,
         auto a = tx.GetAgent(*s.agent_id);
         if (a.ok() && a->has_value()) winner = (*a)->name;
       }
-      return Status::Conflict("session " + std::to_string(session_id) + " was taken by " +
-                              (winner.empty() ? "another agent" : winner));
+      Status lost = Status::Conflict("session " + std::to_string(session_id) + " was taken by " +
+                                     (winner.empty() ? "another agent" : winner));
+      if (s.agent_id) {
+        lost.WithDetail("agent_id", *s.agent_id).WithDetail("agent_name", winner);
+      }
+      return lost;
     };
     if (s.status == SessionStatus::kEnded) {
       return Status::Conflict("session " + std::to_string(session_id) + " has ended");
