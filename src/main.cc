@@ -46,10 +46,24 @@ std::map<std::string, std::string> Environment() {
   return env;
 }
 
+/// The wall clock of the one-shot commands' stores (they live until the process exits).
+const Clock& WallClock() {
+  static const SystemClock clock;
+  return clock;
+}
+
+/// Opens the configured store (without migrating it).
+Result<std::unique_ptr<Store>> OpenConfiguredStore(const Config& config) {
+  StoreOptions options;
+  options.url = config.database.url;
+  options.pool_size = config.database.pool_size;
+  options.clock = &WallClock();
+  return OpenStore(options);
+}
+
 /// Opens the configured store and applies pending migrations (silently unless `print`).
 Result<std::unique_ptr<Store>> OpenMigrated(const Config& config, bool print) {
-  HANDOFFD_ASSIGN_OR_RETURN(auto store,
-                            OpenStore({config.database.url, config.database.pool_size}));
+  HANDOFFD_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(config));
   HANDOFFD_ASSIGN_OR_RETURN(auto applied, store->Migrate());
   if (print) {
     for (const auto& v : applied) std::cout << "applied " << v << "\n";
@@ -228,7 +242,7 @@ int main(int argc, char** argv) {
   try {
     if (serve->parsed()) return RunDaemon(*config, !no_migrate, *log);
     if (migrate->parsed()) {
-      auto store = OpenStore({config->database.url, config->database.pool_size});
+      auto store = OpenConfiguredStore(*config);
       if (!store.ok()) return Fail(store.status().ToString());
       auto applied = (*store)->Migrate();
       if (!applied.ok()) return Fail(applied.status().ToString());

@@ -76,7 +76,11 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
 
   SystemClock clock;
   Metrics metrics;
-  auto store = OpenStore({config.database.url, config.database.pool_size});
+  StoreOptions store_options;
+  store_options.url = config.database.url;
+  store_options.pool_size = config.database.pool_size;
+  store_options.clock = &clock;
+  auto store = OpenStore(store_options);
   if (!store.ok()) {
     log.Error("database.unavailable", {{"error", store.status().ToString()}});
     return 1;

@@ -96,7 +96,8 @@ class StoreTx {
   /// Opens a waiting session. kConflict when the customer already has an open one (the partial
   /// unique index decides, so concurrent opens cannot both succeed).
   virtual Result<Session> CreateSession(const NewSession& s) = 0;
-  /// Inserts a message; the id is assigned (created_at of zero means "now" by the wall clock).
+  /// Inserts a message; the id is assigned (created_at of zero means "now" by the store's clock,
+  /// StoreOptions::clock).
   /// An empty channel_message_id is stored as NULL. When channel_message_id is set and already
   /// stored, inserts nothing and returns nullopt: the database's unique index is the dedupe of
   /// inbound wamids. Never call Store methods from inside Transact: use only this object.
@@ -260,11 +261,15 @@ struct StoreOptions {
   int pool_size = 8;
   /// SQLite busy timeout.
   Duration busy_timeout{5000};
+  /// The store's time source, for the timestamps it assigns itself (a zero created_at of a
+  /// message or event, an agent's created_at, a migration's applied_at). Required, not owned:
+  /// the caller keeps it (normally a SystemClock) alive as long as the store.
+  const Clock* clock = nullptr;
 };
 
 /// Connects (filling the pool). For SQLite creates the parent directory, enables WAL mode,
-/// foreign keys and the busy timeout on every connection. kBadRequest for an unknown URL scheme,
-/// kUnavailable when the database cannot be reached.
+/// foreign keys and the busy timeout on every connection. kBadRequest for an unknown URL scheme
+/// or a missing clock, kUnavailable when the database cannot be reached.
 Result<std::unique_ptr<Store>> OpenStore(const StoreOptions& options);
 
 }  // namespace handoffd

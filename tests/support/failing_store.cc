@@ -4,68 +4,61 @@ namespace handoffd::testing {
 namespace {
 
 /// Forwards to the real transaction, counting writes through the FailingStore.
-class FailingTx final : public StoreTx {
+class FailingTx final : public StoreTxWrapper {
  public:
-  FailingTx(StoreTx& inner, FailingStore& owner) : inner_(inner), owner_(owner) {}
+  FailingTx(StoreTx& target, FailingStore& owner) : StoreTxWrapper(target), owner_(owner) {}
 
   Result<int64_t> UpsertContact(const std::string& c, const CustomerRef& r, TimePoint t) override {
     HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
-    return inner_.UpsertContact(c, r, t);
+    return StoreTxWrapper::UpsertContact(c, r, t);
   }
-  Result<std::optional<Session>> FindOpenSession(const std::string& c,
-                                                 const std::string& k) override {
-    return inner_.FindOpenSession(c, k);
-  }
-  Result<std::optional<Session>> LockSession(int64_t id) override { return inner_.LockSession(id); }
   Result<Session> CreateSession(const NewSession& s) override {
     HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
-    return inner_.CreateSession(s);
+    return StoreTxWrapper::CreateSession(s);
   }
   Result<std::optional<Message>> InsertMessage(const Message& m) override {
     HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
-    return inner_.InsertMessage(m);
+    return StoreTxWrapper::InsertMessage(m);
   }
   Status AttachRecentMessages(int64_t c, int64_t s, TimePoint t) override {
     HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
-    return inner_.AttachRecentMessages(c, s, t);
+    return StoreTxWrapper::AttachRecentMessages(c, s, t);
   }
   Status ExtendSession(int64_t s, TimePoint l, TimePoint e) override {
     HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
-    return inner_.ExtendSession(s, l, e);
+    return StoreTxWrapper::ExtendSession(s, l, e);
   }
   Result<bool> AssignSession(int64_t s, int64_t a, TimePoint t, bool r) override {
     HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
-    return inner_.AssignSession(s, a, t, r);
+    return StoreTxWrapper::AssignSession(s, a, t, r);
   }
   Result<bool> EndSession(int64_t s, EndReason r, TimePoint t) override {
     HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
-    return inner_.EndSession(s, r, t);
+    return StoreTxWrapper::EndSession(s, r, t);
   }
   Result<int64_t> Enqueue(const OutboxItem& i) override {
     HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
-    return inner_.Enqueue(i);
+    return StoreTxWrapper::Enqueue(i);
   }
   Result<bool> ClaimWebhookKey(const std::string& k, TimePoint t) override {
     HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
-    return inner_.ClaimWebhookKey(k, t);
+    return StoreTxWrapper::ClaimWebhookKey(k, t);
   }
   Result<std::optional<Message>> ApplyDeliveryStatus(
       const std::string& id, DeliveryStatus s, const std::optional<MessageError>& e) override {
     HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
-    return inner_.ApplyDeliveryStatus(id, s, e);
+    return StoreTxWrapper::ApplyDeliveryStatus(id, s, e);
   }
-  Result<std::optional<Agent>> GetAgent(int64_t id) override { return inner_.GetAgent(id); }
   Result<int64_t> AppendEvent(const EventRecord& e) override {
     HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
-    return inner_.AppendEvent(e);
+    return StoreTxWrapper::AppendEvent(e);
   }
   Result<std::optional<Agent>> SetAgentStatus(int64_t a, AgentStatus s, TimePoint t) override {
     HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
-    return inner_.SetAgentStatus(a, s, t);
+    return StoreTxWrapper::SetAgentStatus(a, s, t);
   }
 
  private:
-  StoreTx& inner_;
   FailingStore& owner_;
 };
 
@@ -81,8 +74,13 @@ Status FailingStore::CountWrite() {
   return Status::Ok();
 }
 
+Status FailingStore::Fail() {
+  ++failures_;
+  return Status::Unavailable("injected failure: database connection lost");
+}
+
 Status FailingStore::Transact(const std::function<Status(StoreTx&)>& fn) {
-  return inner_.Transact([&](StoreTx& tx) -> Status {
+  return StoreWrapper::Transact([&](StoreTx& tx) -> Status {
     FailingTx failing(tx, *this);
     return fn(failing);
   });
@@ -91,11 +89,70 @@ Status FailingStore::Transact(const std::function<Status(StoreTx&)>& fn) {
 Result<AppendOutcome> FailingStore::AppendToOpenSession(
     const std::string& channel, const std::string& customer_key, const Message& m,
     std::optional<std::pair<TimePoint, TimePoint>> extend, const std::string& event_tail) {
-  if (fail_fast_path) {
-    ++failures_;
-    return Status::Unavailable("injected failure: database connection lost");
-  }
-  return inner_.AppendToOpenSession(channel, customer_key, m, extend, event_tail);
+  if (fail_fast_path) return Fail();
+  return StoreWrapper::AppendToOpenSession(channel, customer_key, m, extend, event_tail);
+}
+
+Result<std::vector<std::string>> FailingStore::Migrate() {
+  HANDOFFD_RETURN_IF_ERROR(CountStoreWrite());
+  return StoreWrapper::Migrate();
+}
+
+Result<Agent> FailingStore::CreateAgent(const Agent& a) {
+  HANDOFFD_RETURN_IF_ERROR(CountStoreWrite());
+  return StoreWrapper::CreateAgent(a);
+}
+
+Status FailingStore::CreateToken(const std::string& token_hash, int64_t agent_id,
+                                 TimePoint created_at, TimePoint expires_at) {
+  HANDOFFD_RETURN_IF_ERROR(CountStoreWrite());
+  return StoreWrapper::CreateToken(token_hash, agent_id, created_at, expires_at);
+}
+
+Status FailingStore::DeleteToken(const std::string& token_hash) {
+  HANDOFFD_RETURN_IF_ERROR(CountStoreWrite());
+  return StoreWrapper::DeleteToken(token_hash);
+}
+
+Result<std::vector<OutboxItem>> FailingStore::ClaimOutbox(TimePoint now, int limit,
+                                                          Duration lease) {
+  HANDOFFD_RETURN_IF_ERROR(CountStoreWrite());
+  return StoreWrapper::ClaimOutbox(now, limit, lease);
+}
+
+Result<std::optional<Message>> FailingStore::CompleteOutbox(const OutboxItem& item,
+                                                            const std::string& channel_message_id,
+                                                            const MessageEventFn& event) {
+  HANDOFFD_RETURN_IF_ERROR(CountStoreWrite());
+  return StoreWrapper::CompleteOutbox(item, channel_message_id, event);
+}
+
+Result<std::optional<Message>> FailingStore::FailOutbox(const OutboxItem& item,
+                                                        const MessageError& error,
+                                                        const MessageEventFn& event) {
+  HANDOFFD_RETURN_IF_ERROR(CountStoreWrite());
+  return StoreWrapper::FailOutbox(item, error, event);
+}
+
+Status FailingStore::RetryOutbox(const OutboxItem& item, TimePoint next_attempt_at,
+                                 const std::string& last_error) {
+  HANDOFFD_RETURN_IF_ERROR(CountStoreWrite());
+  return StoreWrapper::RetryOutbox(item, next_attempt_at, last_error);
+}
+
+Result<int64_t> FailingStore::PruneEvents(TimePoint before) {
+  HANDOFFD_RETURN_IF_ERROR(CountStoreWrite());
+  return StoreWrapper::PruneEvents(before);
+}
+
+Status FailingStore::TouchAgent(int64_t agent_id, TimePoint now) {
+  HANDOFFD_RETURN_IF_ERROR(CountStoreWrite());
+  return StoreWrapper::TouchAgent(agent_id, now);
+}
+
+Result<int64_t> FailingStore::Prune(TimePoint before, TimePoint now) {
+  HANDOFFD_RETURN_IF_ERROR(CountStoreWrite());
+  return StoreWrapper::Prune(before, now);
 }
 
 }  // namespace handoffd::testing

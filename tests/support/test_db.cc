@@ -7,6 +7,7 @@
 #include <random>
 #include <stdexcept>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "store/soci_includes.h"
@@ -88,11 +89,75 @@ TestDatabase::~TestDatabase() {
   }
 }
 
-std::unique_ptr<Store> TestDatabase::OpenMigrated(int pool_size) const {
+StoreOptions TestDatabase::Options(int pool_size) const {
   StoreOptions options;
   options.url = url_;
   options.pool_size = pool_size;
-  auto store = OpenStore(options);
+  options.clock = &clock_;
+  return options;
+}
+
+std::vector<std::vector<std::string>> TestDatabase::QueryRows(
+    const std::string& sql, const std::optional<std::string>& param) const {
+  soci::session raw;
+  if (dialect_ == "postgresql") {
+    raw.open(soci::postgresql, SociPostgresConnectString(url_));
+  } else {
+    raw.open(soci::sqlite3, "db=" + url_.substr(7));
+  }
+  std::string bound = param.value_or("");
+  soci::rowset<soci::row> rows =
+      param ? (raw.prepare << sql, soci::use(bound)) : (raw.prepare << sql);
+  std::vector<std::vector<std::string>> out;
+  for (const soci::row& row : rows) {
+    std::vector<std::string> values;
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (row.get_indicator(i) == soci::i_null) {
+        values.emplace_back();
+        continue;
+      }
+      switch (row.get_properties(i).get_data_type()) {
+        case soci::dt_string:
+          values.push_back(row.get<std::string>(i));
+          break;
+        case soci::dt_integer:
+          values.push_back(std::to_string(row.get<int>(i)));
+          break;
+        case soci::dt_long_long:
+          values.push_back(std::to_string(row.get<long long>(i)));
+          break;
+        case soci::dt_unsigned_long_long:
+          values.push_back(std::to_string(row.get<unsigned long long>(i)));
+          break;
+        case soci::dt_double:
+          values.push_back(std::to_string(row.get<double>(i)));
+          break;
+        default:
+          throw std::runtime_error("QueryRows: unsupported column type in " + sql);
+      }
+    }
+    out.push_back(std::move(values));
+  }
+  return out;
+}
+
+std::string TestDatabase::QueryText(const std::string& sql,
+                                    const std::optional<std::string>& param) const {
+  auto rows = QueryRows(sql, param);
+  if (rows.empty() || rows.front().empty()) return "";
+  return rows.front().front();
+}
+
+void TestDatabase::TerminateOtherConnections() const {
+  if (dialect_ != "postgresql")
+    throw std::logic_error("TerminateOtherConnections: PostgreSQL only");
+  soci::session admin(soci::postgresql, SociPostgresConnectString(url_));
+  admin << "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity"
+           " WHERE datname = current_database() AND pid <> pg_backend_pid()";
+}
+
+std::unique_ptr<Store> TestDatabase::OpenMigrated(int pool_size) const {
+  auto store = OpenStore(Options(pool_size));
   if (!store.ok()) {
     throw std::runtime_error("OpenStore(" + url_ + "): " + store.status().ToString());
   }

@@ -1,0 +1,202 @@
+#include "store/sql_catalogue.h"
+
+#include "store/sql_rows.h"
+
+namespace handoffd::sqlstore {
+
+Catalogue BuildCatalogue(SqlDialect d) {
+  const bool pg = d == SqlDialect::kPostgres;
+  const std::string session_select =
+      "SELECT " + SelectList(kSessionCols) +
+      " FROM agent_sessions s LEFT JOIN agents a ON a.id = s.agent_id";
+  const std::string session_kinds = Kinds(kSessionCols);
+  const std::string message_select = "SELECT " + SelectList(kMessageCols) + " FROM agent_messages";
+  const std::string message_kinds = Kinds(kMessageCols);
+  const std::string agent_select = "SELECT " + SelectList(kAgentCols);
+  const std::string agent_kinds = Kinds(kAgentCols);
+  const std::string outbox_kinds = Kinds(kOutboxCols);
+
+  Catalogue c;
+  c[kBegin] = {pg ? "BEGIN" : "BEGIN IMMEDIATE", "", "", false};
+  c[kCommit] = {"COMMIT", "", "", false};
+  c[kRollback] = {"ROLLBACK", "", "", false};
+  c[kPing] = {"SELECT 1", "", "i"};
+  c[kFindOpenSession] = {session_select +
+                             " WHERE s.channel = :channel AND s.phone_number = :phone"
+                             " AND s.status IN ('waiting', 'active')",
+                         "tt", session_kinds};
+  c[kLockSession] = {session_select + " WHERE s.id = :id" + (pg ? " FOR UPDATE OF s" : ""), "i",
+                     session_kinds};
+  c[kGetSession] = {session_select + " WHERE s.id = :id", "i", session_kinds};
+  c[kCreateSession] = {
+      "INSERT INTO agent_sessions (channel, contact_id, phone_number, customer_name,"
+      " phone_number_id, status, created_at, expires_at, last_customer_message_at)"
+      " VALUES (:channel, :contact, :phone, :name, :pnid, 'waiting', :created, :expires, :last)"
+      " ON CONFLICT (channel, phone_number) WHERE status IN ('waiting', 'active') DO NOTHING"
+      " RETURNING id",
+      "titttiii", "i"};
+  c[kUpsertContact] = {
+      "INSERT INTO contacts (channel, customer_key, wa_id, user_id, name, created_at, updated_at)"
+      " VALUES (:channel, :key, :wa_id, :user_id, :name, :created, :updated)"
+      " ON CONFLICT (channel, customer_key) DO UPDATE SET"
+      " wa_id = CASE WHEN excluded.wa_id <> '' THEN excluded.wa_id ELSE contacts.wa_id END,"
+      " user_id = CASE WHEN excluded.user_id <> '' THEN excluded.user_id"
+      " ELSE contacts.user_id END,"
+      " name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE contacts.name END,"
+      " updated_at = excluded.updated_at"
+      " RETURNING id",
+      "tttttii", "i"};
+  c[kInsertMessage] = {
+      "INSERT INTO agent_messages (session_id, contact_id, sender_type, sender_id, direction,"
+      " type, content, metadata, channel_message_id, delivery_status, error_code, error_title,"
+      " created_at) VALUES (:session, :contact, :sender_type, :sender_id, :direction, :type,"
+      " :content, :metadata, :wamid, :delivery, :error_code, :error_title, :created)"
+      " ON CONFLICT (channel_message_id) WHERE direction = 'in' DO NOTHING RETURNING id",
+      "iittttttttiti", "i"};
+  c[kAttachRecentMessages] = {
+      "UPDATE agent_messages SET session_id = :session"
+      " WHERE contact_id = :contact AND session_id IS NULL AND created_at >= :since",
+      "iii", ""};
+  c[kExtendSession] = {
+      "UPDATE agent_sessions SET"
+      " last_customer_message_at = CASE WHEN last_customer_message_at IS NULL"
+      " OR last_customer_message_at < :last1 THEN :last2 ELSE last_customer_message_at END,"
+      " expires_at = CASE WHEN expires_at < :exp1 THEN :exp2 ELSE expires_at END"
+      " WHERE id = :id",
+      "iiiii", ""};
+  // PostgreSQL only (SQLite has no data-modifying CTEs; it runs the three statements in one
+  // transaction instead): find, insert and extend in one round trip, in autocommit.
+  c[kAppendToOpenSession] = {
+      "WITH s AS (SELECT id, contact_id, status, agent_id FROM agent_sessions"
+      " WHERE channel = :channel AND phone_number = :phone AND status IN ('waiting', 'active')"
+      " FOR UPDATE),"
+      " m AS (INSERT INTO agent_messages (session_id, contact_id, sender_type, sender_id,"
+      " direction, type, content, metadata, channel_message_id, delivery_status, created_at)"
+      " SELECT s.id, s.contact_id, :sender_type, :sender_id, :direction, :type, :content,"
+      " :metadata, :wamid, :delivery, :created FROM s"
+      " ON CONFLICT (channel_message_id) WHERE direction = 'in' DO NOTHING"
+      " RETURNING id, session_id),"
+      " u AS (UPDATE agent_sessions a SET"
+      " last_customer_message_at = CASE WHEN a.last_customer_message_at IS NULL"
+      " OR a.last_customer_message_at < :last1 THEN :last2 ELSE a.last_customer_message_at END,"
+      " expires_at = CASE WHEN a.expires_at < :exp1 THEN :exp2 ELSE a.expires_at END"
+      " FROM m WHERE a.id = m.session_id AND :extend = 1 RETURNING a.id),"
+      " e AS (INSERT INTO events (type, audience, agent_id, data, created_at)"
+      " SELECT 'message.created',"
+      " CASE WHEN s.status = 'waiting' OR s.agent_id IS NULL THEN 'all' ELSE 'agent' END,"
+      " CASE WHEN s.status = 'waiting' THEN NULL ELSE s.agent_id END,"
+      " '{\"id\":' || m.id || ',\"session_id\":' || m.session_id || ',' || :tail, :ecreated"
+      " FROM m JOIN s ON s.id = m.session_id WHERE :with_event = 1 RETURNING id)"
+      " SELECT COALESCE((SELECT id FROM s), 0), COALESCE((SELECT id FROM m), 0),"
+      " (SELECT COUNT(*) FROM u) + (SELECT COUNT(*) FROM e)",
+      "ttttttttttiiiiiitii", "iii"};
+  c[kAssignSession] = {
+      "UPDATE agent_sessions SET status = 'active', agent_id = :agent, assigned_at = :now"
+      " WHERE id = :id AND status = 'waiting'",
+      "iii", ""};
+  c[kReassignSession] = {
+      "UPDATE agent_sessions SET status = 'active', agent_id = :agent, assigned_at = :now"
+      " WHERE id = :id AND status IN ('waiting', 'active')",
+      "iii", ""};
+  c[kEndSession] = {
+      "UPDATE agent_sessions SET status = 'ended', ended_at = :now, end_reason = :reason"
+      " WHERE id = :id AND status IN ('waiting', 'active')",
+      "iti", ""};
+  c[kEnqueue] = {
+      "INSERT INTO outbox (message_id, channel, phone_number_id, recipient, payload, attempts,"
+      " next_attempt_at, created_at) VALUES (:message, :channel, :pnid, :recipient, :payload,"
+      " :attempts, :next, :created) RETURNING id",
+      "ittttiii", "i"};
+  c[kClaimWebhookKey] = {
+      "INSERT INTO processed_webhook_ids (key, created_at) VALUES (:key, :now)"
+      " ON CONFLICT (key) DO NOTHING RETURNING created_at",
+      "ti", "i"};
+  c[kLockMessageByChannelId] = {
+      message_select + " WHERE channel_message_id = :wamid AND direction = 'out'" +
+          std::string(" ORDER BY id DESC LIMIT 1") + (pg ? " FOR UPDATE" : ""),
+      "t", message_kinds};
+  c[kSetDeliveryStatus] = {"UPDATE agent_messages SET delivery_status = :status WHERE id = :id",
+                           "ti", ""};
+  c[kSetDeliveryFailed] = {
+      "UPDATE agent_messages SET delivery_status = 'failed', error_code = :code,"
+      " error_title = :title WHERE id = :id",
+      "iti", ""};
+  c[kGetAgent] = {agent_select + " FROM agents a WHERE a.id = :id", "i", agent_kinds};
+  c[kGetAgentByEmail] = {agent_select + " FROM agents a WHERE a.email = :email", "t", agent_kinds};
+  c[kListAgents] = {agent_select + " FROM agents a ORDER BY a.id", "", agent_kinds};
+  c[kCreateAgent] = {
+      "INSERT INTO agents (email, name, role, status, max_chats, password_hash, created_at)"
+      " VALUES (:email, :name, :role, :status, :max_chats, :hash, :created)"
+      " ON CONFLICT (email) DO NOTHING RETURNING id",
+      "ttttiti", "i"};
+  c[kCreateToken] = {
+      "INSERT INTO auth_tokens (token_hash, agent_id, created_at, expires_at)"
+      " VALUES (:hash, :agent, :created, :expires)",
+      "tiii", ""};
+  c[kFindAgentByToken] = {agent_select +
+                              " FROM auth_tokens t JOIN agents a ON a.id = t.agent_id"
+                              " WHERE t.token_hash = :hash AND t.expires_at > :now",
+                          "ti", agent_kinds};
+  c[kDeleteToken] = {"DELETE FROM auth_tokens WHERE token_hash = :hash", "t", ""};
+  c[kListWaiting] = {session_select + " WHERE s.status = 'waiting' ORDER BY s.created_at, s.id", "",
+                     session_kinds};
+  c[kListActiveForAgent] = {session_select +
+                                " WHERE s.agent_id = :agent AND s.status = 'active'"
+                                " ORDER BY s.assigned_at, s.id",
+                            "i", session_kinds};
+  c[kCountSessionsByStatus] = {"SELECT status, COUNT(*) FROM agent_sessions GROUP BY status", "",
+                               "ti"};
+  c[kListMessages] = {
+      message_select + " WHERE session_id = :session AND id > :after ORDER BY id LIMIT :limit",
+      "iii", message_kinds};
+  c[kGetMessage] = {message_select + " WHERE id = :id", "i", message_kinds};
+  c[kClaimOutbox] = {
+      "UPDATE outbox SET leased_until = :lease WHERE id IN (SELECT id FROM outbox"
+      " WHERE next_attempt_at <= :now1 AND (leased_until IS NULL OR leased_until <= :now2)"
+      " ORDER BY next_attempt_at, id LIMIT :limit" +
+          std::string(pg ? " FOR UPDATE SKIP LOCKED" : "") + ") RETURNING " +
+          SelectList(kOutboxCols),
+      "iiii", outbox_kinds};
+  // The earliest time an item becomes claimable: a leased item only once its lease runs out.
+  c[kNextOutboxDue] = {
+      "SELECT MIN(CASE WHEN leased_until IS NOT NULL AND leased_until > next_attempt_at"
+      " THEN leased_until ELSE next_attempt_at END) FROM outbox",
+      "", "i"};
+  c[kMarkSent] = {
+      "UPDATE agent_messages SET channel_message_id = :wamid, delivery_status ="
+      " CASE WHEN delivery_status = 'queued' THEN 'sent' ELSE delivery_status END WHERE id = :id",
+      "ti", ""};
+  c[kMarkFailed] = {
+      "UPDATE agent_messages SET delivery_status = 'failed', error_code = :code,"
+      " error_title = :title WHERE id = :id AND delivery_status <> 'failed'",
+      "iti", ""};
+  c[kDeleteOutbox] = {"DELETE FROM outbox WHERE id = :id", "i", ""};
+  c[kRetryOutbox] = {
+      "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = :next, leased_until = NULL,"
+      " last_error = :error WHERE id = :id",
+      "iti", ""};
+  c[kListDueSessions] = {session_select +
+                             " WHERE s.status IN ('waiting', 'active') AND s.expires_at <= :now"
+                             " ORDER BY s.expires_at, s.id LIMIT :limit",
+                         "ii", session_kinds};
+  c[kNextExpiry] = {
+      "SELECT MIN(expires_at) FROM agent_sessions WHERE status IN ('waiting', 'active')", "", "i"};
+  c[kPruneWebhookKeys] = {"DELETE FROM processed_webhook_ids WHERE created_at < :before", "i", ""};
+  c[kPruneTokens] = {"DELETE FROM auth_tokens WHERE expires_at <= :now", "i", ""};
+  c[kAppendEvent] = {
+      "INSERT INTO events (type, audience, agent_id, data, created_at)"
+      " VALUES (:type, :audience, :agent, :data, :created) RETURNING id",
+      "ttiti", "i"};
+  c[kSetAgentStatus] = {"UPDATE agents SET status = :status, last_seen_at = :now WHERE id = :id",
+                        "tii", ""};
+  c[kTouchAgent] = {"UPDATE agents SET last_seen_at = :now WHERE id = :id", "ii", ""};
+  c[kListEvents] = {
+      "SELECT id, type, audience, agent_id, data, created_at FROM events"
+      " WHERE id > :after AND id <= :upto ORDER BY id LIMIT :n",
+      "iii", "ittiti"};
+  c[kEventIdRange] = {"SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0) FROM events", "", "ii"};
+  c[kPruneEvents] = {"DELETE FROM events WHERE created_at < :before", "i", ""};
+  return c;
+}
+
+}  // namespace handoffd::sqlstore

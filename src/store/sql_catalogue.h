@@ -1,0 +1,83 @@
+// Internal to src/store: do not include from outside the store layer.
+//
+// The statement catalogue: every fixed query of the store, with the kinds of its parameters and
+// result columns, built once per dialect. The dialects differ only in row locking (FOR UPDATE,
+// SKIP LOCKED) and how a write transaction starts (SQLite: BEGIN IMMEDIATE).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string>
+
+#include "store/sql_statement.h"
+
+namespace handoffd::sqlstore {
+
+/// One per fixed statement; indexes the Catalogue and each connection's statement cache.
+enum Query : size_t {
+  kBegin,
+  kCommit,
+  kRollback,
+  kPing,
+  kFindOpenSession,
+  kLockSession,
+  kGetSession,
+  kCreateSession,
+  kUpsertContact,
+  kInsertMessage,
+  kAttachRecentMessages,
+  kExtendSession,
+  kAppendToOpenSession,
+  kAssignSession,
+  kReassignSession,
+  kEndSession,
+  kEnqueue,
+  kClaimWebhookKey,
+  kLockMessageByChannelId,
+  kSetDeliveryStatus,
+  kSetDeliveryFailed,
+  kGetAgent,
+  kGetAgentByEmail,
+  kListAgents,
+  kCreateAgent,
+  kCreateToken,
+  kFindAgentByToken,
+  kDeleteToken,
+  kListWaiting,
+  kListActiveForAgent,
+  kCountSessionsByStatus,
+  kListMessages,
+  kGetMessage,
+  kClaimOutbox,
+  kNextOutboxDue,
+  kMarkSent,
+  kMarkFailed,
+  kDeleteOutbox,
+  kRetryOutbox,
+  kListDueSessions,
+  kNextExpiry,
+  kPruneWebhookKeys,
+  kPruneTokens,
+  kAppendEvent,
+  kSetAgentStatus,
+  kTouchAgent,
+  kListEvents,
+  kEventIdRange,
+  kPruneEvents,
+  kQueryCount,
+};
+
+struct QuerySpec {
+  std::string sql;
+  std::string params;
+  std::string cols;
+  /// Server-side prepared (PostgreSQL) when true; transaction control runs as a simple query.
+  bool repeatable = true;
+};
+
+using Catalogue = std::array<QuerySpec, kQueryCount>;
+
+/// The fixed statements of `d`, indexed by Query.
+Catalogue BuildCatalogue(SqlDialect d);
+
+}  // namespace handoffd::sqlstore

@@ -1,0 +1,103 @@
+// Internal to src/store: do not include from outside the store layer (it brings in SOCI).
+//
+// SqlStore: the Store (store.h) over SOCI, one implementation for SQLite and PostgreSQL, built
+// by OpenStore(). Its methods are defined by concept in sql_store.cc (set-up, transactions, the
+// webhook fast path, migrations, leadership, housekeeping), sql_store_sessions.cc (sessions,
+// messages, expiry), sql_store_agents.cc (agents and tokens) and sql_store_outbox.cc (outbox
+// and events).
+//
+// Every value is bound as a parameter; the fixed statements are in the catalogue
+// (sql_catalogue.h), prepared once per pooled connection (connection_pool.h).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/clock.h"
+#include "store/connection_pool.h"
+#include "store/store.h"
+
+namespace handoffd::sqlstore {
+
+class SqlStore final : public Store {
+ public:
+  /// `clock` must outlive the store.
+  SqlStore(SqlDialect dialect, std::string connect_string, const StoreOptions& options,
+           const Clock& clock);
+
+  /// Opens every pooled connection.
+  Status Connect() { return pool_.Connect(); }
+
+  std::string Dialect() const override;
+  Result<std::vector<std::string>> Migrate() override;
+  Status Ping() override;
+  Status Transact(const std::function<Status(StoreTx&)>& fn) override;
+  Result<AppendOutcome> AppendToOpenSession(const std::string& channel,
+                                            const std::string& customer_key, const Message& m,
+                                            std::optional<std::pair<TimePoint, TimePoint>> extend,
+                                            const std::string& event_tail) override;
+
+  // sql_store_sessions.cc
+  Result<std::optional<Session>> GetSession(int64_t id) override;
+  Result<std::vector<Session>> ListWaiting() override;
+  Result<std::vector<Session>> ListActiveForAgent(int64_t agent_id) override;
+  Result<SessionPage> QuerySessions(const SessionQuery& q) override;
+  Result<std::map<std::string, int64_t>> CountSessionsByStatus() override;
+  Result<std::vector<Message>> ListMessages(int64_t session_id, int64_t after_id,
+                                            int limit) override;
+  Result<std::optional<Message>> GetMessage(int64_t id) override;
+  Result<std::vector<Session>> ListDueSessions(TimePoint now, int limit) override;
+  Result<std::optional<TimePoint>> NextExpiry() override;
+
+  // sql_store_agents.cc
+  Result<Agent> CreateAgent(const Agent& a) override;
+  Result<std::optional<Agent>> GetAgent(int64_t id) override;
+  Result<std::optional<Agent>> GetAgentByEmail(const std::string& email) override;
+  Result<std::vector<Agent>> ListAgents() override;
+  Status CreateToken(const std::string& token_hash, int64_t agent_id, TimePoint created_at,
+                     TimePoint expires_at) override;
+  Result<std::optional<Agent>> FindAgentByToken(const std::string& token_hash,
+                                                TimePoint now) override;
+  Status DeleteToken(const std::string& token_hash) override;
+  Status TouchAgent(int64_t agent_id, TimePoint now) override;
+
+  // sql_store_outbox.cc
+  Result<std::vector<OutboxItem>> ClaimOutbox(TimePoint now, int limit, Duration lease) override;
+  Result<std::optional<TimePoint>> NextOutboxDue() override;
+  Result<std::optional<Message>> CompleteOutbox(const OutboxItem& item,
+                                                const std::string& channel_message_id,
+                                                const MessageEventFn& event) override;
+  Result<std::optional<Message>> FailOutbox(const OutboxItem& item, const MessageError& error,
+                                            const MessageEventFn& event) override;
+  Status RetryOutbox(const OutboxItem& item, TimePoint next_attempt_at,
+                     const std::string& last_error) override;
+  Result<std::vector<EventRecord>> ListEvents(int64_t after_id, int64_t up_to_id,
+                                              int limit) override;
+  Result<std::pair<int64_t, int64_t>> EventIdRange() override;
+  Result<int64_t> PruneEvents(TimePoint before) override;
+
+  Result<std::unique_ptr<LeaderLock>> TryAcquireLeadership(const std::string& job) override;
+  Result<int64_t> Prune(TimePoint before, TimePoint now) override;
+
+ private:
+  Stmt& Get(Conn& c, Query q) const { return pool_.Get(c, q); }
+  /// The PostgreSQL fast path: AppendToOpenSession in one statement.
+  Result<AppendOutcome> AppendInOneStatement(const std::string& channel,
+                                             const std::string& customer_key, const Message& m,
+                                             std::optional<std::pair<TimePoint, TimePoint>> extend,
+                                             const std::string& event_tail);
+  /// Reads the updated message and writes its event, inside the caller's transaction.
+  std::optional<Message> FinishOutbox(Conn& c, const OutboxItem& item, const MessageEventFn& event);
+
+  const SqlDialect dialect_;
+  const Clock& clock_;
+  ConnectionPool pool_;
+};
+
+}  // namespace handoffd::sqlstore

@@ -1,0 +1,146 @@
+// SqlStore (sql_store_impl.h): sessions, messages and expiry.
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/sql_rows.h"
+#include "store/sql_store_impl.h"
+
+namespace handoffd::sqlstore {
+namespace {
+
+/// Escapes LIKE wildcards so that user text matches literally (with ESCAPE '\').
+std::string EscapeLike(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  for (char c : s) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::optional<Session>> SqlStore::GetSession(int64_t id) {
+  return pool_.WithConn([&](Conn& c) -> Result<std::optional<Session>> {
+    return OneSession(Get(c, kGetSession).Int(id));
+  });
+}
+
+Result<std::vector<Session>> SqlStore::ListWaiting() {
+  return pool_.WithConn(
+      [&](Conn& c) -> Result<std::vector<Session>> { return AllSessions(Get(c, kListWaiting)); });
+}
+
+Result<std::vector<Session>> SqlStore::ListActiveForAgent(int64_t agent_id) {
+  return pool_.WithConn([&](Conn& c) -> Result<std::vector<Session>> {
+    return AllSessions(Get(c, kListActiveForAgent).Int(agent_id));
+  });
+}
+
+Result<SessionPage> SqlStore::QuerySessions(const SessionQuery& q) {
+  return pool_.WithConn([&](Conn& c) -> Result<SessionPage> {
+    // The WHERE clause is assembled from fixed fragments; every value is a bound parameter.
+    std::string where = " WHERE 1 = 1";
+    std::string kinds;
+    if (q.agent_id) {
+      where += " AND s.agent_id = :agent";
+      kinds += 'i';
+    }
+    if (q.status) {
+      where += " AND s.status = :status";
+      kinds += 't';
+    }
+    std::string pattern;
+    if (q.search) {
+      pattern = "%" + EscapeLike(*q.search) + "%";
+      where +=
+          " AND (LOWER(s.phone_number) LIKE LOWER(:search1) ESCAPE '\\'"
+          " OR LOWER(s.customer_name) LIKE LOWER(:search2) ESCAPE '\\')";
+      kinds += "tt";
+    }
+    if (q.created_from) {
+      where += " AND s.created_at >= :from";
+      kinds += 'i';
+    }
+    if (q.created_before) {
+      where += " AND s.created_at < :before";
+      kinds += 'i';
+    }
+    auto bind = [&](Stmt& st) {
+      if (q.agent_id) st.Int(*q.agent_id);
+      if (q.status) st.Text(ToString(*q.status));
+      if (q.search) st.Text(pattern).Text(pattern);
+      if (q.created_from) st.Time(*q.created_from);
+      if (q.created_before) st.Time(*q.created_before);
+    };
+
+    SessionPage page;
+    {
+      Stmt count(*c.sql, "SELECT COUNT(*) FROM agent_sessions s" + where, kinds, "i", false);
+      bind(count);
+      if (count.Run()) page.total = count.row().at(0).i;
+      count.Drain();
+    }
+    Stmt list(*c.sql,
+              "SELECT " + SelectList(kSessionCols) +
+                  " FROM agent_sessions s LEFT JOIN agents a ON a.id = s.agent_id" + where +
+                  " ORDER BY s.created_at DESC, s.id DESC LIMIT :limit OFFSET :offset",
+              kinds + "ii", Kinds(kSessionCols), false);
+    bind(list);
+    list.Int(int64_t{std::max(0, q.limit)}).Int(int64_t{std::max(0, q.offset)});
+    page.sessions = AllSessions(list);
+    return page;
+  });
+}
+
+Result<std::map<std::string, int64_t>> SqlStore::CountSessionsByStatus() {
+  return pool_.WithConn([&](Conn& c) -> Result<std::map<std::string, int64_t>> {
+    std::map<std::string, int64_t> out;
+    for (SessionStatus s :
+         {SessionStatus::kWaiting, SessionStatus::kActive, SessionStatus::kEnded}) {
+      out[ToString(s)] = 0;
+    }
+    Stmt& st = Get(c, kCountSessionsByStatus);
+    for (bool row = st.Run(); row; row = st.Fetch()) {
+      RowReader r(st.row());
+      std::string status = r.Text();
+      out[status] = r.Int();
+    }
+    return out;
+  });
+}
+
+Result<std::vector<Message>> SqlStore::ListMessages(int64_t session_id, int64_t after_id,
+                                                    int limit) {
+  return pool_.WithConn([&](Conn& c) -> Result<std::vector<Message>> {
+    std::vector<Message> out;
+    Stmt& st = Get(c, kListMessages).Int(session_id).Int(after_id).Int(std::max(0, limit));
+    for (bool row = st.Run(); row; row = st.Fetch()) out.push_back(ReadMessage(st.row()));
+    return out;
+  });
+}
+
+Result<std::optional<Message>> SqlStore::GetMessage(int64_t id) {
+  return pool_.WithConn([&](Conn& c) -> Result<std::optional<Message>> {
+    return OneMessage(Get(c, kGetMessage).Int(id));
+  });
+}
+
+Result<std::vector<Session>> SqlStore::ListDueSessions(TimePoint now, int limit) {
+  return pool_.WithConn([&](Conn& c) -> Result<std::vector<Session>> {
+    return AllSessions(Get(c, kListDueSessions).Time(now).Int(int64_t{std::max(0, limit)}));
+  });
+}
+
+Result<std::optional<TimePoint>> SqlStore::NextExpiry() {
+  return pool_.WithConn(
+      [&](Conn& c) -> Result<std::optional<TimePoint>> { return MinTime(Get(c, kNextExpiry)); });
+}
+
+}  // namespace handoffd::sqlstore

@@ -1,0 +1,72 @@
+// Internal to src/store: do not include from outside the store layer (it brings in SOCI).
+//
+// SqlTx: the StoreTx of a SqlStore transaction, running the catalogue's statements on the one
+// leased connection that holds the transaction open. The first database error is remembered so
+// that Store::Transact rolls back even when the callback ignores it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/clock.h"
+#include "store/connection_pool.h"
+#include "store/sql_catalogue.h"
+#include "store/sql_statement.h"
+#include "store/store.h"
+
+namespace handoffd::sqlstore {
+
+class SqlTx final : public StoreTx {
+ public:
+  /// `conn` is leased from `pool` and already inside a transaction.
+  SqlTx(const ConnectionPool& pool, Conn& conn, const Clock& clock);
+
+  /// The first database error seen, if any (the transaction must then roll back).
+  const std::optional<Status>& failure() const { return failure_; }
+
+  Result<int64_t> UpsertContact(const std::string& channel, const CustomerRef& customer,
+                                TimePoint now) override;
+  Result<std::optional<Session>> FindOpenSession(const std::string& channel,
+                                                 const std::string& customer_key) override;
+  Result<std::optional<Session>> LockSession(int64_t session_id) override;
+  Result<Session> CreateSession(const NewSession& s) override;
+  Result<std::optional<Message>> InsertMessage(const Message& m) override;
+  Status AttachRecentMessages(int64_t contact_id, int64_t session_id, TimePoint since) override;
+  Status ExtendSession(int64_t session_id, TimePoint last_customer_message_at,
+                       TimePoint expires_at) override;
+  Result<bool> AssignSession(int64_t session_id, int64_t agent_id, TimePoint now,
+                             bool allow_reassign) override;
+  Result<bool> EndSession(int64_t session_id, EndReason reason, TimePoint now) override;
+  Result<int64_t> Enqueue(const OutboxItem& item) override;
+  Result<bool> ClaimWebhookKey(const std::string& key, TimePoint now) override;
+  Result<std::optional<Message>> ApplyDeliveryStatus(
+      const std::string& channel_message_id, DeliveryStatus status,
+      const std::optional<MessageError>& error) override;
+  Result<std::optional<Agent>> GetAgent(int64_t agent_id) override;
+  Result<int64_t> AppendEvent(const EventRecord& event) override;
+  Result<std::optional<Agent>> SetAgentStatus(int64_t agent_id, AgentStatus status,
+                                              TimePoint now) override;
+
+ private:
+  /// Runs `fn`, turning an exception into a Status and remembering it as the failure.
+  template <typename Fn>
+  auto Guard(Fn&& fn) -> decltype(fn()) {
+    try {
+      return fn();
+    } catch (...) {
+      Status st = StatusFromCurrentException();
+      conn_.suspect = true;
+      if (!failure_) failure_ = st;
+      return st;
+    }
+  }
+  Stmt& Get(Query q);
+
+  const ConnectionPool& pool_;
+  Conn& conn_;
+  const Clock& clock_;
+  std::optional<Status> failure_;
+};
+
+}  // namespace handoffd::sqlstore

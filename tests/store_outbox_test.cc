@@ -1,0 +1,175 @@
+// The Store contract (src/store/store.h), run unchanged on SQLite and PostgreSQL: the outbox.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <latch>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/store.h"
+#include "support/store_fixture.h"
+#include "support/test_db.h"
+
+namespace handoffd {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+using std::chrono::seconds;
+using testing::kT0;
+using StoreOutbox = testing::StoreFixture;
+
+TEST_P(StoreOutbox, OutboxClaimLeasesItemsOldestFirst) {
+  Session s = Open("15550001111");
+  auto [m1, o1] = QueueOutbound(s.contact_id, s.id, kT0 + seconds(2));
+  auto [m2, o2] = QueueOutbound(s.contact_id, s.id, kT0 + seconds(1));
+  auto [m3, o3] = QueueOutbound(s.contact_id, s.id, kT0 + minutes(10));  // not due yet
+
+  auto next = store_->NextOutboxDue();
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(*next, kT0 + seconds(1));
+
+  auto claimed = store_->ClaimOutbox(kT0 + seconds(5), 10, seconds(30));
+  ASSERT_TRUE(claimed.ok()) << claimed.status().ToString();
+  ASSERT_EQ(claimed->size(), 2u);
+  EXPECT_EQ((*claimed)[0].id, o2);
+  EXPECT_EQ((*claimed)[1].id, o1);
+  EXPECT_EQ((*claimed)[0].message_id, m2.id);
+  EXPECT_EQ((*claimed)[0].phone_number_id, "PNID1");
+  EXPECT_EQ((*claimed)[0].recipient, "15550001111");
+  EXPECT_EQ((*claimed)[0].payload, R"({"kind":"text","text":"hi"})");
+  EXPECT_EQ((*claimed)[0].attempts, 0);
+  EXPECT_EQ((*claimed)[0].next_attempt_at, kT0 + seconds(1));
+  EXPECT_EQ((*claimed)[0].created_at, kT0);
+
+  // Inside the lease nobody else gets them.
+  auto again = store_->ClaimOutbox(kT0 + seconds(34), 10, seconds(30));
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->empty());
+  // The next claimable moment is the end of the lease.
+  EXPECT_EQ(*store_->NextOutboxDue(), kT0 + seconds(35));
+
+  // Once the lease runs out they are claimable again; limit applies.
+  auto after = store_->ClaimOutbox(kT0 + seconds(35), 1, seconds(30));
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ(after->front().id, o2);
+  (void)o3;
+  (void)m1;
+  (void)m3;
+}
+
+TEST_P(StoreOutbox, ConcurrentClaimsNeverShareAnItem) {
+  Session s = Open("15550001111");
+  constexpr int kItems = 40;
+  for (int i = 0; i < kItems; ++i) QueueOutbound(s.contact_id, s.id, kT0 + milliseconds(i));
+  constexpr int kWorkers = 4;
+  std::vector<std::vector<int64_t>> got(kWorkers);
+  std::latch start(kWorkers);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWorkers; ++w) {
+    threads.emplace_back([&, w] {
+      start.arrive_and_wait();
+      for (;;) {
+        auto r = store_->ClaimOutbox(kT0 + seconds(1), 3, minutes(5));
+        ASSERT_TRUE(r.ok()) << r.status().ToString();
+        if (r->empty()) return;
+        for (const OutboxItem& item : *r) got[w].push_back(item.id);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::vector<int64_t> all;
+  for (const auto& g : got) all.insert(all.end(), g.begin(), g.end());
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(all.size(), static_cast<size_t>(kItems));
+  EXPECT_EQ(std::adjacent_find(all.begin(), all.end()), all.end());
+}
+
+TEST_P(StoreOutbox, CompleteOutboxMarksTheMessageSentAndRemovesTheItem) {
+  Session s = Open("15550001111");
+  auto [msg, outbox_id] = QueueOutbound(s.contact_id, s.id);
+  (void)outbox_id;
+  auto claimed = store_->ClaimOutbox(kT0, 10, seconds(30));
+  ASSERT_TRUE(claimed.ok() && claimed->size() == 1u);
+  auto done = store_->CompleteOutbox(claimed->front(), "wamid.SENT");
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  ASSERT_TRUE(done->has_value());
+  EXPECT_EQ((*done)->id, msg.id);
+  EXPECT_EQ((*done)->channel_message_id, "wamid.SENT");
+  EXPECT_EQ((*done)->delivery_status, DeliveryStatus::kSent);
+  auto stored = store_->GetMessage(msg.id);
+  EXPECT_EQ((*stored)->channel_message_id, "wamid.SENT");
+  EXPECT_EQ((*stored)->delivery_status, DeliveryStatus::kSent);
+  // Gone from the outbox, even once the lease is over.
+  EXPECT_TRUE(store_->ClaimOutbox(kT0 + hours(1), 10, seconds(30))->empty());
+  EXPECT_EQ(*store_->NextOutboxDue(), std::nullopt);
+
+  // An item without a message (a bot forward) completes to nullopt.
+  int64_t forward_id = 0;
+  Tx([&](StoreTx& tx) -> Status {
+    OutboxItem item;
+    item.payload = R"({"kind":"forward","url":"http://bot","body":"{}"})";
+    item.next_attempt_at = kT0;
+    item.created_at = kT0;
+    auto r = tx.Enqueue(item);
+    if (!r.ok()) return r.status();
+    forward_id = *r;
+    return Status::Ok();
+  });
+  auto forward = store_->ClaimOutbox(kT0, 10, seconds(30));
+  ASSERT_TRUE(forward.ok() && forward->size() == 1u);
+  EXPECT_EQ(forward->front().id, forward_id);
+  EXPECT_EQ(forward->front().message_id, std::nullopt);
+  auto fdone = store_->CompleteOutbox(forward->front(), "");
+  ASSERT_TRUE(fdone.ok());
+  EXPECT_FALSE(fdone->has_value());
+  EXPECT_EQ(*store_->NextOutboxDue(), std::nullopt);
+}
+
+TEST_P(StoreOutbox, FailOutboxMarksTheMessageFailed) {
+  Session s = Open("15550001111");
+  auto [msg, outbox_id] = QueueOutbound(s.contact_id, s.id);
+  auto claimed = store_->ClaimOutbox(kT0, 10, seconds(30));
+  ASSERT_TRUE(claimed.ok() && claimed->size() == 1u);
+  auto failed = store_->FailOutbox(claimed->front(), MessageError{131047, "Re-engagement message"});
+  ASSERT_TRUE(failed.ok()) << failed.status().ToString();
+  ASSERT_TRUE(failed->has_value());
+  EXPECT_EQ((*failed)->delivery_status, DeliveryStatus::kFailed);
+  ASSERT_TRUE((*failed)->error.has_value());
+  EXPECT_EQ((*failed)->error->code, 131047);
+  EXPECT_EQ((*failed)->error->title, "Re-engagement message");
+  EXPECT_EQ((*store_->GetMessage(msg.id))->delivery_status, DeliveryStatus::kFailed);
+  EXPECT_EQ(*store_->NextOutboxDue(), std::nullopt);
+  (void)outbox_id;
+}
+
+TEST_P(StoreOutbox, RetryOutboxCountsTheAttemptAndReschedules) {
+  Session s = Open("15550001111");
+  auto [msg, outbox_id] = QueueOutbound(s.contact_id, s.id);
+  auto claimed = store_->ClaimOutbox(kT0, 10, minutes(5));
+  ASSERT_TRUE(claimed.ok() && claimed->size() == 1u);
+  ASSERT_TRUE(store_->RetryOutbox(claimed->front(), kT0 + seconds(8), "curl: timeout").ok());
+  EXPECT_EQ(*store_->NextOutboxDue(), kT0 + seconds(8));  // the lease is released
+  EXPECT_TRUE(store_->ClaimOutbox(kT0 + seconds(7), 10, minutes(5))->empty());
+  auto again = store_->ClaimOutbox(kT0 + seconds(8), 10, minutes(5));
+  ASSERT_TRUE(again.ok() && again->size() == 1u);
+  EXPECT_EQ(again->front().id, outbox_id);
+  EXPECT_EQ(again->front().attempts, 1);
+  EXPECT_EQ(again->front().next_attempt_at, kT0 + seconds(8));
+  EXPECT_EQ(RawText("SELECT last_error FROM outbox WHERE CAST(id AS TEXT) = :id",
+                    std::to_string(outbox_id)),
+            "curl: timeout");
+  // The message stays queued meanwhile.
+  EXPECT_EQ((*store_->GetMessage(msg.id))->delivery_status, DeliveryStatus::kQueued);
+}
+
+HANDOFFD_STORE_CONTRACT_SUITE(StoreOutbox);
+
+}  // namespace
+}  // namespace handoffd

@@ -1,0 +1,175 @@
+// Store and StoreTx decorators that forward every call to a wrapped object (test-only), in the
+// spirit of leveldb's EnvWrapper: subclass and override only what the test changes (see
+// failing_store.h). A new Store method needs one forwarder here, and every wrapper gets it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/store.h"
+
+namespace handoffd::testing {
+
+class StoreTxWrapper : public StoreTx {
+ public:
+  explicit StoreTxWrapper(StoreTx& target) : target_(target) {}
+  StoreTx& target() const { return target_; }
+
+  Result<int64_t> UpsertContact(const std::string& channel, const CustomerRef& customer,
+                                TimePoint now) override {
+    return target_.UpsertContact(channel, customer, now);
+  }
+  Result<std::optional<Session>> FindOpenSession(const std::string& channel,
+                                                 const std::string& customer_key) override {
+    return target_.FindOpenSession(channel, customer_key);
+  }
+  Result<std::optional<Session>> LockSession(int64_t session_id) override {
+    return target_.LockSession(session_id);
+  }
+  Result<Session> CreateSession(const NewSession& s) override { return target_.CreateSession(s); }
+  Result<std::optional<Message>> InsertMessage(const Message& m) override {
+    return target_.InsertMessage(m);
+  }
+  Status AttachRecentMessages(int64_t contact_id, int64_t session_id, TimePoint since) override {
+    return target_.AttachRecentMessages(contact_id, session_id, since);
+  }
+  Status ExtendSession(int64_t session_id, TimePoint last_customer_message_at,
+                       TimePoint expires_at) override {
+    return target_.ExtendSession(session_id, last_customer_message_at, expires_at);
+  }
+  Result<bool> AssignSession(int64_t session_id, int64_t agent_id, TimePoint now,
+                             bool allow_reassign) override {
+    return target_.AssignSession(session_id, agent_id, now, allow_reassign);
+  }
+  Result<bool> EndSession(int64_t session_id, EndReason reason, TimePoint now) override {
+    return target_.EndSession(session_id, reason, now);
+  }
+  Result<int64_t> Enqueue(const OutboxItem& item) override { return target_.Enqueue(item); }
+  Result<bool> ClaimWebhookKey(const std::string& key, TimePoint now) override {
+    return target_.ClaimWebhookKey(key, now);
+  }
+  Result<std::optional<Message>> ApplyDeliveryStatus(
+      const std::string& channel_message_id, DeliveryStatus status,
+      const std::optional<MessageError>& error) override {
+    return target_.ApplyDeliveryStatus(channel_message_id, status, error);
+  }
+  Result<std::optional<Agent>> GetAgent(int64_t agent_id) override {
+    return target_.GetAgent(agent_id);
+  }
+  Result<int64_t> AppendEvent(const EventRecord& event) override {
+    return target_.AppendEvent(event);
+  }
+  Result<std::optional<Agent>> SetAgentStatus(int64_t agent_id, AgentStatus status,
+                                              TimePoint now) override {
+    return target_.SetAgentStatus(agent_id, status, now);
+  }
+
+ private:
+  StoreTx& target_;
+};
+
+class StoreWrapper : public Store {
+ public:
+  explicit StoreWrapper(Store& target) : target_(target) {}
+  Store& target() const { return target_; }
+
+  std::string Dialect() const override { return target_.Dialect(); }
+  Result<std::vector<std::string>> Migrate() override { return target_.Migrate(); }
+  Status Ping() override { return target_.Ping(); }
+  Status Transact(const std::function<Status(StoreTx&)>& fn) override {
+    return target_.Transact(fn);
+  }
+  Result<AppendOutcome> AppendToOpenSession(const std::string& channel,
+                                            const std::string& customer_key, const Message& m,
+                                            std::optional<std::pair<TimePoint, TimePoint>> extend,
+                                            const std::string& event_tail) override {
+    return target_.AppendToOpenSession(channel, customer_key, m, extend, event_tail);
+  }
+
+  Result<std::optional<Session>> GetSession(int64_t id) override { return target_.GetSession(id); }
+  Result<std::vector<Session>> ListWaiting() override { return target_.ListWaiting(); }
+  Result<std::vector<Session>> ListActiveForAgent(int64_t agent_id) override {
+    return target_.ListActiveForAgent(agent_id);
+  }
+  Result<SessionPage> QuerySessions(const SessionQuery& q) override {
+    return target_.QuerySessions(q);
+  }
+  Result<std::map<std::string, int64_t>> CountSessionsByStatus() override {
+    return target_.CountSessionsByStatus();
+  }
+
+  Result<std::vector<Message>> ListMessages(int64_t session_id, int64_t after_id,
+                                            int limit) override {
+    return target_.ListMessages(session_id, after_id, limit);
+  }
+  Result<std::optional<Message>> GetMessage(int64_t id) override { return target_.GetMessage(id); }
+
+  Result<Agent> CreateAgent(const Agent& a) override { return target_.CreateAgent(a); }
+  Result<std::optional<Agent>> GetAgent(int64_t id) override { return target_.GetAgent(id); }
+  Result<std::optional<Agent>> GetAgentByEmail(const std::string& email) override {
+    return target_.GetAgentByEmail(email);
+  }
+  Result<std::vector<Agent>> ListAgents() override { return target_.ListAgents(); }
+  Status CreateToken(const std::string& token_hash, int64_t agent_id, TimePoint created_at,
+                     TimePoint expires_at) override {
+    return target_.CreateToken(token_hash, agent_id, created_at, expires_at);
+  }
+  Result<std::optional<Agent>> FindAgentByToken(const std::string& token_hash,
+                                                TimePoint now) override {
+    return target_.FindAgentByToken(token_hash, now);
+  }
+  Status DeleteToken(const std::string& token_hash) override {
+    return target_.DeleteToken(token_hash);
+  }
+
+  Result<std::vector<OutboxItem>> ClaimOutbox(TimePoint now, int limit, Duration lease) override {
+    return target_.ClaimOutbox(now, limit, lease);
+  }
+  Result<std::optional<TimePoint>> NextOutboxDue() override { return target_.NextOutboxDue(); }
+  Result<std::optional<Message>> CompleteOutbox(const OutboxItem& item,
+                                                const std::string& channel_message_id,
+                                                const MessageEventFn& event) override {
+    return target_.CompleteOutbox(item, channel_message_id, event);
+  }
+  Result<std::optional<Message>> FailOutbox(const OutboxItem& item, const MessageError& error,
+                                            const MessageEventFn& event) override {
+    return target_.FailOutbox(item, error, event);
+  }
+  Status RetryOutbox(const OutboxItem& item, TimePoint next_attempt_at,
+                     const std::string& last_error) override {
+    return target_.RetryOutbox(item, next_attempt_at, last_error);
+  }
+
+  Result<std::vector<Session>> ListDueSessions(TimePoint now, int limit) override {
+    return target_.ListDueSessions(now, limit);
+  }
+  Result<std::optional<TimePoint>> NextExpiry() override { return target_.NextExpiry(); }
+  Result<std::unique_ptr<LeaderLock>> TryAcquireLeadership(const std::string& job) override {
+    return target_.TryAcquireLeadership(job);
+  }
+
+  Result<std::vector<EventRecord>> ListEvents(int64_t after_id, int64_t up_to_id,
+                                              int limit) override {
+    return target_.ListEvents(after_id, up_to_id, limit);
+  }
+  Result<std::pair<int64_t, int64_t>> EventIdRange() override { return target_.EventIdRange(); }
+  Result<int64_t> PruneEvents(TimePoint before) override { return target_.PruneEvents(before); }
+  Status TouchAgent(int64_t agent_id, TimePoint now) override {
+    return target_.TouchAgent(agent_id, now);
+  }
+
+  Result<int64_t> Prune(TimePoint before, TimePoint now) override {
+    return target_.Prune(before, now);
+  }
+
+ private:
+  Store& target_;
+};
+
+}  // namespace handoffd::testing
