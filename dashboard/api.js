@@ -135,4 +135,4 @@ export const sendMessage = (sessionId, content) =>
 export const previousSessions = (sessionId) => request('GET', `${S}/${id(sessionId)}/previous`);
 export const readPositions = () => request('GET', '/api/me/read-positions');
 export const markRead = (sessionId, messageId) =>
-  request('PUT', `${S}/${id(sessionId)}/read`, { body: { message_id: messageId } });
+  request('PUT', `${S}/${id(sessionId)}/read-position`, { body: { message_id: messageId } });

@@ -53,7 +53,7 @@ TEST_P(EventsTest, ChangesAreFollowedByTheirEventsInOrder) {
   EXPECT_EQ(Types(b.events),
             (std::vector<std::string>{"session.created", "message.created", "message.created",
                                       "session.assigned", "message.created", "message.created",
-                                      "message.created"}));
+                                      "message.created", "session.updated"}));
   for (size_t i = 1; i < b.events.size(); ++i) EXPECT_GT(b.events[i].id, b.events[i - 1].id);
   auto created = nlohmann::json::parse(b.events[0].data);
   EXPECT_EQ(created["id"], id);
@@ -61,11 +61,16 @@ TEST_P(EventsTest, ChangesAreFollowedByTheirEventsInOrder) {
   auto assigned = nlohmann::json::parse(b.events[3].data);
   EXPECT_EQ(assigned["status"], "active");
   EXPECT_EQ(assigned["agent_name"], "Ana");
-  auto text = nlohmann::json::parse(b.events.back().data);
+  auto text = nlohmann::json::parse(b.events[b.events.size() - 2].data);
   EXPECT_EQ(text["content"], "Hallo?");
   EXPECT_EQ(text["session_id"], id);
   EXPECT_TRUE(text["id"].is_number_integer());
   EXPECT_EQ(text["sender_type"], "customer");
+  // The customer's message moved the expiry and the 24-hour window: every dashboard hears it.
+  auto moved = nlohmann::json::parse(b.events.back().data);
+  EXPECT_EQ(moved["id"], id);
+  EXPECT_EQ(moved["last_customer_message_at"], text["sent_at"]);
+  EXPECT_FALSE(moved["window_expires_at"].is_null());
 }
 
 TEST_P(EventsTest, AReconnectOrARestartReplaysExactlyWhatWasMissed) {
@@ -77,17 +82,18 @@ TEST_P(EventsTest, AReconnectOrARestartReplaysExactlyWhatWasMissed) {
 
   ASSERT_TRUE(h.Text(kAnna, "noch da?").ok());
   EventBatch missed = All(*hub, seen);
-  ASSERT_EQ(missed.events.size(), 3u);
+  ASSERT_EQ(missed.events.size(), 4u);
   EXPECT_EQ(missed.events[0].id, first.events[1].id);
-  EXPECT_EQ(missed.events.back().type, "message.created");
+  EXPECT_EQ(missed.events[2].type, "message.created");
+  EXPECT_EQ(missed.events.back().type, "session.updated");
 
   // After a daemon restart: a new hub, resuming from the store.
   hub->Stop();
   EventHub restarted(*h.store, *h.log);
   ASSERT_TRUE(restarted.Start().ok());
   EventBatch replay = restarted.Next(seen, 1000, milliseconds(0));
-  ASSERT_EQ(replay.events.size(), 3u);
-  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(replay.events[i].id, missed.events[i].id);
+  ASSERT_EQ(replay.events.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(replay.events[i].id, missed.events[i].id);
   EXPECT_TRUE(restarted.Next(missed.events.back().id, 1000, milliseconds(0)).events.empty());
   restarted.Stop();
 }

@@ -13,6 +13,8 @@ std::optional<EventAudience> ParseEventAudience(std::string_view s) {
 }
 
 bool EventVisibleTo(const EventRecord& event, const Agent& agent) {
+  // An agent's own read position is theirs alone, supervisors included.
+  if (event.type == kReadUpdatedEvent) return event.agent_id == agent.id;
   if (IsSupervisor(agent.role) || event.audience == EventAudience::kAllAgents) return true;
   return event.agent_id == agent.id;
 }

@@ -32,6 +32,9 @@ struct EventRecord {
   TimePoint created_at{};
 };
 
+/// The event of SessionService::MarkRead: {"session_id","message_id"}, only to its agent.
+inline constexpr const char* kReadUpdatedEvent = "read.updated";
+
 /// Sets `event`'s audience for a change to `session`: every agent while it is (or was, when
 /// `was_waiting`) waiting or unassigned, else only its assignee.
 void SetSessionAudience(EventRecord& event, const Session& session, bool was_waiting);

@@ -28,6 +28,8 @@ nlohmann::json SessionJson(const Session& s) {
       {"end_reason", OrNull(s.end_reason, [](EndReason r) { return ToString(r); })},
       {"expires_at", FormatRfc3339(s.expires_at)},
       {"last_customer_message_at", OrNull(s.last_customer_message_at, FormatRfc3339)},
+      {"window_expires_at", OrNull(s.last_customer_message_at,
+                                   [](TimePoint t) { return FormatRfc3339(t + kServiceWindow); })},
   };
 }
 
@@ -48,6 +50,7 @@ nlohmann::json MessageJson(const Message& m) {
       {"error", m.error ? nlohmann::json{{"code", m.error->code}, {"title", m.error->title}}
                         : nlohmann::json(nullptr)},
       {"created_at", FormatRfc3339(m.created_at)},
+      {"sent_at", OrNull(m.sent_at, FormatRfc3339)},
   };
 }
 

@@ -55,7 +55,11 @@ struct Message {
   std::optional<std::string> channel_message_id;
   DeliveryStatus delivery_status = DeliveryStatus::kReceived;
   std::optional<MessageError> error;
+  /// When handoffd stored it.
   TimePoint created_at{};
+  /// When the channel says it was sent: inbound, the customer's own time (WhatsApp `timestamp`);
+  /// outbound, when the channel accepted it (the send response); nullopt before that.
+  std::optional<TimePoint> sent_at;
 };
 
 }  // namespace handoffd

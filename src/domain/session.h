@@ -10,6 +10,11 @@
 
 namespace handoffd {
 
+/// WhatsApp's customer service window: free-form messages may be sent for 24 hours after the
+/// customer's last message (facts §5 "24-hour customer service window"); after that only
+/// templates. SESSION.window_expires_at = last_customer_message_at + this.
+inline constexpr Duration kServiceWindow = std::chrono::hours(24);
+
 /// waiting -> active -> ended, or waiting -> ended. Stored as the lower-case name.
 enum class SessionStatus { kWaiting, kActive, kEnded };
 

@@ -77,6 +77,20 @@ void RegisterAuthRoutes(httplib::Server& server, Context& ctx) {
                if (!agent.ok()) return SendError(res, agent.status());
                SendJson(res, 200, AgentJson(WithPresence(*agent, ctx.deps.clock.Now())));
              }));
+
+  // The caller's read positions in open sessions: {"positions":{"<session id>":<message id>}}.
+  server.Get("/api/me/read-positions",
+             Timed(ctx, "api", [&ctx](const httplib::Request& req, httplib::Response& res) {
+               auto agent = Authenticate(ctx, req);
+               if (!agent.ok()) return SendError(res, agent.status());
+               auto positions = ctx.deps.store.ListReadPositions(agent->id);
+               if (!positions.ok()) return SendError(res, positions.status());
+               nlohmann::json out = nlohmann::json::object();
+               for (const auto& [session, message] : *positions) {
+                 out[std::to_string(session)] = message;
+               }
+               SendJson(res, 200, {{"positions", out}});
+             }));
 }
 
 }  // namespace handoffd::http

@@ -36,19 +36,11 @@ Result<std::optional<int64_t>> IntParam(const httplib::Request& req, const char*
   return std::optional<int64_t>(*v);
 }
 
-/// Loads the session and checks that `agent` may see it: supervisors/admins any; agents waiting
-/// sessions and sessions assigned to them.
+/// The session if `agent` may read it (SessionService::Readable); unknown ids are 404.
 Result<Session> VisibleSession(Context& ctx, const std::string& id_text, const Agent& agent) {
   auto id = ParseInt(id_text);
   if (!id) return Status::NotFound("session " + id_text + " not found");
-  HANDOFFD_ASSIGN_OR_RETURN(auto s, ctx.deps.store.GetSession(*id));
-  if (!s.has_value()) return Status::NotFound("session " + id_text + " not found");
-  const Session& session = *s;
-  if (!IsSupervisor(agent.role) && session.status != SessionStatus::kWaiting &&
-      session.agent_id != agent.id) {
-    return Status::Forbidden("session " + id_text + " belongs to another agent");
-  }
-  return session;
+  return ctx.deps.sessions.Readable(*id, agent);
 }
 
 void SendPage(httplib::Response& res, const SessionPage& page, int limit, int offset) {
@@ -198,6 +190,32 @@ void RegisterSessionRoutes(httplib::Server& server, Context& ctx) {
                             {"by", agent.id}});
          SendJson(res, 200, SessionJson(*s));
        }));
+
+  server.Get(
+      base + R"(/([^/]+)/previous)",
+      Authed(ctx, [&ctx](const httplib::Request& req, httplib::Response& res, const Agent& agent) {
+        auto id = ParseInt(req.matches[1]);
+        if (!id) return SendError(res, Status::NotFound("session not found"));
+        auto list = ctx.deps.sessions.Previous(*id, agent);
+        if (!list.ok()) return SendError(res, list.status());
+        SendJson(res, 200, {{"sessions", SessionList(*list)}});
+      }));
+
+  server.Put(
+      base + R"(/([^/]+)/read-position)",
+      Authed(ctx, [&ctx](const httplib::Request& req, httplib::Response& res, const Agent& agent) {
+        auto id = ParseInt(req.matches[1]);
+        if (!id) return SendError(res, Status::NotFound("session not found"));
+        auto body = ParseJsonBody(req);
+        if (!body.ok()) return SendError(res, body.status());
+        const auto& m = (*body)["message_id"];
+        if (!m.is_number_integer()) {
+          return SendError(res, Status::BadRequest("message_id must be an integer"));
+        }
+        Status st = ctx.deps.sessions.MarkRead(*id, agent, m.get<int64_t>());
+        if (!st.ok()) return SendError(res, st);
+        res.status = 204;
+      }));
 
   server.Get(
       base + R"(/([^/]+)/messages)",

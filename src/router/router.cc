@@ -45,6 +45,7 @@ Message Router::CustomerMessage(const InboundMessage& m, TimePoint now) const {
   msg.channel_message_id = m.channel_message_id;
   msg.delivery_status = DeliveryStatus::kReceived;
   msg.created_at = now;
+  if (m.sent_at != TimePoint{}) msg.sent_at = m.sent_at;  // the customer's own time
   return msg;
 }
 
@@ -177,6 +178,8 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
     }
     if (m.extends_window) {
       HANDOFFD_RETURN_IF_ERROR(tx.ExtendSession(s.id, m.sent_at, m.sent_at + options_.session_ttl));
+      // The moved expiry and 24-hour window reach every open dashboard.
+      HANDOFFD_RETURN_IF_ERROR(PublishSession(tx, "session.updated", s.id, false, now));
     }
     logs.push_back({{"event", "message.received"},
                     {"fields",

@@ -1,5 +1,7 @@
 #include "router/session_service.h"
 
+#include <nlohmann/json.hpp>
+
 #include "router/conversation.h"
 
 namespace handoffd {
@@ -65,6 +67,47 @@ Result<Session> SessionService::Start(const std::string& phone_number, const Age
   if (options_.on_session_opened) options_.on_session_opened();
   Committed(false);
   return Reload(id);
+}
+
+Result<Session> SessionService::Readable(int64_t session_id, const Agent& reader) {
+  HANDOFFD_ASSIGN_OR_RETURN(auto found, store_.GetSession(session_id));
+  if (!found.has_value()) return NotFoundSession(session_id);
+  const Session& s = *found;
+  auto own = [&](const Session& x) {
+    return x.status == SessionStatus::kWaiting ||
+           (x.status == SessionStatus::kActive && x.agent_id == reader.id);
+  };
+  if (IsSupervisor(reader.role) || own(s) || s.agent_id == reader.id) return s;
+  if (s.status == SessionStatus::kEnded) {
+    // A returning customer: whoever handles the open session may read the earlier ones.
+    HANDOFFD_ASSIGN_OR_RETURN(auto newest, store_.ListCustomerSessions(s.contact_id, INT64_MAX, 1));
+    if (!newest.empty() && newest[0].id != s.id && own(newest[0])) return s;
+  }
+  return Status::Forbidden("session " + std::to_string(session_id) + " belongs to another agent");
+}
+
+Result<std::vector<Session>> SessionService::Previous(int64_t session_id, const Agent& reader) {
+  HANDOFFD_ASSIGN_OR_RETURN(auto s, Readable(session_id, reader));
+  return store_.ListCustomerSessions(s.contact_id, s.id, 20);
+}
+
+Status SessionService::MarkRead(int64_t session_id, const Agent& reader, int64_t message_id) {
+  if (message_id < 1) return Status::BadRequest("message_id must be a positive integer");
+  HANDOFFD_RETURN_IF_ERROR(Readable(session_id, reader));
+  const TimePoint now = clock_.Now();
+  HANDOFFD_RETURN_IF_ERROR(store_.Transact([&](StoreTx& tx) -> Status {
+    HANDOFFD_ASSIGN_OR_RETURN(auto stored,
+                              tx.SetReadPosition(reader.id, session_id, message_id, now));
+    EventRecord e;
+    e.type = kReadUpdatedEvent;
+    e.audience = EventAudience::kAgent;
+    e.agent_id = reader.id;
+    e.data = nlohmann::json{{"session_id", session_id}, {"message_id", stored}}.dump();
+    e.created_at = now;
+    return tx.AppendEvent(e).status();
+  }));
+  Committed(false);
+  return Status::Ok();
 }
 
 Result<Session> SessionService::Assign(int64_t session_id, const Agent& actor,

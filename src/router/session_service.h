@@ -44,6 +44,18 @@ class SessionService {
   /// Opens a waiting session for `phone_number` (6-15 digits, else kBadRequest) with
   /// expires_at = now + TTL; nothing is sent. kConflict if the customer has an open session.
   Result<Session> Start(const std::string& phone_number, const Agent& actor);
+  /// The session if `reader` may read it (and its messages): supervisors/admins any; agents
+  /// waiting sessions, sessions assigned to them, and the earlier sessions of a customer whose
+  /// open session they may read (a returning customer's previous conversations). kNotFound for
+  /// an unknown session, kForbidden otherwise. Read-only: writes check their own rules.
+  Result<Session> Readable(int64_t session_id, const Agent& reader);
+  /// The earlier sessions of the customer of `session_id` (newest first, at most 20), when
+  /// `reader` may read that session (same errors as Readable).
+  Result<std::vector<Session>> Previous(int64_t session_id, const Agent& reader);
+  /// Stores that `reader` has read `session_id` up to `message_id` (only ever forward) and tells
+  /// the reader's other tabs and devices (event read.updated {"session_id","message_id"}, to that
+  /// agent only). Same errors as Readable; kBadRequest for a message id below 1.
+  Status MarkRead(int64_t session_id, const Agent& reader, int64_t message_id);
 
   /// Assigns the session to `agent_id` (default: the actor). Agents may assign only themselves
   /// (kForbidden); kConflict unless waiting, except that supervisors/admins may reassign an active

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "store/search_fold.h"
 #include "store/unicode_lower.h"
 
 namespace handoffd::sqlstore {
@@ -20,6 +21,21 @@ void SqliteLower(sqlite_api::sqlite3_context* ctx, int, sqlite_api::sqlite3_valu
   const std::string lowered =
       LowerUtf8(std::string_view(reinterpret_cast<const char*>(text), static_cast<size_t>(bytes)));
   sqlite_api::sqlite3_result_text(ctx, lowered.data(), static_cast<int>(lowered.size()),
+                                  reinterpret_cast<sqlite_api::sqlite3_destructor_type>(
+                                      static_cast<intptr_t>(-1)));  // SQLITE_TRANSIENT
+}
+
+/// handoffd_fold(text): accents removed and case folded (history search, see search_fold.h).
+void SqliteFold(sqlite_api::sqlite3_context* ctx, int, sqlite_api::sqlite3_value** argv) {
+  if (sqlite_api::sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+    sqlite_api::sqlite3_result_null(ctx);
+    return;
+  }
+  const auto* text = sqlite_api::sqlite3_value_text(argv[0]);
+  const int bytes = sqlite_api::sqlite3_value_bytes(argv[0]);
+  const std::string folded = FoldForSearch(
+      std::string_view(reinterpret_cast<const char*>(text), static_cast<size_t>(bytes)));
+  sqlite_api::sqlite3_result_text(ctx, folded.data(), static_cast<int>(folded.size()),
                                   reinterpret_cast<sqlite_api::sqlite3_destructor_type>(
                                       static_cast<intptr_t>(-1)));  // SQLITE_TRANSIENT
 }
@@ -108,6 +124,9 @@ void ConnectionPool::InitSqlite(soci::session& sql) const {
   auto* backend = static_cast<soci::sqlite3_session_backend*>(sql.get_backend());
   sqlite_api::sqlite3_create_function_v2(backend->conn_, "lower", 1,
                                          SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, &SqliteLower,
+                                         nullptr, nullptr, nullptr);
+  sqlite_api::sqlite3_create_function_v2(backend->conn_, "handoffd_fold", 1,
+                                         SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, &SqliteFold,
                                          nullptr, nullptr, nullptr);
 }
 

@@ -49,10 +49,10 @@ Catalogue BuildCatalogue(SqlDialect d) {
   c[kInsertMessage] = {
       "INSERT INTO agent_messages (session_id, contact_id, sender_type, sender_id, direction,"
       " type, content, metadata, channel_message_id, delivery_status, error_code, error_title,"
-      " created_at) VALUES (:session, :contact, :sender_type, :sender_id, :direction, :type,"
-      " :content, :metadata, :wamid, :delivery, :error_code, :error_title, :created)"
-      " ON CONFLICT (channel_message_id) WHERE direction = 'in' DO NOTHING RETURNING id",
-      "iittttttttiti", "i"};
+      " created_at, sent_at) VALUES (:session, :contact, :sender_type, :sender_id, :direction,"
+      " :type, :content, :metadata, :wamid, :delivery, :error_code, :error_title, :created,"
+      " :sent) ON CONFLICT (channel_message_id) WHERE direction = 'in' DO NOTHING RETURNING id",
+      "iittttttttitii", "i"};
   c[kAttachRecentMessages] = {
       "UPDATE agent_messages SET session_id = :session"
       " WHERE contact_id = :contact AND session_id IS NULL AND created_at >= :since",
@@ -71,25 +71,43 @@ Catalogue BuildCatalogue(SqlDialect d) {
       " WHERE channel = :channel AND phone_number = :phone AND status IN ('waiting', 'active')"
       " FOR UPDATE),"
       " m AS (INSERT INTO agent_messages (session_id, contact_id, sender_type, sender_id,"
-      " direction, type, content, metadata, channel_message_id, delivery_status, created_at)"
-      " SELECT s.id, s.contact_id, :sender_type, :sender_id, :direction, :type, :content,"
-      " :metadata, :wamid, :delivery, :created FROM s"
+      " direction, type, content, metadata, channel_message_id, delivery_status, created_at,"
+      " sent_at) SELECT s.id, s.contact_id, :sender_type, :sender_id, :direction, :type,"
+      " :content, :metadata, :wamid, :delivery, :created, :sent FROM s"
       " ON CONFLICT (channel_message_id) WHERE direction = 'in' DO NOTHING"
       " RETURNING id, session_id),"
       " u AS (UPDATE agent_sessions a SET"
       " last_customer_message_at = CASE WHEN a.last_customer_message_at IS NULL"
       " OR a.last_customer_message_at < :last1 THEN :last2 ELSE a.last_customer_message_at END,"
       " expires_at = CASE WHEN a.expires_at < :exp1 THEN :exp2 ELSE a.expires_at END"
-      " FROM m WHERE a.id = m.session_id AND :extend = 1 RETURNING a.id),"
+      " FROM m WHERE a.id = m.session_id AND :extend = 1 RETURNING a.*),"
       " e AS (INSERT INTO events (type, audience, agent_id, data, created_at)"
       " SELECT 'message.created',"
       " CASE WHEN s.status = 'waiting' OR s.agent_id IS NULL THEN 'all' ELSE 'agent' END,"
       " CASE WHEN s.status = 'waiting' THEN NULL ELSE s.agent_id END,"
       " '{\"id\":' || m.id || ',\"session_id\":' || m.session_id || ',' || :tail, :ecreated"
-      " FROM m JOIN s ON s.id = m.session_id WHERE :with_event = 1 RETURNING id)"
+      " FROM m JOIN s ON s.id = m.session_id WHERE :with_event = 1 RETURNING id),"
+      // The moved timers reach every dashboard: session.updated with the SESSION of
+      // json_views.cc SessionJson (store_fast_path_test checks that the two agree).
+      " e2 AS (INSERT INTO events (type, audience, agent_id, data, created_at)"
+      " SELECT 'session.updated',"
+      " CASE WHEN u.status = 'waiting' OR u.agent_id IS NULL THEN 'all' ELSE 'agent' END,"
+      " CASE WHEN u.status = 'waiting' THEN NULL ELSE u.agent_id END,"
+      " json_build_object('id', u.id, 'channel', u.channel, 'phone_number', u.phone_number,"
+      " 'customer_name', NULLIF(u.customer_name, ''),"
+      " 'phone_number_id', NULLIF(u.phone_number_id, ''), 'status', u.status,"
+      " 'agent_id', u.agent_id, 'agent_name', ag.name,"
+      " 'created_at', handoffd_rfc3339(u.created_at),"
+      " 'assigned_at', handoffd_rfc3339(u.assigned_at),"
+      " 'ended_at', handoffd_rfc3339(u.ended_at), 'end_reason', u.end_reason,"
+      " 'expires_at', handoffd_rfc3339(u.expires_at),"
+      " 'last_customer_message_at', handoffd_rfc3339(u.last_customer_message_at),"
+      " 'window_expires_at', handoffd_rfc3339(u.last_customer_message_at + 86400000))::TEXT,"
+      " :ecreated2 FROM u LEFT JOIN agents ag ON ag.id = u.agent_id WHERE :with_event2 = 1"
+      " RETURNING id)"
       " SELECT COALESCE((SELECT id FROM s), 0), COALESCE((SELECT id FROM m), 0),"
-      " (SELECT COUNT(*) FROM u) + (SELECT COUNT(*) FROM e)",
-      "ttttttttttiiiiiitii", "iii"};
+      " (SELECT COUNT(*) FROM u) + (SELECT COUNT(*) FROM e) + (SELECT COUNT(*) FROM e2)",
+      "ttttttttttiiiiiiitiiii", "iii"};
   c[kAssignSession] = {
       "UPDATE agent_sessions SET status = 'active', agent_id = :agent, assigned_at = :now"
       " WHERE id = :id AND status = 'waiting'",
@@ -163,9 +181,9 @@ Catalogue BuildCatalogue(SqlDialect d) {
       " THEN leased_until ELSE next_attempt_at END) FROM outbox",
       "", "i"};
   c[kMarkSent] = {
-      "UPDATE agent_messages SET channel_message_id = :wamid, delivery_status ="
+      "UPDATE agent_messages SET channel_message_id = :wamid, sent_at = :sent, delivery_status ="
       " CASE WHEN delivery_status = 'queued' THEN 'sent' ELSE delivery_status END WHERE id = :id",
-      "ti", ""};
+      "tii", ""};
   c[kMarkFailed] = {
       "UPDATE agent_messages SET delivery_status = 'failed', error_code = :code,"
       " error_title = :title WHERE id = :id AND delivery_status <> 'failed'",
@@ -196,6 +214,23 @@ Catalogue BuildCatalogue(SqlDialect d) {
       "iii", "ittiti"};
   c[kEventIdRange] = {"SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0) FROM events", "", "ii"};
   c[kPruneEvents] = {"DELETE FROM events WHERE created_at < :before", "i", ""};
+  // An agent's read position only moves forward (two tabs may report out of order).
+  c[kUpsertReadPosition] = {
+      "INSERT INTO read_positions (agent_id, session_id, message_id, updated_at)"
+      " VALUES (:agent, :session, :message, :now) ON CONFLICT (agent_id, session_id) DO UPDATE"
+      " SET message_id = CASE WHEN excluded.message_id > read_positions.message_id"
+      " THEN excluded.message_id ELSE read_positions.message_id END,"
+      " updated_at = excluded.updated_at RETURNING message_id",
+      "iiii", "i"};
+  c[kListReadPositions] = {
+      "SELECT r.session_id, r.message_id FROM read_positions r"
+      " JOIN agent_sessions s ON s.id = r.session_id"
+      " WHERE r.agent_id = :agent AND s.status IN ('waiting', 'active') ORDER BY r.session_id",
+      "i", "ii"};
+  c[kListCustomerSessions] = {session_select +
+                                  " WHERE s.contact_id = :contact AND s.id < :before"
+                                  " ORDER BY s.id DESC LIMIT :limit",
+                              "iii", session_kinds};
   return c;
 }
 

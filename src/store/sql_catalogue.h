@@ -64,6 +64,9 @@ enum Query : size_t {
   kListEvents,
   kEventIdRange,
   kPruneEvents,
+  kUpsertReadPosition,
+  kListReadPositions,
+  kListCustomerSessions,
   kQueryCount,
 };
 

@@ -60,6 +60,7 @@ Message ReadMessage(const std::vector<Cell>& row) {
   std::string title = r.Text();
   if (code) m.error = MessageError{*code, std::move(title)};
   m.created_at = r.Time();
+  m.sent_at = r.OptTime();
   return m;
 }
 

@@ -52,6 +52,7 @@ inline constexpr Col kMessageCols[] = {
     {"error_code", 'i'},
     {"error_title", 't'},
     {"created_at", 'i'},
+    {"sent_at", 'i'},
 };
 
 /// Agents, aliased a, with their number of active sessions.

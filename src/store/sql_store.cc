@@ -99,8 +99,12 @@ Result<AppendOutcome> SqlStore::AppendToOpenSession(
     e.data = "{\"id\":" + std::to_string(*out.message_id) +
              ",\"session_id\":" + std::to_string(s.id) + "," + event_tail;
     e.created_at = row.created_at;
-    auto appended = tx.AppendEvent(e);
-    return appended.ok() ? Status::Ok() : appended.status();
+    HANDOFFD_RETURN_IF_ERROR(tx.AppendEvent(e));
+    if (!extend) return Status::Ok();
+    // The moved timers reach every dashboard (as the PostgreSQL statement's e2 does).
+    HANDOFFD_ASSIGN_OR_RETURN(auto moved, tx.LockSession(s.id));
+    if (!moved.has_value()) return Status::Ok();
+    return tx.AppendEvent(SessionEvent("session.updated", *moved, false, row.created_at)).status();
   });
   if (!st.ok()) return st;
   return out;
@@ -127,12 +131,15 @@ Result<AppendOutcome> SqlStore::AppendInOneStatement(
                    .OptText(wamid)
                    .Text(ToString(m.delivery_status))
                    .Time(created)
+                   .OptTime(m.sent_at)
                    .Time(last)
                    .Time(last)
                    .Time(expires)
                    .Time(expires)
                    .Int(extend ? 1 : 0)
                    .Text(event_tail)
+                   .Time(created)
+                   .Int(event_tail.empty() ? 0 : 1)
                    .Time(created)
                    .Int(event_tail.empty() ? 0 : 1);
     AppendOutcome out;

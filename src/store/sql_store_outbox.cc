@@ -40,7 +40,7 @@ Result<std::optional<Message>> SqlStore::CompleteOutbox(const OutboxItem& item,
                                                         const MessageEventFn& event) {
   return pool_.InTx([&](Conn& c) -> Result<std::optional<Message>> {
     if (item.message_id) {
-      Get(c, kMarkSent).Text(channel_message_id).Int(*item.message_id).RunAll();
+      Get(c, kMarkSent).Text(channel_message_id).Time(clock_.Now()).Int(*item.message_id).RunAll();
     }
     Get(c, kDeleteOutbox).Int(item.id).RunAll();
     return FinishOutbox(c, item, event);

@@ -57,12 +57,29 @@ Result<SessionPage> SqlStore::QuerySessions(const SessionQuery& q) {
       kinds += 't';
     }
     std::string pattern;
+    std::string phone_pattern;
     if (q.search) {
+      // Name and message text ignore case and accents ("joao" finds "João"); a phone number
+      // typed with "+", spaces or dashes matches the stored digits.
+      const bool pg = dialect_ == SqlDialect::kPostgres;
+      auto fold = [pg](const std::string& x) {
+        return pg ? "lower(unaccent(" + x + "))" : "handoffd_fold(" + x + ")";
+      };
       pattern = "%" + EscapeLike(*q.search) + "%";
-      where +=
-          " AND (LOWER(s.phone_number) LIKE LOWER(:search1) ESCAPE '\\'"
-          " OR LOWER(s.customer_name) LIKE LOWER(:search2) ESCAPE '\\')";
-      kinds += "tt";
+      std::string digits;
+      for (char ch : *q.search) {
+        if (ch != '+' && ch != ' ' && ch != '-') digits += ch;
+      }
+      const bool all_digits =
+          !digits.empty() &&
+          std::all_of(digits.begin(), digits.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+      phone_pattern = all_digits ? "%" + digits + "%" : pattern;
+      where += " AND (s.phone_number LIKE :search1 ESCAPE '\\' OR " + fold("s.customer_name") +
+               " LIKE " + fold(":search2") +
+               " ESCAPE '\\' OR EXISTS (SELECT 1 FROM agent_messages m WHERE m.session_id = s.id"
+               " AND m.direction <> 'internal' AND " +
+               fold("m.content") + " LIKE " + fold(":search3") + " ESCAPE '\\'))";
+      kinds += "ttt";
     }
     if (q.created_from) {
       where += " AND s.created_at >= :from";
@@ -75,7 +92,7 @@ Result<SessionPage> SqlStore::QuerySessions(const SessionQuery& q) {
     auto bind = [&](Stmt& st) {
       if (q.agent_id) st.Int(*q.agent_id);
       if (q.status) st.Text(ToString(*q.status));
-      if (q.search) st.Text(pattern).Text(pattern);
+      if (q.search) st.Text(phone_pattern).Text(pattern).Text(pattern);
       if (q.created_from) st.Time(*q.created_from);
       if (q.created_before) st.Time(*q.created_before);
     };
@@ -141,6 +158,25 @@ Result<std::vector<Session>> SqlStore::ListDueSessions(TimePoint now, int limit)
 Result<std::optional<TimePoint>> SqlStore::NextExpiry() {
   return pool_.WithConn(
       [&](Conn& c) -> Result<std::optional<TimePoint>> { return MinTime(Get(c, kNextExpiry)); });
+}
+
+Result<std::vector<Session>> SqlStore::ListCustomerSessions(int64_t contact_id,
+                                                            int64_t before_session_id, int limit) {
+  return pool_.WithConn([&](Conn& c) -> Result<std::vector<Session>> {
+    return AllSessions(Get(c, kListCustomerSessions)
+                           .Int(contact_id)
+                           .Int(before_session_id)
+                           .Int(int64_t{std::max(0, limit)}));
+  });
+}
+
+Result<std::map<int64_t, int64_t>> SqlStore::ListReadPositions(int64_t agent_id) {
+  return pool_.WithConn([&](Conn& c) -> Result<std::map<int64_t, int64_t>> {
+    std::map<int64_t, int64_t> out;
+    Stmt& st = Get(c, kListReadPositions).Int(agent_id);
+    for (bool row = st.Run(); row; row = st.Fetch()) out[st.row().at(0).i] = st.row().at(1).i;
+    return out;
+  });
 }
 
 }  // namespace handoffd::sqlstore

@@ -96,7 +96,8 @@ Result<std::optional<Message>> SqlTx::InsertMessage(const Message& m) {
                              .Text(ToString(out.delivery_status))
                              .OptInt(code)
                              .OptText(title)
-                             .Time(out.created_at));
+                             .Time(out.created_at)
+                             .OptTime(out.sent_at));
     if (!id) return std::optional<Message>();
     out.id = *id;
     return std::optional<Message>(std::move(out));
@@ -210,6 +211,16 @@ Result<std::optional<Agent>> SqlTx::SetAgentStatus(int64_t agent_id, AgentStatus
   return Guard([&]() -> Result<std::optional<Agent>> {
     Get(kSetAgentStatus).Text(ToString(status)).Time(now).Int(agent_id).RunAll();
     return OneAgent(Get(kGetAgent).Int(agent_id));
+  });
+}
+
+Result<int64_t> SqlTx::SetReadPosition(int64_t agent_id, int64_t session_id, int64_t message_id,
+                                       TimePoint now) {
+  return Guard([&]() -> Result<int64_t> {
+    auto stored = ReturnedId(
+        Get(kUpsertReadPosition).Int(agent_id).Int(session_id).Int(message_id).Time(now));
+    if (!stored) return Status::Internal("read position upsert returned no row");
+    return *stored;
   });
 }
 

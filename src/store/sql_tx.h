@@ -47,6 +47,8 @@ class SqlTx final : public StoreTx {
   Result<int64_t> AppendEvent(const EventRecord& event) override;
   Result<std::optional<Agent>> SetAgentStatus(int64_t agent_id, AgentStatus status,
                                               TimePoint now) override;
+  Result<int64_t> SetReadPosition(int64_t agent_id, int64_t session_id, int64_t message_id,
+                                  TimePoint now) override;
 
  private:
   /// Runs `fn`, turning an exception into a Status and remembering it as the failure.

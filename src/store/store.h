@@ -57,7 +57,8 @@ struct OutboxItem {
 struct SessionQuery {
   std::optional<int64_t> agent_id;
   std::optional<SessionStatus> status;
-  /// Case-insensitive substring of phone_number or customer_name.
+  /// Substring of the phone number (ignoring "+", spaces and dashes), of the customer name or of
+  /// any customer/agent/bot message text (both ignoring case and accents).
   std::optional<std::string> search;
   std::optional<TimePoint> created_from;
   std::optional<TimePoint> created_before;
@@ -132,6 +133,10 @@ class StoreTx {
   /// unknown).
   virtual Result<std::optional<Agent>> SetAgentStatus(int64_t agent_id, AgentStatus status,
                                                       TimePoint now) = 0;
+  /// Records that the agent has read the session up to `message_id`; the position only moves
+  /// forward. Returns the stored position (the larger of the old and the new one).
+  virtual Result<int64_t> SetReadPosition(int64_t agent_id, int64_t session_id, int64_t message_id,
+                                          TimePoint now) = 0;
 };
 
 /// Builds the event for a message changed by the outbox (called inside the store's transaction
@@ -235,6 +240,13 @@ class Store {
   virtual Result<std::vector<Session>> ListDueSessions(TimePoint now, int limit) = 0;
   /// Earliest expires_at of any open session, or nullopt when none is open.
   virtual Result<std::optional<TimePoint>> NextExpiry() = 0;
+  /// The customer's (contact's) sessions with id < before_session_id, newest first, at most
+  /// `limit`: a returning customer's earlier conversations.
+  virtual Result<std::vector<Session>> ListCustomerSessions(int64_t contact_id,
+                                                            int64_t before_session_id,
+                                                            int limit) = 0;
+  /// The agent's read positions (session id -> last read message id) of open sessions.
+  virtual Result<std::map<int64_t, int64_t>> ListReadPositions(int64_t agent_id) = 0;
   /// Tries to take leadership of `job`; nullptr when another instance holds it.
   virtual Result<std::unique_ptr<LeaderLock>> TryAcquireLeadership(const std::string& job) = 0;
 

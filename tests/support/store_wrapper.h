@@ -69,6 +69,10 @@ class StoreTxWrapper : public StoreTx {
                                               TimePoint now) override {
     return target_.SetAgentStatus(agent_id, status, now);
   }
+  Result<int64_t> SetReadPosition(int64_t agent_id, int64_t session_id, int64_t message_id,
+                                  TimePoint now) override {
+    return target_.SetReadPosition(agent_id, session_id, message_id, now);
+  }
 
  private:
   StoreTx& target_;
@@ -150,6 +154,13 @@ class StoreWrapper : public Store {
     return target_.ListDueSessions(now, limit);
   }
   Result<std::optional<TimePoint>> NextExpiry() override { return target_.NextExpiry(); }
+  Result<std::vector<Session>> ListCustomerSessions(int64_t contact_id, int64_t before_session_id,
+                                                    int limit) override {
+    return target_.ListCustomerSessions(contact_id, before_session_id, limit);
+  }
+  Result<std::map<int64_t, int64_t>> ListReadPositions(int64_t agent_id) override {
+    return target_.ListReadPositions(agent_id);
+  }
   Result<std::unique_ptr<LeaderLock>> TryAcquireLeadership(const std::string& job) override {
     return target_.TryAcquireLeadership(job);
   }
