@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -161,14 +162,22 @@ TEST_P(EventsTest, ServerSentEventsResumeAndEndAtLogout) {
                   .ok());
   const int64_t start = hub->HighWater();
 
-  auto read_stream = [&](const std::string& last_event_id, size_t want_events) {
+  // Reads the stream until `want_events` events arrived (or it ends); `on_open` runs once the
+  // server has sent its ": connected" preamble, so a test acts on an open stream, not on a guess.
+  auto read_stream = [&](const std::string& last_event_id, size_t want_events,
+                         const std::function<void()>& on_open = nullptr) {
     std::string text;
+    bool opened = false;
     httplib::Client c("127.0.0.1", server.port());
     httplib::Headers headers = {{"Authorization", "Bearer " + token}};
     if (!last_event_id.empty()) headers.emplace("Last-Event-ID", last_event_id);
     c.set_read_timeout(5, 0);
     c.Get("/api/events", headers, [&](const char* data, size_t n) {
       text.append(data, n);
+      if (!opened && text.find(": connected\n") != std::string::npos) {
+        opened = true;
+        if (on_open) on_open();
+      }
       size_t events = 0;
       for (size_t p = text.find("\nevent: "); p != std::string::npos;
            p = text.find("\nevent: ", p + 1)) {
@@ -179,13 +188,11 @@ TEST_P(EventsTest, ServerSentEventsResumeAndEndAtLogout) {
     return text;
   };
 
-  std::thread customer([&] {
-    std::this_thread::sleep_for(milliseconds(300));
+  // The customer acts once the stream is open: its events arrive live.
+  const std::string live = read_stream(std::to_string(start), 3, [&] {
     ASSERT_TRUE(h.Button(kAnna, "AGENT_MODE").ok());
     hub->Notify();
   });
-  const std::string live = read_stream(std::to_string(start), 3);
-  customer.join();
   EXPECT_NE(live.find("event: session.created\ndata: {"), std::string::npos) << live;
   const size_t id_at = live.find("id: ");
   ASSERT_NE(id_at, std::string::npos);
@@ -198,14 +205,12 @@ TEST_P(EventsTest, ServerSentEventsResumeAndEndAtLogout) {
       << resumed;
 
   // Logout ends an open stream at its next heartbeat.
-  std::thread logout([&] {
-    std::this_thread::sleep_for(milliseconds(300));
+  std::chrono::steady_clock::time_point logged_out;
+  read_stream("", 1000, [&] {
     ASSERT_TRUE(h.store->DeleteToken(HashToken(token)).ok());
+    logged_out = std::chrono::steady_clock::now();
   });
-  const auto t0 = std::chrono::steady_clock::now();
-  read_stream("", 1000);
-  logout.join();
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, seconds(3));
+  EXPECT_LT(std::chrono::steady_clock::now() - logged_out, seconds(3));
 
   hub->Stop();
   server.Stop();

@@ -4,9 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <thread>
 
 #include "channels/whatsapp/webhook_builder.h"
 #include "channels/whatsapp/webhook_parser.h"
@@ -121,7 +122,19 @@ TEST_P(ExpiryTest, ThreadExpiresPunctuallyOnTheRealClock) {
   RouterOptions ro = RouterHarness::DefaultRouterOptions();
   ro.session_ttl = milliseconds(1500);
   Router router(*h.store, real, *h.log, h.metrics, ro);
+  // The service reports each committed change (here: the expiry): the test waits on that, not on
+  // a polling interval.
+  std::mutex mu;
+  std::condition_variable changed;
+  int changes = 0;
   SessionServiceOptions so = RouterHarness::DefaultSessionOptions();
+  so.on_events = [&] {
+    {
+      std::lock_guard lock(mu);
+      ++changes;
+    }
+    changed.notify_all();
+  };
   SessionService sessions(*h.store, real, so);
   ExpiryJob real_job(*h.store, sessions, real, *h.log, h.metrics);
   ExpiryThread thread(real_job, *h.store, real, *h.log, {minutes(5), std::chrono::seconds(1), {}});
@@ -141,13 +154,19 @@ TEST_P(ExpiryTest, ThreadExpiresPunctuallyOnTheRealClock) {
   const TimePoint deadline = FromUnixSeconds(m.timestamp) + milliseconds(1500);
 
   std::optional<Session> s;
-  for (int i = 0; i < 60; ++i) {
-    std::this_thread::sleep_for(milliseconds(100));
-    auto got = h.store->GetSession(id);
-    ASSERT_TRUE(got.ok());
-    if ((*got)->status == SessionStatus::kEnded) {
-      s = **got;
-      break;
+  {
+    std::unique_lock lock(mu);
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(6);
+    int seen = -1;
+    while (!s && std::chrono::steady_clock::now() < give_up) {
+      if (seen == changes) {
+        changed.wait_until(lock, give_up, [&] { return changes != seen; });
+        continue;
+      }
+      seen = changes;
+      auto got = h.store->GetSession(id);
+      ASSERT_TRUE(got.ok());
+      if ((*got)->status == SessionStatus::kEnded) s = **got;
     }
   }
   thread.Stop();
