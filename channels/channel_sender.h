@@ -1,4 +1,5 @@
-// The outbound seam: what the outbox worker hands a channel, and what the channel answers.
+// The outbound seam: what the outbox worker hands a channel (a message to a customer, or a webhook
+// to forward to the bot), and what the channel answers.
 // Channels know their wire protocol; nothing here is WhatsApp JSON.
 #pragma once
 
@@ -8,15 +9,9 @@
 
 #include "common/clock.h"
 #include "domain/message.h"
+#include "domain/reply_button.h"
 
 namespace handoffd {
-
-/// A reply button of an interactive message (WhatsApp: at most 3, title at most 20 characters,
-/// id at most 256; facts §7 "Interactive reply buttons").
-struct ReplyButton {
-  std::string id;
-  std::string title;
-};
 
 /// One message to a customer.
 struct OutboundMessage {
@@ -56,6 +51,15 @@ class ChannelSender {
   virtual ~ChannelSender() = default;
   /// Sends `message`; never throws. `attempt` is 0 for the first try (used for 4^X schedules).
   virtual SendResult Send(const OutboundMessage& message, int attempt) = 0;
+};
+
+/// Forwards a raw inbound webhook body to an external bot (bot.forward_url). One instance per
+/// sender thread, like ChannelSender.
+class BotForwarder {
+ public:
+  virtual ~BotForwarder() = default;
+  /// POSTs `raw_body` to `url`; never throws. Outcomes as for ChannelSender::Send.
+  virtual SendResult Forward(const std::string& url, const std::string& raw_body) = 0;
 };
 
 }  // namespace handoffd

@@ -162,21 +162,14 @@ TEST_P(StoreBasics, RecoversWhenItsConnectionsAreKilled) {
   } else {
     EXPECT_TRUE((*leader)->StillHeld());
   }
-  // Each broken connection fails once with kUnavailable (never anything else), then reconnects.
-  int failures = 0;
+  // Bug (issue 7, defect 4): each broken pooled connection failed once with 503 before it was
+  // reconnected. Now a dead connection is reopened before use, or the statement retried once on
+  // a fresh one: no call fails.
   for (int i = 0; i < 20; ++i) {
     auto got = store_->GetSession(s.id);
-    if (!got.ok()) {
-      EXPECT_EQ(got.status().code(), ErrorCode::kUnavailable);
-      ++failures;
-      continue;
-    }
+    ASSERT_TRUE(got.ok()) << i << ": " << got.status().ToString();
     ASSERT_TRUE(got->has_value());
     EXPECT_EQ((*got)->id, s.id);
-  }
-  EXPECT_LE(failures, 8);  // the pool size
-  if (IsPostgres()) {
-    EXPECT_GE(failures, 1);
   }
   for (int i = 0; i < 8; ++i) {
     auto got = store_->GetSession(s.id);

@@ -26,9 +26,10 @@ using StoreOutbox = testing::StoreFixture;
 
 TEST_P(StoreOutbox, OutboxClaimLeasesItemsOldestFirst) {
   Session s = Open("15550001111");
-  auto [m1, o1] = QueueOutbound(s.contact_id, s.id, kT0 + seconds(2));
-  auto [m2, o2] = QueueOutbound(s.contact_id, s.id, kT0 + seconds(1));
-  auto [m3, o3] = QueueOutbound(s.contact_id, s.id, kT0 + minutes(10));  // not due yet
+  // Three customers (one customer's queue gives out only its head: see below).
+  auto [m1, o1] = QueueOutbound(s.contact_id, s.id, kT0 + seconds(2), "15550001112");
+  auto [m2, o2] = QueueOutbound(s.contact_id, s.id, kT0 + seconds(1), "15550001111");
+  auto [m3, o3] = QueueOutbound(s.contact_id, s.id, kT0 + minutes(10), "15550001113");
 
   auto next = store_->NextOutboxDue();
   ASSERT_TRUE(next.ok());
@@ -64,10 +65,47 @@ TEST_P(StoreOutbox, OutboxClaimLeasesItemsOldestFirst) {
   (void)m3;
 }
 
+// Bug: claims ordered by time and id only, so a customer's later item overtook an earlier one
+// that was backing off, and two workers could send one customer's items at once.
+TEST_P(StoreOutbox, OnlyTheHeadOfACustomersQueueIsClaimable) {
+  Session s = Open("15550001111");
+  auto [m1, o1] = QueueOutbound(s.contact_id, s.id, kT0 + seconds(2));
+  auto [m2, o2] = QueueOutbound(s.contact_id, s.id, kT0 + seconds(1));    // due first, queued later
+  auto [m3, o3] = QueueOutbound(s.contact_id, s.id, kT0, "15550009999");  // another customer
+  auto claimed = store_->ClaimOutbox(kT0 + seconds(5), 10, seconds(30));
+  ASSERT_TRUE(claimed.ok()) << claimed.status().ToString();
+  ASSERT_EQ(claimed->size(), 2u);
+  EXPECT_EQ((*claimed)[0].id, o3);
+  EXPECT_EQ((*claimed)[1].id, o1);  // the head; o2 waits behind it
+  ASSERT_TRUE(store_->CompleteOutbox((*claimed)[0], "wamid.3").ok());
+  // While the head is leased, and while it backs off, the rest of its queue waits.
+  EXPECT_TRUE(store_->ClaimOutbox(kT0 + seconds(6), 10, seconds(30))->empty());
+  ASSERT_TRUE(store_->RetryOutbox((*claimed)[1], kT0 + minutes(1), "503").ok());
+  EXPECT_TRUE(store_->ClaimOutbox(kT0 + seconds(7), 10, seconds(30))->empty());
+  auto head_again = store_->ClaimOutbox(kT0 + minutes(1), 10, seconds(30));
+  ASSERT_TRUE(head_again.ok() && head_again->size() == 1u);
+  EXPECT_EQ(head_again->front().id, o1);
+  // Once the head is done, the next one is.
+  ASSERT_TRUE(store_->CompleteOutbox(head_again->front(), "wamid.1").ok());
+  auto next = store_->ClaimOutbox(kT0 + minutes(1), 10, seconds(30));
+  ASSERT_TRUE(next.ok() && next->size() == 1u);
+  EXPECT_EQ(next->front().id, o2);
+  // Released items are claimable at once.
+  ASSERT_TRUE(store_->ReleaseOutbox({o2}).ok());
+  auto released = store_->ClaimOutbox(kT0 + minutes(1), 10, seconds(30));
+  ASSERT_TRUE(released.ok() && released->size() == 1u);
+  EXPECT_EQ(released->front().id, o2);
+  (void)m1;
+  (void)m2;
+  (void)m3;
+}
+
 TEST_P(StoreOutbox, ConcurrentClaimsNeverShareAnItem) {
   Session s = Open("15550001111");
   constexpr int kItems = 40;
-  for (int i = 0; i < kItems; ++i) QueueOutbound(s.contact_id, s.id, kT0 + milliseconds(i));
+  for (int i = 0; i < kItems; ++i) {
+    QueueOutbound(s.contact_id, s.id, kT0 + milliseconds(i), "1555000" + std::to_string(1000 + i));
+  }
   constexpr int kWorkers = 4;
   std::vector<std::vector<int64_t>> got(kWorkers);
   std::latch start(kWorkers);

@@ -2,6 +2,8 @@
 
 #include <exception>
 #include <map>
+#include <memory>
+#include <utility>
 
 #include "channels/whatsapp/signature.h"
 
@@ -15,7 +17,25 @@ SendResult Failure(SendResult::Outcome outcome, int64_t code, std::string title)
   return r;
 }
 
+class HttpBotForwarder final : public BotForwarder {
+ public:
+  HttpBotForwarder(std::unique_ptr<HttpClient> client, std::string secret)
+      : client_(std::move(client)), secret_(std::move(secret)) {}
+  SendResult Forward(const std::string& url, const std::string& raw_body) override {
+    return ForwardToBot(*client_, url, secret_, raw_body);
+  }
+
+ private:
+  std::unique_ptr<HttpClient> client_;
+  std::string secret_;
+};
+
 }  // namespace
+
+std::unique_ptr<BotForwarder> MakeBotForwarder(std::unique_ptr<HttpClient> client,
+                                               std::string secret) {
+  return std::make_unique<HttpBotForwarder>(std::move(client), std::move(secret));
+}
 
 SendResult ForwardToBot(HttpClient& client, const std::string& url, const std::string& secret,
                         const std::string& raw_body) {

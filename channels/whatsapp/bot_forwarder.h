@@ -16,4 +16,8 @@ namespace handoffd::whatsapp {
 SendResult ForwardToBot(HttpClient& client, const std::string& url, const std::string& secret,
                         const std::string& raw_body);
 
+/// The BotForwarder of the outbox: ForwardToBot over `client`, signed with `secret`.
+std::unique_ptr<BotForwarder> MakeBotForwarder(std::unique_ptr<HttpClient> client,
+                                               std::string secret);
+
 }  // namespace handoffd::whatsapp

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "channels/whatsapp/bot_forwarder.h"
 #include "channels/whatsapp/graph_sender.h"
 #include "events/event_hub.h"
 #include "http/api_server.h"
@@ -99,9 +100,9 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
 
   const bool dry_run = config.whatsapp.access_token.empty();
   whatsapp::GraphSenderOptions graph{config.whatsapp.api_base, config.whatsapp.access_token, {}};
+  graph.http.total_timeout = config.whatsapp.send_timeout;
   OutboxOptions outbox_options;
   outbox_options.rate_limit_per_second = config.whatsapp.rate_limit_per_second;
-  outbox_options.forward_secret = config.bot.forward_secret;
   outbox_options.on_events = on_events;
   OutboxWorker outbox(
       **store, clock, log, metrics,
@@ -109,7 +110,10 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
         if (dry_run) return std::make_unique<LoggingDryRunSender>(log);
         return whatsapp::MakeGraphSender(graph, MakeCurlHttpClient(graph.http));
       },
-      [] { return MakeCurlHttpClient({}); }, outbox_options);
+      [&config] {
+        return whatsapp::MakeBotForwarder(MakeCurlHttpClient({}), config.bot.forward_secret);
+      },
+      outbox_options);
 
   // The expiry thread is created before the router so the router can nudge it.
   std::unique_ptr<ExpiryThread> expiry_thread;
@@ -173,6 +177,9 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
     int sig = 0;
     sigwait(&signals, &sig);
     log.Info("server.stopping", {{"signal", sig}});
+    // Shutdown order: the outbox stops claiming at once (sends under way finish), no new sweep
+    // starts, event streams end, then the server stops accepting and closes idle connections.
+    outbox.BeginStop();
     events.Stop();  // ends every open event stream, so the server's workers can finish
     server.Stop();
   });
@@ -183,8 +190,8 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
                               {"version", HANDOFFD_VERSION}});
   server.Run();
 
+  outbox.Stop();  // waits for sends under way, gives back every claimed item not sent
   expiry_thread->Stop();
-  outbox.Stop();
   events.Stop();
   if (signal_thread.joinable()) {
     pthread_kill(signal_thread.native_handle(), SIGTERM);  // no-op if it already returned

@@ -1,8 +1,13 @@
 #include "common/clock.h"
 
 #include <cstdio>
+#include <thread>
 
 namespace handoffd {
+
+void Clock::SleepFor(Duration d) const {
+  if (d > Duration::zero()) std::this_thread::sleep_for(d);
+}
 
 TimePoint SystemClock::Now() const {
   return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());

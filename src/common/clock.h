@@ -20,6 +20,9 @@ class Clock {
   virtual ~Clock() = default;
   /// The current UTC time, millisecond resolution.
   virtual TimePoint Now() const = 0;
+  /// Waits `d` of this clock's time (the rate limiter's pacing). The real clock sleeps; a manual
+  /// clock moves itself forward, so paced work finishes in tests without real waiting.
+  virtual void SleepFor(Duration d) const;
 };
 
 /// The real wall clock (std::chrono::system_clock).

@@ -381,6 +381,7 @@ std::vector<Field> Fields(Config& c) {
       list("whatsapp.phone_number_ids", "WHATSAPP_PHONE_NUMBER_IDS", c.whatsapp.phone_number_ids));
   fields.push_back(
       integer("whatsapp.rate_limit_per_second", 1, 10000, c.whatsapp.rate_limit_per_second));
+  fields.push_back(duration("whatsapp.send_timeout", "", c.whatsapp.send_timeout));
   fields.push_back(text("handoff.trigger_id", "", [&c](const std::string& l, const std::string& v) {
     return SetText(l, v, kMaxButtonId, c.handoff.trigger_id);
   }));

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "channels/channel_sender.h"
 #include "common/clock.h"
 #include "common/result.h"
+#include "domain/reply_button.h"
 
 namespace handoffd {
 
@@ -59,6 +59,9 @@ struct Config {
     std::vector<std::string> phone_number_ids;  // WHATSAPP_PHONE_NUMBER_IDS (comma-separated)
     /// Sends per second per business number (token bucket).
     int rate_limit_per_second = 80;
+    /// Longest wait for the Graph API's answer to one send. Longer than Meta's p99 (a few
+    /// seconds): a send that times out may still have been accepted and is sent again.
+    Duration send_timeout = std::chrono::seconds(30);
   } whatsapp;
 
   struct Handoff {

@@ -1,8 +1,12 @@
 #include "http/api_server.h"
 
+#include <dirent.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <vector>
 
 #include "auth/token.h"
 #include "http/growing_thread_pool.h"
@@ -185,8 +189,50 @@ int ApiServer::port() const { return impl_->port; }
 
 void ApiServer::Run() { impl_->server.listen_after_bind(); }
 
+namespace {
+
+/// Shuts the read side of every connection accepted on `port` (not the listening socket).
+/// cpp-httplib keeps a worker on each kept-alive connection, polling for the next request until
+/// its keep-alive timeout (5 s): with the read side shut, the poll sees end-of-stream and the
+/// worker closes the connection at once. A request being handled still writes its response.
+void ShutClientReads(int port, int listen_fd) {
+  std::vector<int> fds;
+  if (DIR* dir = opendir("/proc/self/fd")) {
+    while (dirent* e = readdir(dir)) {
+      if (e->d_name[0] != '.') fds.push_back(std::atoi(e->d_name));
+    }
+    closedir(dir);
+  }
+  for (int fd : fds) {
+    if (fd == listen_fd) continue;
+    sockaddr_storage local{};
+    socklen_t len = sizeof(local);
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) continue;
+    int local_port = -1;
+    if (local.ss_family == AF_INET) {
+      local_port = ntohs(reinterpret_cast<sockaddr_in*>(&local)->sin_port);
+    } else if (local.ss_family == AF_INET6) {
+      local_port = ntohs(reinterpret_cast<sockaddr_in6*>(&local)->sin6_port);
+    }
+    if (local_port != port) continue;
+    int listening = 0;
+    socklen_t optlen = sizeof(listening);
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) != 0 || listening) continue;
+    sockaddr_storage peer{};
+    len = sizeof(peer);
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;
+    ::shutdown(fd, SHUT_RD);
+  }
+}
+
+}  // namespace
+
 void ApiServer::Stop() {
-  if (impl_ && impl_->server.is_running()) impl_->server.stop();
+  if (impl_ && impl_->server.is_running()) {
+    const int listen_fd = impl_->listen_fd;
+    impl_->server.stop();
+    if (impl_->port > 0) ShutClientReads(impl_->port, listen_fd);
+  }
 }
 
 }  // namespace handoffd

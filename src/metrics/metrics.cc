@@ -39,6 +39,9 @@ std::string Metrics::Render(const std::map<std::string, int64_t>& sessions_by_st
           duplicates.load());
   counter("handoffd_send_retries_total", "Outbound sends scheduled for retry.",
           send_retries.load());
+  counter("handoffd_send_unknown_outcome_total",
+          "Sends retried after an attempt whose outcome was never recorded (possible duplicates).",
+          send_unknown_outcome.load());
   counter("handoffd_expiry_sweeps_total", "Expiry sweeps run.", expiry_sweeps.load());
   counter("handoffd_sessions_expired_total", "Sessions ended by expiry.", sessions_expired.load());
 

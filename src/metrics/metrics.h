@@ -22,6 +22,9 @@ class Metrics {
   /// Duplicated webhook items (same wamid / wamid+status) ignored.
   std::atomic<uint64_t> duplicates{0};
   std::atomic<uint64_t> send_retries{0};
+  /// Items claimed again after a send began and its outcome was never recorded (a crash or a
+  /// lost lease mid-send): each may reach the customer twice.
+  std::atomic<uint64_t> send_unknown_outcome{0};
   std::atomic<uint64_t> expiry_sweeps{0};
   std::atomic<uint64_t> sessions_expired{0};
 

@@ -3,6 +3,16 @@
 // id and `sent`; retryable failures back off exponentially with jitter; permanent ones mark the
 // message `failed` with the channel's code and title. Items stay in the database until done, so
 // nothing queued is lost across a restart.
+//
+// Delivery guarantees (README "Delivery guarantees"):
+// - Per-customer order: the store hands out only the head of each (number, recipient) queue, so
+//   at most one send per customer is in flight across threads and instances, and a later item
+//   never overtakes an earlier unsent one (a head that backs off holds the ones behind it).
+// - Leases are short (`lease`, 8 s) and renewed every lease/3 while this process holds the
+//   item; Stop() gives back every claimed item not yet sent, so a restart never waits for leases,
+//   and a crashed instance's items are retaken within one lease.
+// - At-least-once: the attempt is recorded (attempted_at) before the call leaves the process; an
+//   item claimed with attempted_at set was possibly sent already (metric and log line).
 #pragma once
 
 #include <atomic>
@@ -12,11 +22,11 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 #include <vector>
 
 #include "channels/channel_sender.h"
-#include "channels/http_client.h"
 #include "common/clock.h"
 #include "log/logger.h"
 #include "metrics/metrics.h"
@@ -28,12 +38,13 @@ namespace handoffd {
 struct OutboxOptions {
   /// Sends per second per business number (whatsapp.rate_limit_per_second).
   int rate_limit_per_second = 80;
-  /// Parallel senders; items for one customer always go to the same sender, in order.
+  /// Parallel senders.
   int sender_threads = 4;
   /// Items claimed per pass.
   int batch_size = 64;
-  /// How long a claimed item is reserved for this process before another may take it.
-  Duration lease = std::chrono::minutes(5);
+  /// How long a claimed item is reserved for this process before another may take it. Renewed
+  /// every lease/3 while held, so it bounds how long a crashed instance's items wait.
+  Duration lease = std::chrono::seconds(8);
   /// Retry delay before jitter: base * 2^attempts, capped at max_backoff.
   Duration base_backoff = std::chrono::seconds(1);
   Duration max_backoff = std::chrono::minutes(5);
@@ -41,8 +52,6 @@ struct OutboxOptions {
   Duration give_up_after = std::chrono::hours(24);
   /// Longest idle wait between outbox checks (other instances' items, retries).
   Duration poll_interval = std::chrono::seconds(1);
-  /// Secret for X-Hub-Signature-256 on forwarded webhooks (bot.forward_secret).
-  std::string forward_secret;
   /// Called after a delivery change was committed with its message.status event.
   std::function<void()> on_events;
 };
@@ -54,22 +63,29 @@ Duration BackoffDelay(const OutboxOptions& options, int attempts, double jitter)
 class OutboxWorker {
  public:
   using SenderFactory = std::function<std::unique_ptr<ChannelSender>()>;
-  using HttpFactory = std::function<std::unique_ptr<HttpClient>()>;
+  using ForwarderFactory = std::function<std::unique_ptr<BotForwarder>()>;
 
   OutboxWorker(Store& store, const Clock& clock, Logger& log, Metrics& metrics,
-               SenderFactory sender_factory, HttpFactory http_factory, OutboxOptions options);
+               SenderFactory sender_factory, ForwarderFactory forwarder_factory,
+               OutboxOptions options);
   ~OutboxWorker();
 
   /// Starts the claiming thread and the sender threads.
   void Start();
-  /// Stops the threads; items in flight finish their current send first.
+  /// Stops claiming at once and wakes every sender: sends already under way finish and are
+  /// recorded; nothing new starts. Returns immediately (Stop() waits).
+  void BeginStop();
+  /// BeginStop(), waits for the sends under way, then releases every claimed item not sent.
   void Stop();
   /// Wakes the claiming thread (called after a commit that queued items).
   void Notify();
 
-  /// One synchronous pass in the calling thread with one sender: claims due items and sends them
-  /// all. Returns how many were processed. For tests and `handoffd expire --once`.
+  /// Synchronous passes in the calling thread with one sender until nothing is due: claims due
+  /// items and sends them. Returns how many were processed. For tests and one-shot commands.
   int RunOnce();
+
+  /// Items claimed and not yet finished or released (test hook).
+  size_t held() const;
 
  private:
   struct Lane {
@@ -79,8 +95,13 @@ class OutboxWorker {
   };
   void ClaimLoop();
   void SendLoop(Lane& lane);
-  /// Sends one item and records the outcome.
-  void Process(const OutboxItem& item, ChannelSender& sender, HttpClient& http);
+  /// Renews the leases of held items when a third of the lease has passed.
+  void MaybeRenew();
+  /// Sends one item and records the outcome. False when it was not sent (stopping, or the
+  /// attempt could not be recorded): the caller gives it back.
+  bool Process(const OutboxItem& item, ChannelSender& sender, BotForwarder& forwarder);
+  void Hold(const std::vector<OutboxItem>& items);
+  void Unhold(int64_t id);
   double Jitter();
 
   Store& store_;
@@ -88,7 +109,7 @@ class OutboxWorker {
   Logger& log_;
   Metrics& metrics_;
   SenderFactory sender_factory_;
-  HttpFactory http_factory_;
+  ForwarderFactory forwarder_factory_;
   OutboxOptions options_;
   RateLimiter limiter_;
 
@@ -99,6 +120,9 @@ class OutboxWorker {
   std::atomic<int> in_flight_{0};
   std::vector<std::unique_ptr<Lane>> lanes_;
   std::vector<std::thread> threads_;
+  mutable std::mutex held_mu_;
+  std::set<int64_t> held_;
+  TimePoint renewed_at_{};
   std::mutex rng_mu_;
   std::mt19937_64 rng_{std::random_device{}()};
 };

@@ -23,4 +23,14 @@ Duration RateLimiter::TryAcquire(const std::string& key, TimePoint now) {
   return Duration(static_cast<int64_t>(std::max(1.0, wait_ms)));
 }
 
+bool RateLimiter::Acquire(const std::string& key, const std::atomic<bool>& cancel) {
+  while (!cancel.load()) {
+    const Duration wait = TryAcquire(key, clock_.Now());
+    if (wait == Duration::zero()) return true;
+    // Short slices keep a stop request prompt.
+    clock_.SleepFor(std::min(wait, Duration(100)));
+  }
+  return false;
+}
+
 }  // namespace handoffd

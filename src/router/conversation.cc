@@ -1,8 +1,7 @@
 #include "router/conversation.h"
 
-#include <nlohmann/json.hpp>
-
 #include "domain/event.h"
+#include "outbox/outbox_payload.h"
 
 namespace handoffd {
 
@@ -55,7 +54,7 @@ Result<Message> QueueText(StoreTx& tx, const Session& session, SenderType sender
   item.channel = session.channel;
   item.phone_number_id = session.phone_number_id;
   item.recipient = session.phone_number;
-  item.payload = nlohmann::json{{"kind", "text"}, {"text", text}}.dump();
+  item.payload = EncodeOutboxPayload(OutboxPayload::Text(text));
   item.next_attempt_at = now;
   item.created_at = now;
   HANDOFFD_RETURN_IF_ERROR(tx.Enqueue(item));

@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "channels/channel_sender.h"
 #include "common/result.h"
 #include "domain/session.h"
 #include "store/store.h"

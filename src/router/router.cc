@@ -5,6 +5,7 @@
 
 #include "domain/event.h"
 #include "domain/json_views.h"
+#include "outbox/outbox_payload.h"
 #include "router/conversation.h"
 
 namespace handoffd {
@@ -109,8 +110,7 @@ Result<RouteReport> Router::HandleBatch(const InboundBatch& batch, const std::st
       OutboxItem item;
       item.channel = "whatsapp";
       item.payload =
-          nlohmann::json{{"kind", "forward"}, {"url", options_.bot_forward_url}, {"body", raw_body}}
-              .dump();
+          EncodeOutboxPayload(OutboxPayload::Forward(options_.bot_forward_url, raw_body));
       item.next_attempt_at = now;
       item.created_at = now;
       HANDOFFD_RETURN_IF_ERROR(tx.Enqueue(item));
@@ -258,8 +258,7 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
   item.phone_number_id = m.phone_number_id;
   item.recipient = m.customer.key;
   item.payload =
-      nlohmann::json{{"kind", "buttons"}, {"text", options_.menu_body}, {"buttons", buttons}}
-          .dump();
+      EncodeOutboxPayload(OutboxPayload::Buttons(options_.menu_body, options_.menu_buttons));
   item.next_attempt_at = now;
   item.created_at = now;
   HANDOFFD_RETURN_IF_ERROR(tx.Enqueue(item));

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "channels/channel_sender.h"
 #include "common/clock.h"
 #include "common/result.h"
 #include "domain/inbound.h"
+#include "domain/reply_button.h"
 #include "log/logger.h"
 #include "metrics/metrics.h"
 #include "store/store.h"

@@ -1,5 +1,7 @@
 #include "store/connection_pool.h"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <string_view>
@@ -128,6 +130,31 @@ void ConnectionPool::InitSqlite(soci::session& sql) const {
   sqlite_api::sqlite3_create_function_v2(backend->conn_, "handoffd_fold", 1,
                                          SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, &SqliteFold,
                                          nullptr, nullptr, nullptr);
+}
+
+bool ConnectionPool::Broken(Conn& c) const {
+  if (dialect_ != SqlDialect::kPostgres || c.sql == nullptr) return false;
+  auto* backend = static_cast<soci::postgresql_session_backend*>(c.sql->get_backend());
+  return backend == nullptr || backend->conn_ == nullptr ||
+         PQstatus(backend->conn_) == CONNECTION_BAD;
+}
+
+void ConnectionPool::EnsureFresh(Conn& c, size_t pos) {
+  if (dialect_ != SqlDialect::kPostgres || c.sql == nullptr) return;
+  auto* backend = static_cast<soci::postgresql_session_backend*>(c.sql->get_backend());
+  if (backend != nullptr && backend->conn_ != nullptr) {
+    PGconn* pg = backend->conn_;
+    if (PQstatus(pg) == CONNECTION_OK && PQtransactionStatus(pg) == PQTRANS_IDLE) {
+      // An idle connection has nothing to read unless the server said goodbye (a FATAL
+      // "terminating connection" and end-of-stream) or sent a notice; libpq sorts them out.
+      pollfd p{PQsocket(pg), POLLIN, 0};
+      if (p.fd < 0 || poll(&p, 1, 0) <= 0) return;
+      if (PQconsumeInput(pg) == 1 && PQstatus(pg) == CONNECTION_OK) return;
+    }
+  }
+  ++reconnects_;
+  c.suspect = true;
+  Repair(c, pos);
 }
 
 void ConnectionPool::Repair(Conn& c, size_t pos) {

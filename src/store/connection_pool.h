@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -31,6 +32,9 @@ struct Conn {
   std::array<std::unique_ptr<Stmt>, kQueryCount> cache;
   /// Set when a statement failed: the connection is checked before it is reused.
   bool suspect = false;
+  /// Set while COMMIT is under way: a connection lost then leaves the outcome unknown, so the
+  /// transaction is not retried.
+  bool committing = false;
 
   /// The prepared statement of `q`, prepared on first use.
   Stmt& Get(const Catalogue& catalogue, Query q);
@@ -60,6 +64,12 @@ class ConnectionPool {
 
   /// Leases a connection, runs fn(conn) and maps exceptions to a Status. A connection that saw an
   /// error is repaired before it goes back to the pool.
+  ///
+  /// Stale connections (PostgreSQL restarted, backend terminated): a leased connection whose
+  /// server has closed it is reconnected before use, and when fn fails because the connection
+  /// broke under it (the server went away before answering), fn runs once more on a fresh
+  /// connection before the error reaches the caller (503). Not retried: a connection lost during
+  /// COMMIT (the outcome is unknown) and every other error.
   template <typename Fn>
   auto WithConn(Fn&& fn) -> decltype(fn(std::declval<Conn&>())) {
     size_t pos = 0;
@@ -76,11 +86,18 @@ class ConnectionPool {
       }
     } give_back{this, pos};
     Conn& c = conns_[pos];
-    try {
-      return fn(c);
-    } catch (...) {
-      c.suspect = true;
-      return StatusFromCurrentException();
+    EnsureFresh(c, pos);
+    for (int attempt = 0;; ++attempt) {
+      try {
+        return fn(c);
+      } catch (...) {
+        c.suspect = true;
+        const bool retry = attempt == 0 && !c.committing && Broken(c);
+        c.committing = false;
+        if (!retry) return StatusFromCurrentException();
+        ++reconnects_;
+        Repair(c, pos);
+      }
     }
   }
 
@@ -91,7 +108,9 @@ class ConnectionPool {
       Get(c, kBegin).RunAll();
       auto r = fn(c);
       if (r.ok()) {
+        c.committing = true;
         Get(c, kCommit).RunAll();
+        c.committing = false;
       } else {
         Rollback(c);
       }
@@ -103,6 +122,9 @@ class ConnectionPool {
   /// status.
   void Rollback(Conn& c) const;
 
+  /// Connections found broken and reopened so far (stale ones before use, and retries).
+  int64_t reconnects() const { return reconnects_.load(); }
+
  private:
   /// Opens `sql` and applies the per-connection settings.
   void OpenSession(soci::session& sql) const;
@@ -112,6 +134,11 @@ class ConnectionPool {
   /// Rolls back whatever is left open, drops the prepared statements and reconnects when the
   /// connection no longer answers. Never throws.
   void Repair(Conn& c, size_t pos);
+  /// PostgreSQL: true when libpq knows the connection is gone.
+  bool Broken(Conn& c) const;
+  /// PostgreSQL: reconnects a leased connection the server already closed (its socket reads
+  /// end-of-stream while idle), so the caller never runs a statement on it. Never throws.
+  void EnsureFresh(Conn& c, size_t pos);
 
   const SqlDialect dialect_;
   const std::string connect_string_;
@@ -120,6 +147,7 @@ class ConnectionPool {
   const size_t pool_size_;
   soci::connection_pool pool_;
   std::vector<Conn> conns_;
+  std::atomic<int64_t> reconnects_{0};
 };
 
 }  // namespace handoffd::sqlstore

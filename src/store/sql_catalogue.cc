@@ -168,13 +168,29 @@ Catalogue BuildCatalogue(SqlDialect d) {
       message_select + " WHERE session_id = :session AND id > :after ORDER BY id LIMIT :limit",
       "iii", message_kinds};
   c[kGetMessage] = {message_select + " WHERE id = :id", "i", message_kinds};
+  // Per-customer order: only the head (lowest id) of each (phone_number_id, recipient) queue is
+  // claimable, and only when it is due and not leased; the items behind a head that backs off or
+  // is being sent wait for it. Forwards to the bot (recipient '') are not ordered (Meta gives no
+  // order to webhooks either). PostgreSQL: SKIP LOCKED keeps concurrent claimers apart, and a
+  // head locked by another claimer still blocks its queue through NOT EXISTS.
   c[kClaimOutbox] = {
-      "UPDATE outbox SET leased_until = :lease WHERE id IN (SELECT id FROM outbox"
-      " WHERE next_attempt_at <= :now1 AND (leased_until IS NULL OR leased_until <= :now2)"
-      " ORDER BY next_attempt_at, id LIMIT :limit" +
-          std::string(pg ? " FOR UPDATE SKIP LOCKED" : "") + ") RETURNING " +
+      "UPDATE outbox SET leased_until = :lease WHERE id IN (SELECT o.id FROM outbox o"
+      " WHERE o.next_attempt_at <= :now1 AND (o.leased_until IS NULL OR o.leased_until <= :now2)"
+      " AND (o.recipient = '' OR NOT EXISTS (SELECT 1 FROM outbox p WHERE p.phone_number_id ="
+      " o.phone_number_id AND p.recipient = o.recipient AND p.id < o.id))"
+      " ORDER BY o.next_attempt_at, o.id LIMIT :limit" +
+          std::string(pg ? " FOR UPDATE OF o SKIP LOCKED" : "") + ") RETURNING " +
           SelectList(kOutboxCols),
       "iiii", outbox_kinds};
+  c[kBeginOutboxAttempt] = {
+      "UPDATE outbox SET attempted_at = :now, leased_until = :lease WHERE id = :id", "iii", ""};
+  c[kRenewOutbox] = {
+      "UPDATE outbox SET leased_until = :lease WHERE id = :id AND leased_until IS NOT NULL", "ii",
+      ""};
+  c[kReleaseOutbox] = {"UPDATE outbox SET leased_until = NULL WHERE id = :id", "i", ""};
+  c[kListOutbox] = {"SELECT " + SelectList(kOutboxCols) +
+                        " FROM outbox WHERE id > :after ORDER BY id LIMIT :limit",
+                    "ii", outbox_kinds};
   // The earliest time an item becomes claimable: a leased item only once its lease runs out.
   c[kNextOutboxDue] = {
       "SELECT MIN(CASE WHEN leased_until IS NOT NULL AND leased_until > next_attempt_at"
@@ -191,7 +207,7 @@ Catalogue BuildCatalogue(SqlDialect d) {
   c[kDeleteOutbox] = {"DELETE FROM outbox WHERE id = :id", "i", ""};
   c[kRetryOutbox] = {
       "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = :next, leased_until = NULL,"
-      " last_error = :error WHERE id = :id",
+      " attempted_at = NULL, last_error = :error WHERE id = :id",
       "iti", ""};
   c[kListDueSessions] = {session_select +
                              " WHERE s.status IN ('waiting', 'active') AND s.expires_at <= :now"

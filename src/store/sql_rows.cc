@@ -106,6 +106,8 @@ OutboxItem ReadOutbox(const std::vector<Cell>& row) {
   o.attempts = static_cast<int>(r.Int());
   o.next_attempt_at = r.Time();
   o.created_at = r.Time();
+  o.attempted_at = r.OptTime();
+  o.leased_until = r.OptTime();
   return o;
 }
 

@@ -70,9 +70,9 @@ inline constexpr Col kAgentCols[] = {
 };
 
 inline constexpr Col kOutboxCols[] = {
-    {"id", 'i'},         {"message_id", 'i'}, {"channel", 't'},  {"phone_number_id", 't'},
-    {"recipient", 't'},  {"payload", 't'},    {"attempts", 'i'}, {"next_attempt_at", 'i'},
-    {"created_at", 'i'},
+    {"id", 'i'},         {"message_id", 'i'},   {"channel", 't'},      {"phone_number_id", 't'},
+    {"recipient", 't'},  {"payload", 't'},      {"attempts", 'i'},     {"next_attempt_at", 'i'},
+    {"created_at", 'i'}, {"attempted_at", 'i'}, {"leased_until", 'i'},
 };
 
 /// "expr1, expr2, ..."

@@ -80,6 +80,10 @@ class SqlStore final : public Store {
                                             const MessageEventFn& event) override;
   Status RetryOutbox(const OutboxItem& item, TimePoint next_attempt_at,
                      const std::string& last_error) override;
+  Status BeginOutboxAttempt(const OutboxItem& item, TimePoint now, TimePoint lease_until) override;
+  Status RenewOutboxLeases(const std::vector<int64_t>& ids, TimePoint lease_until) override;
+  Status ReleaseOutbox(const std::vector<int64_t>& ids) override;
+  Result<std::vector<OutboxItem>> ListOutbox(int64_t after_id, int limit) override;
   Result<std::vector<EventRecord>> ListEvents(int64_t after_id, int64_t up_to_id,
                                               int limit) override;
   Result<std::pair<int64_t, int64_t>> EventIdRange() override;

@@ -81,6 +81,38 @@ Status SqlStore::RetryOutbox(const OutboxItem& item, TimePoint next_attempt_at,
   });
 }
 
+Status SqlStore::BeginOutboxAttempt(const OutboxItem& item, TimePoint now, TimePoint lease_until) {
+  return pool_.WithConn([&](Conn& c) -> Status {
+    Get(c, kBeginOutboxAttempt).Time(now).Time(lease_until).Int(item.id).RunAll();
+    return Status::Ok();
+  });
+}
+
+Status SqlStore::RenewOutboxLeases(const std::vector<int64_t>& ids, TimePoint lease_until) {
+  if (ids.empty()) return Status::Ok();
+  return pool_.InTx([&](Conn& c) -> Status {
+    for (int64_t id : ids) Get(c, kRenewOutbox).Time(lease_until).Int(id).RunAll();
+    return Status::Ok();
+  });
+}
+
+Status SqlStore::ReleaseOutbox(const std::vector<int64_t>& ids) {
+  if (ids.empty()) return Status::Ok();
+  return pool_.InTx([&](Conn& c) -> Status {
+    for (int64_t id : ids) Get(c, kReleaseOutbox).Int(id).RunAll();
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<OutboxItem>> SqlStore::ListOutbox(int64_t after_id, int limit) {
+  return pool_.WithConn([&](Conn& c) -> Result<std::vector<OutboxItem>> {
+    std::vector<OutboxItem> out;
+    Stmt& st = Get(c, kListOutbox).Int(after_id).Int(int64_t{std::max(0, limit)});
+    for (bool row = st.Run(); row; row = st.Fetch()) out.push_back(ReadOutbox(st.row()));
+    return out;
+  });
+}
+
 Result<std::vector<EventRecord>> SqlStore::ListEvents(int64_t after_id, int64_t up_to_id,
                                                       int limit) {
   return pool_.WithConn([&](Conn& c) -> Result<std::vector<EventRecord>> {

@@ -36,10 +36,8 @@ struct NewSession {
   std::optional<TimePoint> last_customer_message_at;
 };
 
-/// A send waiting in the outbox. `payload` is channel-neutral JSON text:
-///   {"kind":"text","text":"..."}
-///   {"kind":"buttons","text":"...","buttons":[{"id":"...","title":"..."}]}
-///   {"kind":"forward","url":"...","body":"<raw webhook body>"}   (bot forwarding)
+/// A send waiting in the outbox. `payload` is channel-neutral JSON text written and read by
+/// outbox/outbox_payload.h (text, buttons, or a webhook forwarded to the bot).
 struct OutboxItem {
   int64_t id = 0;
   std::optional<int64_t> message_id;  // the message whose delivery this is; none for forwards
@@ -50,6 +48,11 @@ struct OutboxItem {
   int attempts = 0;  // failed attempts so far
   TimePoint next_attempt_at{};
   TimePoint created_at{};
+  /// Set when a send of this item began and its outcome was never recorded (the process died or
+  /// lost its lease mid-send): the next send may be a duplicate.
+  std::optional<TimePoint> attempted_at;
+  /// Reserved for a worker until then (nullopt: free).
+  std::optional<TimePoint> leased_until;
 };
 
 /// Filter of the session list routes. Unset fields do not filter. Dates are UTC instants;
@@ -218,7 +221,10 @@ class Store {
 
   // Outbox.
   /// Leases up to `limit` items due at `now` to the caller until now + lease, so that no other
-  /// worker (or instance) sends them meanwhile. Oldest first.
+  /// worker (or instance) sends them meanwhile. Oldest first. Only the head (lowest id) of each
+  /// (phone_number_id, recipient) queue is claimable: at most one item per customer is out at a
+  /// time, and a later item never overtakes an earlier unsent one. Forwards (recipient "") are
+  /// not ordered.
   virtual Result<std::vector<OutboxItem>> ClaimOutbox(TimePoint now, int limit, Duration lease) = 0;
   /// Earliest next_attempt_at of any item, or nullopt when the outbox is empty.
   virtual Result<std::optional<TimePoint>> NextOutboxDue() = 0;
@@ -234,6 +240,16 @@ class Store {
   /// Retryable failure: attempts + 1 and the next try at `next_attempt_at`.
   virtual Status RetryOutbox(const OutboxItem& item, TimePoint next_attempt_at,
                              const std::string& last_error) = 0;
+  /// Records that a send of `item` begins now (attempted_at) and renews its lease to
+  /// `lease_until`, before the call leaves the process.
+  virtual Status BeginOutboxAttempt(const OutboxItem& item, TimePoint now,
+                                    TimePoint lease_until) = 0;
+  /// Extends the leases of items this process holds to `lease_until` (released ones stay free).
+  virtual Status RenewOutboxLeases(const std::vector<int64_t>& ids, TimePoint lease_until) = 0;
+  /// Gives claimed items back unsent (clean shutdown): another worker may claim them at once.
+  virtual Status ReleaseOutbox(const std::vector<int64_t>& ids) = 0;
+  /// Items with id > after_id in id order, at most `limit` (inspection and tests).
+  virtual Result<std::vector<OutboxItem>> ListOutbox(int64_t after_id, int limit) = 0;
 
   // Expiry.
   /// Open sessions with expires_at <= now, earliest first, at most `limit`.

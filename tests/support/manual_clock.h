@@ -13,9 +13,13 @@ class ManualClock final : public Clock {
   TimePoint Now() const override { return FromUnixMillis(now_.load()); }
   void Set(TimePoint t) { now_.store(ToUnixMillis(t)); }
   void Advance(Duration d) { now_.fetch_add(d.count()); }
+  /// Waiting on a manual clock moves it: paced code (the rate limiter) returns at once.
+  void SleepFor(Duration d) const override {
+    if (d > Duration::zero()) now_.fetch_add(d.count());
+  }
 
  private:
-  std::atomic<int64_t> now_;
+  mutable std::atomic<int64_t> now_;
 };
 
 }  // namespace handoffd::testing

@@ -32,7 +32,7 @@ struct RouterHarness {
   std::optional<Session> OpenSession(const std::string& wa_id);
   /// Creates an agent and returns it.
   Agent AddAgent(const std::string& name, Role role = Role::kAgent);
-  /// Leases every due outbox item (so each call returns only new ones).
+  /// Outbox items queued since the previous call, in id order (they stay in the outbox).
   std::vector<OutboxItem> TakeOutbox();
   std::vector<Message> Messages(int64_t session_id);
 
@@ -44,6 +44,9 @@ struct RouterHarness {
   Metrics metrics;
   std::unique_ptr<Router> router;
   std::unique_ptr<SessionService> sessions;
+
+ private:
+  int64_t outbox_taken_ = 0;
 };
 
 /// Reads a fixture file from tests/fixtures/whatsapp exactly as stored.

@@ -149,7 +149,8 @@ class StoreFixture : public ::testing::TestWithParam<std::string> {
 
   /// An outbound agent message with a queued outbox item for it.
   std::pair<Message, int64_t> QueueOutbound(int64_t contact, int64_t session,
-                                            TimePoint next_attempt = kT0) {
+                                            TimePoint next_attempt = kT0,
+                                            const std::string& recipient = "15550001111") {
     Message m = Msg(contact, session, std::nullopt);
     m.sender_type = SenderType::kAgent;
     m.sender_id = "1";
@@ -164,7 +165,7 @@ class StoreFixture : public ::testing::TestWithParam<std::string> {
       OutboxItem item;
       item.message_id = (*r)->id;
       item.phone_number_id = "PNID1";
-      item.recipient = "15550001111";
+      item.recipient = recipient;
       item.payload = R"({"kind":"text","text":"hi"})";
       item.next_attempt_at = next_attempt;
       item.created_at = kT0;

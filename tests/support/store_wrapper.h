@@ -149,6 +149,18 @@ class StoreWrapper : public Store {
                      const std::string& last_error) override {
     return target_.RetryOutbox(item, next_attempt_at, last_error);
   }
+  Status BeginOutboxAttempt(const OutboxItem& item, TimePoint now, TimePoint lease_until) override {
+    return target_.BeginOutboxAttempt(item, now, lease_until);
+  }
+  Status RenewOutboxLeases(const std::vector<int64_t>& ids, TimePoint lease_until) override {
+    return target_.RenewOutboxLeases(ids, lease_until);
+  }
+  Status ReleaseOutbox(const std::vector<int64_t>& ids) override {
+    return target_.ReleaseOutbox(ids);
+  }
+  Result<std::vector<OutboxItem>> ListOutbox(int64_t after_id, int limit) override {
+    return target_.ListOutbox(after_id, limit);
+  }
 
   Result<std::vector<Session>> ListDueSessions(TimePoint now, int limit) override {
     return target_.ListDueSessions(now, limit);

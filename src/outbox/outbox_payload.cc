@@ -1,0 +1,75 @@
+#include "outbox/outbox_payload.h"
+
+#include <nlohmann/json.hpp>
+#include <utility>
+
+namespace handoffd {
+
+OutboxPayload OutboxPayload::Text(std::string text) {
+  OutboxPayload p;
+  p.kind = Kind::kText;
+  p.text = std::move(text);
+  return p;
+}
+
+OutboxPayload OutboxPayload::Buttons(std::string text, std::vector<ReplyButton> buttons) {
+  OutboxPayload p;
+  p.kind = Kind::kButtons;
+  p.text = std::move(text);
+  p.buttons = std::move(buttons);
+  return p;
+}
+
+OutboxPayload OutboxPayload::Forward(std::string url, std::string body) {
+  OutboxPayload p;
+  p.kind = Kind::kForward;
+  p.url = std::move(url);
+  p.body = std::move(body);
+  return p;
+}
+
+std::string EncodeOutboxPayload(const OutboxPayload& p) {
+  switch (p.kind) {
+    case OutboxPayload::Kind::kText:
+      return nlohmann::json{{"kind", "text"}, {"text", p.text}}.dump();
+    case OutboxPayload::Kind::kButtons: {
+      nlohmann::json buttons = nlohmann::json::array();
+      for (const ReplyButton& b : p.buttons) buttons.push_back({{"id", b.id}, {"title", b.title}});
+      return nlohmann::json{{"kind", "buttons"}, {"text", p.text}, {"buttons", buttons}}.dump();
+    }
+    case OutboxPayload::Kind::kForward:
+      return nlohmann::json{{"kind", "forward"}, {"url", p.url}, {"body", p.body}}.dump();
+  }
+  return "{}";
+}
+
+std::optional<OutboxPayload> DecodeOutboxPayload(std::string_view json) {
+  nlohmann::json j = nlohmann::json::parse(json, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  auto str = [&j](const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  const std::string kind = str("kind");
+  if (kind == "forward") return OutboxPayload::Forward(str("url"), str("body"));
+  if (kind == "text") return OutboxPayload::Text(str("text"));
+  if (kind == "buttons") {
+    std::vector<ReplyButton> buttons;
+    auto it = j.find("buttons");
+    if (it != j.end() && it->is_array()) {
+      for (const auto& b : *it) {
+        if (!b.is_object()) continue;
+        ReplyButton button;
+        if (b.contains("id") && b["id"].is_string()) button.id = b["id"].get<std::string>();
+        if (b.contains("title") && b["title"].is_string()) {
+          button.title = b["title"].get<std::string>();
+        }
+        buttons.push_back(std::move(button));
+      }
+    }
+    return OutboxPayload::Buttons(str("text"), std::move(buttons));
+  }
+  return std::nullopt;
+}
+
+}  // namespace handoffd
