@@ -64,6 +64,11 @@ enum Query : size_t {
   kListEvents,
   kEventIdRange,
   kPruneEvents,
+  kExpireDueSessions,
+  kExpireSession,
+  kInsertMessages,
+  kEnqueueMany,
+  kAppendEvents,
   kQueryCount,
 };
 
