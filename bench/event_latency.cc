@@ -78,6 +78,9 @@ using std::chrono::nanoseconds;
 
 struct Options {
   std::string url;
+  // Where the dashboards connect (and log in); default: url. Another instance on the same
+  // PostgreSQL measures cross-instance delivery (LISTEN/NOTIFY).
+  std::string stream_url;
   std::string secret;
   std::string token;
   std::string email;
@@ -127,6 +130,8 @@ Options ParseArgs(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--url") {
       o.url = need(i);
+    } else if (a == "--stream-url") {
+      o.stream_url = need(i);
     } else if (a == "--secret") {
       o.secret = need(i);
     } else if (a == "--token") {
@@ -179,6 +184,7 @@ Options ParseArgs(int argc, char** argv) {
     }
   }
   if (o.url.empty()) Usage("--url is required");
+  if (o.stream_url.empty()) o.stream_url = o.url;
   if (o.token.empty() && (o.email.empty() || o.password.empty())) {
     Usage("--token, or --email and --password, are required");
   }
@@ -346,7 +352,7 @@ class StreamSet {
     while (static_cast<int>(streams_.size()) < total) {
       auto s = std::make_unique<Stream>();
       s->index = static_cast<int>(streams_.size());
-      s->client = bench::MakeClient(options_.url);
+      s->client = bench::MakeClient(options_.stream_url);
       s->client->set_keep_alive(false);
       s->client->set_read_timeout(60, 0);  // > the daemon's 15 s heartbeat
       s->arrival_ns.assign(arrivals, 0);
@@ -413,7 +419,7 @@ class StreamSet {
 
 // POST /api/auth/login; empty on failure (printed).
 std::string Login(const Options& o) {
-  auto c = bench::MakeClient(o.url);
+  auto c = bench::MakeClient(o.stream_url);
   nlohmann::json body = {{"email", o.email}, {"password", o.password}};
   auto res = c->Post("/api/auth/login", body.dump(), "application/json");
   if (!res) {
