@@ -109,7 +109,8 @@ struct Options {
          "                        [--customers 200] [--connections 32] [--warmup 0s] [--grace 5s]\n"
          "         capacity mode: --streams-only N [--steps 100,250] [--watch-pid PID]\n"
          "                        [--duration 15s]\n"
-         "         both:          [--cpu NAME=PID]... [--phone-number-id ID] [--label NAME]\n";
+         "         both:          [--cpu NAME=PID]... [--phone-number-id ID] [--label NAME]\n"
+         "                        [--stream-url URL] (dashboards on another instance)\n";
   std::exit(2);
 }
 

@@ -24,21 +24,25 @@ TimePoint NextWake(TimePoint now, std::optional<TimePoint> next_deadline, TimePo
 
 /// What one sweep did; logged as one JSON line ("expiry.sweep").
 struct SweepReport {
-  int examined = 0;               // due sessions found
+  int examined = 0;               // due sessions found (and ended: the sweep is set-based)
   int expired = 0;                // ended by this sweep
   int notified = 0;               // expired texts queued to customers
-  int notification_failures = 0;  // sessions that could not be ended/notified (left for retry)
+  int notification_failures = 0;  // batches that failed (rolled back, left for the next sweep)
   int64_t duration_ms = 0;
 };
 
 class ExpiryJob {
  public:
   ExpiryJob(Store& store, SessionService& sessions, const Clock& clock, Logger& log,
-            Metrics& metrics, int batch_size = 500);
+            Metrics& metrics, int batch_size = kDefaultBatchSize);
 
-  /// Ends every session due at clock.Now() (in batches until none is left), logging one line per
-  /// expired session ("session.expired") and one per sweep ("expiry.sweep"). Store errors end
-  /// the sweep early; they are counted and logged, and the next sweep retries.
+  static constexpr int kDefaultBatchSize = 1000;
+
+  /// Ends every session due at clock.Now() in batches of `batch_size` until none is left (each
+  /// batch one transaction of a few set-based statements, SessionService::ExpireDue; each
+  /// session ends at its own expires_at), logging one line per expired session
+  /// ("session.expired", info level) and one per sweep ("expiry.sweep"). Store errors end the
+  /// sweep early; they are counted and logged, and the next sweep retries.
   SweepReport RunOnce();
 
  private:

@@ -5,12 +5,15 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <future>
+#include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "channels/whatsapp/webhook_builder.h"
 #include "channels/whatsapp/webhook_parser.h"
+#include "domain/json_views.h"
 #include "scheduler/expiry_thread.h"
 #include "support/router_harness.h"
 
@@ -115,6 +118,175 @@ TEST_P(ExpiryTest, ARestartCatchesUpOnEverythingThatFellDue) {
   ASSERT_TRUE(next.ok());
   EXPECT_FALSE(next->has_value());
   EXPECT_EQ(after_restart.RunOnce().expired, 0);
+}
+
+// Opens a waiting session for each customer, a minute apart, and assigns the second to an agent;
+// returns the sessions in deadline order with the outbox emptied.
+std::vector<Session> OpenStaggered(RouterHarness& h, const std::vector<std::string>& customers) {
+  std::vector<Session> out;
+  for (const std::string& who : customers) {
+    EXPECT_TRUE(h.Button(who, "AGENT_MODE").ok());
+    h.clock.Advance(minutes(1));
+  }
+  const Agent ana = h.AddAgent("Ana");
+  for (size_t k = 0; k < customers.size(); ++k) {
+    auto s = h.OpenSession(customers[k]);
+    EXPECT_TRUE(s.has_value());
+    if (!s) return out;
+    if (k == 1) {
+      EXPECT_TRUE(h.sessions->Assign(s->id, ana, std::nullopt).ok());
+    }
+    out.push_back(*h.OpenSession(customers[k]));
+  }
+  h.TakeOutbox();
+  return out;
+}
+
+std::vector<EventRecord> AllEvents(RouterHarness& h) {
+  auto events = h.store->ListEvents(0, std::numeric_limits<int64_t>::max(), 100000);
+  EXPECT_TRUE(events.ok());
+  return events.ok() ? *events : std::vector<EventRecord>{};
+}
+
+// Regression (issue 7, defect 6): every ended_at carried the sweep's start time.
+TEST_P(ExpiryTest, EachSessionEndsAtItsOwnDeadline) {
+  auto open = OpenStaggered(h, {"111111111", "222222222", "333333333"});
+  ASSERT_EQ(open.size(), 3u);
+  h.clock.Set(open.back().expires_at + hours(5));  // a sweep long after all fell due
+  EXPECT_EQ(job.RunOnce().expired, 3);
+  for (const Session& s : open) {
+    auto ended = h.store->GetSession(s.id);
+    ASSERT_TRUE(ended.ok() && ended->has_value());
+    EXPECT_EQ((*ended)->status, SessionStatus::kEnded);
+    EXPECT_EQ((*ended)->end_reason, EndReason::kExpired);
+    EXPECT_EQ((*ended)->ended_at, s.expires_at) << "session " << s.id;
+    const auto messages = h.Messages(s.id);
+    ASSERT_GE(messages.size(), 2u);
+    EXPECT_EQ(messages.back().created_at, s.expires_at);  // the expired text, at the deadline
+  }
+}
+
+// The set-based sweep writes exactly the rows of the per-session path (SessionService::Expire at
+// each deadline): sessions, messages, outbox items and events with the same ids, audiences and
+// data, on a waiting and an active session.
+TEST_P(ExpiryTest, SetBasedSweepWritesTheRowsOfThePerSessionPath) {
+  const std::vector<std::string> customers = {"111111111", "222222222", "333333333"};
+  RouterHarness per_session(GetParam());
+  auto a = OpenStaggered(per_session, customers);
+  auto b = OpenStaggered(h, customers);
+  ASSERT_EQ(a.size(), 3u);
+  ASSERT_EQ(b.size(), 3u);
+  // Rows written before expiry differ only in the random wamids of the simulated webhooks.
+  const int64_t events_before = AllEvents(h).back().id;
+  for (const Session& s : a) {
+    auto outcome = per_session.sessions->Expire(s.id, s.expires_at);
+    ASSERT_TRUE(outcome.ok() && outcome->expired && outcome->notified);
+  }
+  h.clock.Set(b.back().expires_at + minutes(30));
+  SweepReport r = job.RunOnce();
+  EXPECT_EQ(r.expired, 3);
+  EXPECT_EQ(r.notified, 3);
+
+  per_session.clock.Set(h.clock.Now());
+  for (size_t k = 0; k < a.size(); ++k) {
+    auto sa = per_session.store->GetSession(a[k].id);
+    auto sb = h.store->GetSession(b[k].id);
+    ASSERT_TRUE(sa.ok() && sa->has_value() && sb.ok() && sb->has_value());
+    EXPECT_EQ(SessionJson(**sa), SessionJson(**sb));
+    const auto ma = per_session.Messages(a[k].id);
+    const auto mb = h.Messages(b[k].id);
+    ASSERT_EQ(ma.size(), mb.size());
+    ASSERT_GE(ma.size(), 2u);
+    for (size_t m = ma.size() - 2; m < ma.size(); ++m) {  // the note and the expired text
+      EXPECT_EQ(MessageJson(ma[m]), MessageJson(mb[m]));
+    }
+  }
+  const auto oa = per_session.TakeOutbox();
+  const auto ob = h.TakeOutbox();
+  ASSERT_EQ(oa.size(), 3u);
+  ASSERT_EQ(ob.size(), 3u);
+  for (size_t k = 0; k < oa.size(); ++k) {
+    EXPECT_EQ(oa[k].id, ob[k].id);
+    EXPECT_EQ(oa[k].message_id, ob[k].message_id);
+    EXPECT_EQ(oa[k].recipient, ob[k].recipient);
+    EXPECT_EQ(oa[k].phone_number_id, ob[k].phone_number_id);
+    EXPECT_EQ(oa[k].payload, ob[k].payload);
+    EXPECT_EQ(oa[k].next_attempt_at, ob[k].next_attempt_at);
+    EXPECT_EQ(oa[k].created_at, ob[k].created_at);
+  }
+  const auto ea = AllEvents(per_session);
+  const auto eb = AllEvents(h);
+  ASSERT_EQ(ea.size(), eb.size());
+  int ended_events = 0;
+  for (size_t k = 0; k < ea.size(); ++k) {
+    if (ea[k].id <= events_before) continue;
+    EXPECT_EQ(ea[k].id, eb[k].id);
+    EXPECT_EQ(ea[k].type, eb[k].type);
+    EXPECT_EQ(ea[k].audience, eb[k].audience) << ea[k].type << " " << ea[k].data;
+    EXPECT_EQ(ea[k].agent_id, eb[k].agent_id);
+    EXPECT_EQ(nlohmann::json::parse(ea[k].data), nlohmann::json::parse(eb[k].data));
+    EXPECT_EQ(ea[k].created_at, eb[k].created_at);
+    if (ea[k].type == "session.ended") ++ended_events;
+  }
+  EXPECT_EQ(ended_events, 3);
+}
+
+TEST_P(ExpiryTest, EndsBatchAfterBatchUntilNothingIsDue) {
+  std::vector<std::string> customers;
+  for (int k = 0; k < 7; ++k) customers.push_back("49151000000" + std::to_string(k));
+  auto open = OpenStaggered(h, customers);
+  ASSERT_EQ(open.size(), 7u);
+  ExpiryJob small(*h.store, *h.sessions, h.clock, *h.log, h.metrics, /*batch_size=*/2);
+  h.clock.Set(open.back().expires_at);
+  SweepReport r = small.RunOnce();
+  EXPECT_EQ(r.examined, 7);
+  EXPECT_EQ(r.expired, 7);
+  EXPECT_EQ(r.notified, 7);
+  EXPECT_EQ(r.notification_failures, 0);
+  EXPECT_EQ(h.TakeOutbox().size(), 7u);
+  auto next = h.store->NextExpiry();
+  ASSERT_TRUE(next.ok());
+  EXPECT_FALSE(next->has_value());
+}
+
+// A customer's message that moves expires_at while the sweep runs keeps the session open: on
+// PostgreSQL the sweep skips the row the writer holds, on SQLite it waits for the write lock and
+// then sees the new deadline. The other due session is ended either way.
+TEST_P(ExpiryTest, ASessionExtendedDuringTheSweepIsNotEnded) {
+  auto open = OpenStaggered(h, {"111111111", "222222222"});
+  ASSERT_EQ(open.size(), 2u);
+  const Session& extended = open[0];
+  h.clock.Set(open.back().expires_at);
+  const TimePoint new_deadline = h.clock.Now() + hours(22);
+
+  std::promise<void> locked, go;
+  std::shared_future<void> go_f = go.get_future().share();
+  std::thread writer([&] {
+    Status st = h.store->Transact([&](StoreTx& tx) -> Status {
+      auto s = tx.LockSession(extended.id);
+      if (!s.ok()) return s.status();
+      HANDOFFD_RETURN_IF_ERROR(tx.ExtendSession(extended.id, h.clock.Now(), new_deadline));
+      locked.set_value();
+      go_f.wait();
+      return Status::Ok();
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+  });
+  locked.get_future().wait();
+  auto sweep = std::async(std::launch::async, [&] { return job.RunOnce(); });
+  go.set_value();
+  writer.join();
+  SweepReport r = sweep.get();
+  EXPECT_EQ(r.expired, 1);
+  EXPECT_EQ(r.notification_failures, 0);
+  auto s0 = h.store->GetSession(extended.id);
+  ASSERT_TRUE(s0.ok() && s0->has_value());
+  EXPECT_EQ((*s0)->status, SessionStatus::kWaiting);
+  EXPECT_EQ((*s0)->expires_at, new_deadline);
+  auto s1 = h.store->GetSession(open[1].id);
+  ASSERT_TRUE(s1.ok() && s1->has_value());
+  EXPECT_EQ((*s1)->status, SessionStatus::kEnded);
+  EXPECT_EQ((*s1)->ended_at, open[1].expires_at);
 }
 
 TEST_P(ExpiryTest, ThreadExpiresPunctuallyOnTheRealClock) {

@@ -96,7 +96,13 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   }
 
   EventHub events(**store, log);
-  auto on_events = [&events] { events.Notify(); };
+  Store& db = **store;
+  // Local waiters are woken directly; other instances through the store's change notices
+  // (PostgreSQL NOTIFY after the commit; see the Listen subscriptions below).
+  auto on_events = [&events, &db] {
+    events.Notify();
+    db.Announce(Change::kEvents);
+  };
 
   const bool dry_run = config.whatsapp.access_token.empty();
   whatsapp::GraphSenderOptions graph{config.whatsapp.api_base, config.whatsapp.access_token, {}};
@@ -117,7 +123,10 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
 
   // The expiry thread is created before the router so the router can nudge it.
   std::unique_ptr<ExpiryThread> expiry_thread;
-  auto on_outbox = [&outbox] { outbox.Notify(); };
+  auto on_outbox = [&outbox, &db] {
+    outbox.Notify();
+    db.Announce(Change::kOutbox);
+  };
   auto on_opened = [&expiry_thread] {
     if (expiry_thread) expiry_thread->Nudge();
   };
@@ -171,6 +180,24 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
     log.Error("events.start_failed", {{"error", hub.ToString()}});
     return 1;
   }
+  // Other instances' commits wake the event hub and the outbox worker at once (polling stays as
+  // the safety net). One subscription per waiter; a later routing loop subscribes the same way.
+  std::vector<std::unique_ptr<Listening>> listening;
+  auto wake_on = [&](Change what, std::function<void()> wake) -> bool {
+    auto sub = db.Listen([what, wake = std::move(wake)](Change c) {
+      if (c == what) wake();
+    });
+    if (!sub.ok()) {
+      log.Error("store.listen_failed", {{"error", sub.status().ToString()}});
+      return false;
+    }
+    listening.push_back(std::move(*sub));
+    return true;
+  };
+  if (!wake_on(Change::kEvents, [&events] { events.Notify(); }) ||
+      !wake_on(Change::kOutbox, [&outbox] { outbox.Notify(); })) {
+    return 1;
+  }
   outbox.Start();
   expiry_thread->Start();
   std::thread signal_thread([&] {
@@ -190,7 +217,8 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
                               {"version", HANDOFFD_VERSION}});
   server.Run();
 
-  outbox.Stop();  // waits for sends under way, gives back every claimed item not sent
+  listening.clear();  // no wake-ups of stopped waiters
+  outbox.Stop();      // waits for sends under way, gives back every claimed item not sent
   expiry_thread->Stop();
   events.Stop();
   if (signal_thread.joinable()) {

@@ -41,6 +41,8 @@ Logger::Logger(std::shared_ptr<spdlog::logger> sink, bool json)
 void Logger::Debug(std::string_view e, const nlohmann::json& f) {
   Write(spdlog::level::debug, e, f);
 }
+bool Logger::InfoEnabled() const { return sink_->should_log(spdlog::level::info); }
+
 void Logger::Info(std::string_view e, const nlohmann::json& f) { Write(spdlog::level::info, e, f); }
 void Logger::Warn(std::string_view e, const nlohmann::json& f) { Write(spdlog::level::warn, e, f); }
 void Logger::Error(std::string_view e, const nlohmann::json& f) { Write(spdlog::level::err, e, f); }

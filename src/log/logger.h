@@ -27,6 +27,10 @@ class Logger {
   void Warn(std::string_view event, const nlohmann::json& fields = nlohmann::json::object());
   void Error(std::string_view event, const nlohmann::json& fields = nlohmann::json::object());
 
+  /// False when info lines are dropped (log.level warn or error): lets a hot loop skip building
+  /// their fields.
+  bool InfoEnabled() const;
+
   Logger(std::shared_ptr<spdlog::logger> sink, bool json);
 
  private:

@@ -5,7 +5,7 @@
 
 namespace handoffd {
 
-Status AddSystemNote(StoreTx& tx, const Session& session, const std::string& text, TimePoint now) {
+Message SystemNoteMessage(const Session& session, const std::string& text, TimePoint now) {
   Message m;
   m.session_id = session.id;
   m.contact_id = session.contact_id;
@@ -15,7 +15,38 @@ Status AddSystemNote(StoreTx& tx, const Session& session, const std::string& tex
   m.content = text;
   m.delivery_status = DeliveryStatus::kInternal;
   m.created_at = now;
-  HANDOFFD_ASSIGN_OR_RETURN(auto r, tx.InsertMessage(m));
+  return m;
+}
+
+Message OutboundTextMessage(const Session& session, SenderType sender_type,
+                            const std::string& sender_id, const std::string& text, TimePoint now) {
+  Message m;
+  m.session_id = session.id;
+  m.contact_id = session.contact_id;
+  m.sender_type = sender_type;
+  m.sender_id = sender_id;
+  m.direction = Direction::kOut;
+  m.type = "text";
+  m.content = text;
+  m.delivery_status = DeliveryStatus::kQueued;
+  m.created_at = now;
+  return m;
+}
+
+OutboxItem TextOutboxItem(const Session& session, const Message& stored, TimePoint now) {
+  OutboxItem item;
+  item.message_id = stored.id;
+  item.channel = session.channel;
+  item.phone_number_id = session.phone_number_id;
+  item.recipient = session.phone_number;
+  item.payload = EncodeOutboxPayload(OutboxPayload::Text(stored.content));
+  item.next_attempt_at = now;
+  item.created_at = now;
+  return item;
+}
+
+Status AddSystemNote(StoreTx& tx, const Session& session, const std::string& text, TimePoint now) {
+  HANDOFFD_ASSIGN_OR_RETURN(auto r, tx.InsertMessage(SystemNoteMessage(session, text, now)));
   if (!r.has_value()) return Status::Internal("system note not inserted");
   return PublishMessage(tx, *r, session, now);
 }
@@ -35,29 +66,11 @@ Result<Session> PublishSession(StoreTx& tx, const std::string& type, int64_t ses
 
 Result<Message> QueueText(StoreTx& tx, const Session& session, SenderType sender_type,
                           const std::string& sender_id, const std::string& text, TimePoint now) {
-  Message m;
-  m.session_id = session.id;
-  m.contact_id = session.contact_id;
-  m.sender_type = sender_type;
-  m.sender_id = sender_id;
-  m.direction = Direction::kOut;
-  m.type = "text";
-  m.content = text;
-  m.delivery_status = DeliveryStatus::kQueued;
-  m.created_at = now;
-  HANDOFFD_ASSIGN_OR_RETURN(auto inserted, tx.InsertMessage(m));
+  HANDOFFD_ASSIGN_OR_RETURN(auto inserted, tx.InsertMessage(OutboundTextMessage(
+                                               session, sender_type, sender_id, text, now)));
   if (!inserted.has_value()) return Status::Internal("outbound message not inserted");
   Message stored = *inserted;
-
-  OutboxItem item;
-  item.message_id = stored.id;
-  item.channel = session.channel;
-  item.phone_number_id = session.phone_number_id;
-  item.recipient = session.phone_number;
-  item.payload = EncodeOutboxPayload(OutboxPayload::Text(text));
-  item.next_attempt_at = now;
-  item.created_at = now;
-  HANDOFFD_RETURN_IF_ERROR(tx.Enqueue(item));
+  HANDOFFD_RETURN_IF_ERROR(tx.Enqueue(TextOutboxItem(session, stored, now)));
   HANDOFFD_RETURN_IF_ERROR(PublishMessage(tx, stored, session, now));
   return stored;
 }

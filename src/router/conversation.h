@@ -12,6 +12,14 @@
 
 namespace handoffd {
 
+/// The rows the helpers below write, for callers that write many at once (the expiry sweep):
+/// an internal system note of the session, an outbound text to its customer (delivery queued),
+/// and the outbox item that sends `stored` (that text, once it has its id).
+Message SystemNoteMessage(const Session& session, const std::string& text, TimePoint now);
+Message OutboundTextMessage(const Session& session, SenderType sender_type,
+                            const std::string& sender_id, const std::string& text, TimePoint now);
+OutboxItem TextOutboxItem(const Session& session, const Message& stored, TimePoint now);
+
 /// Adds an internal system message to the session (shown to agents, never sent). Like every
 /// helper here, it also writes the matching real-time event.
 Status AddSystemNote(StoreTx& tx, const Session& session, const std::string& text, TimePoint now);

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "domain/event.h"
 #include "router/conversation.h"
 
 namespace handoffd {
@@ -239,6 +240,61 @@ Result<ExpireOutcome> SessionService::Expire(int64_t session_id, TimePoint now) 
   if (!st.ok()) return st;
   if (outcome.expired) Committed(outcome.notified);
   return outcome;
+}
+
+Result<std::vector<ExpiredSession>> SessionService::ExpireDue(TimePoint now, int limit) {
+  static const std::string kNote = "Chat expired";
+  std::vector<ExpiredSession> out;
+  Status st = store_.Transact([&](StoreTx& tx) -> Status {
+    out.clear();
+    HANDOFFD_ASSIGN_OR_RETURN(auto ended, tx.ExpireDueSessions(now, limit));
+    if (ended.empty()) return Status::Ok();
+    const bool notify = !options_.expired_text.empty();
+    // Rows in the order Expire() writes them for one session, session after session; each
+    // session's rows carry its own end time.
+    std::vector<Session> before;
+    std::vector<Message> messages;
+    before.reserve(ended.size());
+    messages.reserve(ended.size() * (notify ? 2 : 1));
+    for (const EndedSession& e : ended) {
+      Session b = e.session;  // as it was: what the per-session path hands its helpers
+      b.status = e.previous_status;
+      b.ended_at.reset();
+      b.end_reason.reset();
+      const TimePoint at = e.session.expires_at;
+      messages.push_back(SystemNoteMessage(b, kNote, at));
+      if (notify) {
+        messages.push_back(
+            OutboundTextMessage(b, SenderType::kSystem, "",
+                                Substitute(options_.expired_text, b.agent_name.value_or("")), at));
+      }
+      before.push_back(std::move(b));
+    }
+    HANDOFFD_ASSIGN_OR_RETURN(auto stored, tx.InsertMessages(messages));
+    std::vector<OutboxItem> outbox;
+    std::vector<EventRecord> events;
+    outbox.reserve(notify ? ended.size() : 0);
+    events.reserve(ended.size() * (notify ? 3 : 2));
+    size_t k = 0;
+    for (size_t i = 0; i < ended.size(); ++i) {
+      const Session& s = ended[i].session;
+      const Session& b = before[i];
+      const TimePoint at = s.expires_at;
+      events.push_back(SessionEvent("session.ended", s, b.status == SessionStatus::kWaiting, at));
+      events.push_back(MessageEvent("message.created", stored[k++], b, at));
+      if (notify) {
+        const Message& text = stored[k++];
+        outbox.push_back(TextOutboxItem(b, text, at));
+        events.push_back(MessageEvent("message.created", text, b, at));
+      }
+      out.push_back({s, notify});
+    }
+    HANDOFFD_RETURN_IF_ERROR(tx.EnqueueMany(outbox));
+    return tx.AppendEvents(events);
+  });
+  if (!st.ok()) return st;
+  if (!out.empty()) Committed(!options_.expired_text.empty());
+  return out;
 }
 
 }  // namespace handoffd

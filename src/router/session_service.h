@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/result.h"
@@ -34,6 +35,12 @@ struct SessionServiceOptions {
 /// Outcome of ending one due session.
 struct ExpireOutcome {
   bool expired = false;   // false: no longer open or no longer due (extended meanwhile)
+  bool notified = false;  // the expired text was queued to the customer
+};
+
+/// A session ended by SessionService::ExpireDue.
+struct ExpiredSession {
+  Session session;        // as stored now: ended, ended_at = its expires_at
   bool notified = false;  // the expired text was queued to the customer
 };
 
@@ -75,6 +82,13 @@ class SessionService {
   /// Ends `session_id` with end_reason expired if it is still open and due at `now`, and queues
   /// the expired text.
   Result<ExpireOutcome> Expire(int64_t session_id, TimePoint now);
+
+  /// Ends up to `limit` sessions due at `now` (earliest deadline first) in one transaction of a
+  /// few set-based statements, each at its own expires_at, with the same rows Expire() writes
+  /// for one: the session.ended event, the "Chat expired" note and its message.created, the
+  /// expired text (if configured), its outbox item and its message.created. Sessions locked by a
+  /// concurrent writer are left for the next sweep. Returns the ended sessions.
+  Result<std::vector<ExpiredSession>> ExpireDue(TimePoint now, int limit);
 
  private:
   Result<Session> Reload(int64_t session_id);

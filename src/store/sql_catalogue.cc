@@ -247,6 +247,66 @@ Catalogue BuildCatalogue(SqlDialect d) {
                                   " WHERE s.contact_id = :contact AND s.id < :before"
                                   " ORDER BY s.id DESC LIMIT :limit",
                               "iii", session_kinds};
+
+  // Set-based expiry. PostgreSQL: lock the due rows (skipping rows a writer holds: a customer's
+  // message may be moving expires_at; a locked row is re-checked against the WHERE clause),
+  // end each at its own expires_at and return it with its previous status, in one statement.
+  // SQLite (the write lock is held by BEGIN IMMEDIATE): kListDueSessions, then kExpireSession
+  // per row.
+  c[kExpireDueSessions] = {
+      pg ? "WITH due AS (SELECT id, status FROM agent_sessions"
+           " WHERE status IN ('waiting', 'active') AND expires_at <= :now"
+           " ORDER BY expires_at, id LIMIT :limit FOR UPDATE SKIP LOCKED),"
+           " ended AS (UPDATE agent_sessions u SET status = 'ended', ended_at = u.expires_at,"
+           " end_reason = 'expired' FROM due WHERE u.id = due.id"
+           " RETURNING u.*, due.status AS previous_status)"
+           " SELECT " +
+               SelectList(kSessionCols) +
+               ", s.previous_status FROM ended s LEFT JOIN agents a ON a.id = s.agent_id"
+               " ORDER BY s.expires_at, s.id"
+         : "",
+      pg ? "ii" : "", pg ? session_kinds + "t" : ""};
+  c[kExpireSession] = {
+      "UPDATE agent_sessions SET status = 'ended', ended_at = expires_at, end_reason = 'expired'"
+      " WHERE id = :id AND status IN ('waiting', 'active') AND expires_at <= :now",
+      "ii", ""};
+  // PostgreSQL only: many rows in one statement, passed as one JSON array of objects and
+  // inserted in array order (so that identity ids follow it).
+  c[kInsertMessages] = {
+      pg ? "INSERT INTO agent_messages (session_id, contact_id, sender_type, sender_id,"
+           " direction, type, content, metadata, channel_message_id, delivery_status,"
+           " error_code, error_title, created_at)"
+           " SELECT r.session_id, r.contact_id, r.sender_type, r.sender_id, r.direction, r.type,"
+           " r.content, r.metadata, r.channel_message_id, r.delivery_status, r.error_code,"
+           " r.error_title, r.created_at FROM ROWS FROM (json_to_recordset(CAST(:rows AS json))"
+           " AS (session_id bigint, contact_id bigint, sender_type text, sender_id text,"
+           " direction text, type text, content text, metadata text, channel_message_id text,"
+           " delivery_status text, error_code bigint, error_title text, created_at bigint))"
+           " WITH ORDINALITY AS r(session_id, contact_id, sender_type, sender_id, direction,"
+           " type, content, metadata, channel_message_id, delivery_status, error_code,"
+           " error_title, created_at, n) ORDER BY r.n RETURNING id"
+         : "",
+      pg ? "t" : "", pg ? "i" : ""};
+  c[kEnqueueMany] = {
+      pg ? "INSERT INTO outbox (message_id, channel, phone_number_id, recipient, payload,"
+           " attempts, next_attempt_at, created_at)"
+           " SELECT r.message_id, r.channel, r.phone_number_id, r.recipient, r.payload,"
+           " r.attempts, r.next_attempt_at, r.created_at"
+           " FROM ROWS FROM (json_to_recordset(CAST(:rows AS json)) AS (message_id bigint,"
+           " channel text, phone_number_id text, recipient text, payload text, attempts integer,"
+           " next_attempt_at bigint, created_at bigint)) WITH ORDINALITY AS r(message_id,"
+           " channel, phone_number_id, recipient, payload, attempts, next_attempt_at,"
+           " created_at, n) ORDER BY r.n"
+         : "",
+      pg ? "t" : "", ""};
+  c[kAppendEvents] = {
+      pg ? "INSERT INTO events (type, audience, agent_id, data, created_at)"
+           " SELECT r.type, r.audience, r.agent_id, r.data, r.created_at"
+           " FROM ROWS FROM (json_to_recordset(CAST(:rows AS json)) AS (type text,"
+           " audience text, agent_id bigint, data text, created_at bigint)) WITH ORDINALITY"
+           " AS r(type, audience, agent_id, data, created_at, n) ORDER BY r.n"
+         : "",
+      pg ? "t" : "", ""};
   return c;
 }
 

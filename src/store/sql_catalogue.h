@@ -71,6 +71,11 @@ enum Query : size_t {
   kUpsertReadPosition,
   kListReadPositions,
   kListCustomerSessions,
+  kExpireDueSessions,
+  kExpireSession,
+  kInsertMessages,
+  kEnqueueMany,
+  kAppendEvents,
   kQueryCount,
 };
 

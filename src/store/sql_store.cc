@@ -29,7 +29,29 @@ SqlStore::SqlStore(SqlDialect dialect, std::string connect_string, const StoreOp
                    const Clock& clock)
     : dialect_(dialect),
       clock_(clock),
-      pool_(dialect, std::move(connect_string), options.pool_size, options.busy_timeout) {}
+      pool_(dialect, std::move(connect_string), options.pool_size, options.busy_timeout) {
+  if (dialect_ == SqlDialect::kPostgres) {
+    notifier_ = std::make_unique<PgNotifier>(pool_.connect_string());
+  }
+}
+
+void SqlStore::Announce(Change what) {
+  if (notifier_) notifier_->Announce(what);
+}
+
+Result<std::unique_ptr<Listening>> SqlStore::Listen(std::function<void(Change)> on_change) {
+  if (dialect_ != SqlDialect::kPostgres) {
+    struct Nothing final : Listening {};
+    return std::unique_ptr<Listening>(std::make_unique<Nothing>());
+  }
+  std::lock_guard lock(listener_mu_);
+  if (!listener_) {
+    PgNotifier* notifier = notifier_.get();
+    listener_ = std::make_unique<PgListener>(pool_.connect_string(),
+                                             [notifier] { return notifier->backend_pid(); });
+  }
+  return listener_->Subscribe(std::move(on_change));
+}
 
 std::string SqlStore::Dialect() const { return DialectName(dialect_); }
 

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -21,6 +22,7 @@
 
 #include "common/clock.h"
 #include "store/connection_pool.h"
+#include "store/pg_notify.h"
 #include "store/store.h"
 
 namespace handoffd::sqlstore {
@@ -90,6 +92,8 @@ class SqlStore final : public Store {
   Result<int64_t> PruneEvents(TimePoint before) override;
 
   Result<std::unique_ptr<LeaderLock>> TryAcquireLeadership(const std::string& job) override;
+  void Announce(Change what) override;
+  Result<std::unique_ptr<Listening>> Listen(std::function<void(Change)> on_change) override;
   Result<int64_t> Prune(TimePoint before, TimePoint now) override;
 
  private:
@@ -105,6 +109,10 @@ class SqlStore final : public Store {
   const SqlDialect dialect_;
   const Clock& clock_;
   ConnectionPool pool_;
+  // PostgreSQL only (pg_notify.h); the listener is made by the first Listen().
+  std::unique_ptr<PgNotifier> notifier_;
+  std::mutex listener_mu_;
+  std::unique_ptr<PgListener> listener_;
 };
 
 }  // namespace handoffd::sqlstore

@@ -1,8 +1,11 @@
 #include "store/sql_tx.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
+#include "store/sql_json_rows.h"
 #include "store/sql_rows.h"
 
 namespace handoffd::sqlstore {
@@ -221,6 +224,156 @@ Result<int64_t> SqlTx::SetReadPosition(int64_t agent_id, int64_t session_id, int
         Get(kUpsertReadPosition).Int(agent_id).Int(session_id).Int(message_id).Time(now));
     if (!stored) return Status::Internal("read position upsert returned no row");
     return *stored;
+  });
+}
+
+Result<std::vector<EndedSession>> SqlTx::ExpireDueSessions(TimePoint now, int limit) {
+  return Guard([&]() -> Result<std::vector<EndedSession>> {
+    std::vector<EndedSession> out;
+    const int64_t n = std::max(0, limit);
+    if (pool_.dialect() == SqlDialect::kPostgres) {
+      Stmt& st = Get(kExpireDueSessions).Time(now).Int(n);
+      for (bool row = st.Run(); row; row = st.Fetch()) {
+        EndedSession e;
+        e.session = ReadSession(st.row());
+        const std::string previous = st.row().back().s;
+        auto status = ParseSessionStatus(previous);
+        if (!status) throw DataError("unexpected stored session status '" + previous + "'");
+        e.previous_status = *status;
+        out.push_back(std::move(e));
+      }
+      return out;
+    }
+    // SQLite: BEGIN IMMEDIATE holds the write lock, so nothing changes between these.
+    for (Session& s : AllSessions(Get(kListDueSessions).Time(now).Int(n))) {
+      Stmt& end = Get(kExpireSession).Int(s.id).Time(now);
+      end.RunAll();
+      if (end.Affected() != 1) continue;
+      EndedSession e;
+      e.previous_status = s.status;
+      e.session = std::move(s);
+      e.session.status = SessionStatus::kEnded;
+      e.session.ended_at = e.session.expires_at;
+      e.session.end_reason = EndReason::kExpired;
+      out.push_back(std::move(e));
+    }
+    return out;
+  });
+}
+
+Result<std::vector<Message>> SqlTx::InsertMessages(const std::vector<Message>& messages) {
+  return Guard([&]() -> Result<std::vector<Message>> {
+    std::vector<Message> out = messages;
+    for (Message& m : out) {
+      if (m.channel_message_id && !m.channel_message_id->empty()) {
+        return Status::BadRequest("InsertMessages takes no channel_message_id");
+      }
+      m.channel_message_id.reset();
+      if (m.created_at == TimePoint{}) m.created_at = clock_.Now();
+    }
+    if (out.empty()) return out;
+    if (pool_.dialect() != SqlDialect::kPostgres) {
+      for (Message& m : out) {
+        auto id = ReturnedId(
+            Get(kInsertMessage)
+                .OptInt(m.session_id)
+                .Int(m.contact_id)
+                .Text(ToString(m.sender_type))
+                .Text(m.sender_id)
+                .Text(ToString(m.direction))
+                .Text(m.type)
+                .Text(m.content)
+                .Text(m.metadata)
+                .OptText(std::nullopt)
+                .Text(ToString(m.delivery_status))
+                .OptInt(m.error ? std::optional<int64_t>(m.error->code) : std::nullopt)
+                .OptText(m.error ? std::optional<std::string>(m.error->title) : std::nullopt)
+                .Time(m.created_at)
+                .OptTime(m.sent_at));
+        if (!id) throw std::runtime_error("message insert returned no id");
+        m.id = *id;
+      }
+      return out;
+    }
+    JsonRows rows;
+    for (const Message& m : out) {
+      rows.Row()
+          .OptInt("session_id", m.session_id)
+          .Int("contact_id", m.contact_id)
+          .Text("sender_type", ToString(m.sender_type))
+          .Text("sender_id", m.sender_id)
+          .Text("direction", ToString(m.direction))
+          .Text("type", m.type)
+          .Text("content", m.content)
+          .Text("metadata", m.metadata)
+          .Null("channel_message_id")
+          .Text("delivery_status", ToString(m.delivery_status))
+          .OptInt("error_code", m.error ? std::optional<int64_t>(m.error->code) : std::nullopt)
+          .OptText("error_title",
+                   m.error ? std::optional<std::string>(m.error->title) : std::nullopt)
+          .Int("created_at", ToUnixMillis(m.created_at));
+    }
+    Stmt& st = Get(kInsertMessages).Text(rows.Take());
+    std::vector<int64_t> ids;
+    ids.reserve(out.size());
+    for (bool row = st.Run(); row; row = st.Fetch()) ids.push_back(st.row().at(0).i);
+    if (ids.size() != out.size()) throw std::runtime_error("bulk message insert lost rows");
+    // Identity values are drawn in insertion (array) order; RETURNING's order is not promised.
+    std::sort(ids.begin(), ids.end());
+    for (size_t k = 0; k < out.size(); ++k) out[k].id = ids[k];
+    return out;
+  });
+}
+
+Status SqlTx::EnqueueMany(const std::vector<OutboxItem>& items) {
+  if (items.empty()) return Status::Ok();
+  if (pool_.dialect() != SqlDialect::kPostgres) {
+    for (const OutboxItem& item : items) {
+      auto id = Enqueue(item);
+      if (!id.ok()) return id.status();
+    }
+    return Status::Ok();
+  }
+  return Guard([&]() -> Status {
+    JsonRows rows;
+    for (const OutboxItem& item : items) {
+      rows.Row()
+          .OptInt("message_id", item.message_id)
+          .Text("channel", item.channel)
+          .Text("phone_number_id", item.phone_number_id)
+          .Text("recipient", item.recipient)
+          .Text("payload", item.payload)
+          .Int("attempts", item.attempts)
+          .Int("next_attempt_at", ToUnixMillis(item.next_attempt_at))
+          .Int("created_at", ToUnixMillis(item.created_at));
+    }
+    Get(kEnqueueMany).Text(rows.Take()).RunAll();
+    return Status::Ok();
+  });
+}
+
+Status SqlTx::AppendEvents(const std::vector<EventRecord>& events) {
+  if (events.empty()) return Status::Ok();
+  if (pool_.dialect() != SqlDialect::kPostgres) {
+    for (const EventRecord& e : events) {
+      auto id = AppendEvent(e);
+      if (!id.ok()) return id.status();
+    }
+    return Status::Ok();
+  }
+  return Guard([&]() -> Status {
+    JsonRows rows;
+    const TimePoint now = clock_.Now();
+    for (const EventRecord& e : events) {
+      rows.Row()
+          .Text("type", e.type)
+          .Text("audience", ToString(e.audience))
+          .OptInt("agent_id", e.agent_id)
+          .Text("data", e.data)
+          .Int("created_at", ToUnixMillis(e.created_at == TimePoint{} ? now : e.created_at));
+    }
+    Get(kAppendEvents).Text(rows.Take()).RunAll();
+    return Status::Ok();
   });
 }
 

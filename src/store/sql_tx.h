@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "store/connection_pool.h"
@@ -49,6 +50,10 @@ class SqlTx final : public StoreTx {
                                               TimePoint now) override;
   Result<int64_t> SetReadPosition(int64_t agent_id, int64_t session_id, int64_t message_id,
                                   TimePoint now) override;
+  Result<std::vector<EndedSession>> ExpireDueSessions(TimePoint now, int limit) override;
+  Result<std::vector<Message>> InsertMessages(const std::vector<Message>& messages) override;
+  Status EnqueueMany(const std::vector<OutboxItem>& items) override;
+  Status AppendEvents(const std::vector<EventRecord>& events) override;
 
  private:
   /// Runs `fn`, turning an exception into a Status and remembering it as the failure.

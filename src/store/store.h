@@ -82,6 +82,12 @@ struct AppendOutcome {
   std::optional<int64_t> message_id;
 };
 
+/// A session ended by StoreTx::ExpireDueSessions: as it is stored now, and its status before.
+struct EndedSession {
+  Session session;
+  SessionStatus previous_status = SessionStatus::kWaiting;
+};
+
 /// Operations inside one database transaction (see Store::Transact). Not thread-safe; valid only
 /// inside the callback that received it.
 class StoreTx {
@@ -140,6 +146,24 @@ class StoreTx {
   /// forward. Returns the stored position (the larger of the old and the new one).
   virtual Result<int64_t> SetReadPosition(int64_t agent_id, int64_t session_id, int64_t message_id,
                                           TimePoint now) = 0;
+
+  // Set-based writes (the expiry scheduler ends thousands of sessions per transaction). On
+  // PostgreSQL each is one statement whatever the number of rows; on SQLite (in-process, no
+  // round trips) the rows are written one by one inside the caller's transaction.
+
+  /// Ends up to `limit` open sessions with expires_at <= now, earliest deadline first: status
+  /// ended, end_reason expired and ended_at = the session's own expires_at. Rows another
+  /// transaction holds locked are skipped (PostgreSQL; they are due again at the next sweep), and
+  /// a session extended meanwhile (expires_at moved past `now`) is not ended. Returns the ended
+  /// sessions in deadline order.
+  virtual Result<std::vector<EndedSession>> ExpireDueSessions(TimePoint now, int limit) = 0;
+  /// Inserts every message (none may carry a channel_message_id: no dedupe) and returns them
+  /// with their ids, assigned in vector order. A zero created_at means "now".
+  virtual Result<std::vector<Message>> InsertMessages(const std::vector<Message>& messages) = 0;
+  /// Queues every item (ids assigned in vector order).
+  virtual Status EnqueueMany(const std::vector<OutboxItem>& items) = 0;
+  /// Appends every event (ids assigned in vector order; a zero created_at means "now").
+  virtual Status AppendEvents(const std::vector<EventRecord>& events) = 0;
 };
 
 /// Builds the event for a message changed by the outbox (called inside the store's transaction
@@ -155,6 +179,18 @@ class LeaderLock {
   virtual ~LeaderLock() = default;
   /// False once the connection holding the lock is lost.
   virtual bool StillHeld() = 0;
+};
+
+/// What a commit wrote, for Store::Announce and Store::Listen.
+enum class Change {
+  kEvents,  // rows in the events table (dashboards' feed)
+  kOutbox,  // sends queued in the outbox
+};
+
+/// A subscription of Store::Listen: no callback runs once it is destroyed.
+class Listening {
+ public:
+  virtual ~Listening() = default;
 };
 
 class Store {
@@ -276,6 +312,19 @@ class Store {
   virtual Result<int64_t> PruneEvents(TimePoint before) = 0;
   /// Records a sign of life of the agent (an open event stream) at `now`.
   virtual Status TouchAgent(int64_t agent_id, TimePoint now) = 0;
+
+  // Change notices across instances (PostgreSQL LISTEN/NOTIFY). Waiters still poll as a
+  // safety net: a notice can be lost (a restart, a dropped connection).
+  /// Tells other instances' listeners that this instance committed rows of kind `what`. Never
+  /// blocks and never fails: PostgreSQL NOTIFYs from a background connection of its own after
+  /// the caller's commit, folding calls that arrive while one is in flight into the next one.
+  /// SQLite: nothing (one instance per database; local waiters are woken by their writers).
+  virtual void Announce(Change what) = 0;
+  /// Calls `on_change` from a store thread when another instance announced a change (PostgreSQL:
+  /// LISTEN on a dedicated connection, reconnected with back-off; after every (re)connect each
+  /// kind is reported once, as notices sent meanwhile are lost). Callbacks must be quick (wake
+  /// a thread) and must not destroy their own handle. SQLite: never called.
+  virtual Result<std::unique_ptr<Listening>> Listen(std::function<void(Change)> on_change) = 0;
 
   // Housekeeping.
   /// Deletes processed webhook keys older than `before` and expired tokens. Returns rows removed.

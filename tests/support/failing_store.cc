@@ -57,6 +57,22 @@ class FailingTx final : public StoreTxWrapper {
     HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
     return StoreTxWrapper::SetAgentStatus(a, s, t);
   }
+  Result<std::vector<EndedSession>> ExpireDueSessions(TimePoint t, int n) override {
+    HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
+    return StoreTxWrapper::ExpireDueSessions(t, n);
+  }
+  Result<std::vector<Message>> InsertMessages(const std::vector<Message>& m) override {
+    HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
+    return StoreTxWrapper::InsertMessages(m);
+  }
+  Status EnqueueMany(const std::vector<OutboxItem>& i) override {
+    HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
+    return StoreTxWrapper::EnqueueMany(i);
+  }
+  Status AppendEvents(const std::vector<EventRecord>& e) override {
+    HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
+    return StoreTxWrapper::AppendEvents(e);
+  }
 
  private:
   FailingStore& owner_;

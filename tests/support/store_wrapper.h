@@ -73,6 +73,18 @@ class StoreTxWrapper : public StoreTx {
                                   TimePoint now) override {
     return target_.SetReadPosition(agent_id, session_id, message_id, now);
   }
+  Result<std::vector<EndedSession>> ExpireDueSessions(TimePoint now, int limit) override {
+    return target_.ExpireDueSessions(now, limit);
+  }
+  Result<std::vector<Message>> InsertMessages(const std::vector<Message>& messages) override {
+    return target_.InsertMessages(messages);
+  }
+  Status EnqueueMany(const std::vector<OutboxItem>& items) override {
+    return target_.EnqueueMany(items);
+  }
+  Status AppendEvents(const std::vector<EventRecord>& events) override {
+    return target_.AppendEvents(events);
+  }
 
  private:
   StoreTx& target_;
@@ -185,6 +197,11 @@ class StoreWrapper : public Store {
   Result<int64_t> PruneEvents(TimePoint before) override { return target_.PruneEvents(before); }
   Status TouchAgent(int64_t agent_id, TimePoint now) override {
     return target_.TouchAgent(agent_id, now);
+  }
+
+  void Announce(Change what) override { target_.Announce(what); }
+  Result<std::unique_ptr<Listening>> Listen(std::function<void(Change)> on_change) override {
+    return target_.Listen(std::move(on_change));
   }
 
   Result<int64_t> Prune(TimePoint before, TimePoint now) override {
