@@ -11,10 +11,18 @@ Status StatusFromCurrentException() {
     throw;
   } catch (const DataError& e) {
     return Status::Internal(e.what());
-  } catch (const std::exception& e) {
+  } catch (const std::logic_error& e) {
+    // A programming error (a statement bound with the wrong parameters): retrying cannot help,
+    // so it must not be a 503 that makes Meta redeliver the webhook forever.
+    return Status::Internal(e.what());
+  } catch (const soci::soci_error& e) {
+    return Status::Unavailable(e.what());  // the database refused or is gone: retry later
+  } catch (const std::bad_alloc& e) {
     return Status::Unavailable(e.what());
+  } catch (const std::exception& e) {
+    return Status::Internal(e.what());
   } catch (...) {
-    return Status::Unavailable("unknown database error");
+    return Status::Internal("unknown exception in the store");
   }
 }
 
