@@ -188,6 +188,33 @@ TEST_P(StoreHistory, FastPathSessionUpdatedCarriesTheSameSessionJsonAsTheApi) {
   EXPECT_EQ(SessionJson(now)["window_expires_at"], "2026-01-02T12:00:00.007Z");
 }
 
+// The audience rule has one definition (domain/event.cc SetSessionAudience); the PostgreSQL
+// statement of the fast path restates it in SQL. Both must agree, waiting and assigned.
+TEST_P(StoreHistory, FastPathEventAudiencesFollowSetSessionAudience) {
+  const Agent ana = NewAgent("ana@example.com", Role::kAgent, "Ana");
+  const Session waiting = Open("4915112345678");
+  const Session assigned = Open("5511987654321");
+  ASSERT_TRUE(Assign(assigned.id, ana.id));
+  for (const Session& s : {waiting, assigned}) {
+    auto before = store_->EventIdRange();
+    ASSERT_TRUE(before.ok());
+    const TimePoint sent = kT0 + hours(1);
+    Message m = Msg(0, std::nullopt, "wamid.A" + std::to_string(s.id), sent);
+    auto appended = store_->AppendToOpenSession(
+        "whatsapp", s.phone_number, m, std::make_pair(sent, sent + hours(22)), MessageJsonTail(m));
+    ASSERT_TRUE(appended.ok() && appended->message_id.has_value());
+    EventRecord expected;
+    SetSessionAudience(expected, Get(s.id), false);
+    auto events = store_->ListEvents(before->second, INT64_MAX, 10);
+    ASSERT_TRUE(events.ok());
+    ASSERT_EQ(events->size(), 2u);
+    for (const EventRecord& e : *events) {
+      EXPECT_EQ(e.audience, expected.audience) << e.type << " of session " << s.id;
+      EXPECT_EQ(e.agent_id, expected.agent_id) << e.type << " of session " << s.id;
+    }
+  }
+}
+
 HANDOFFD_STORE_CONTRACT_SUITE(StoreHistory);
 
 }  // namespace
