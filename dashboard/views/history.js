@@ -1,6 +1,6 @@
-// views/history.js: the History tab: search by phone or name, filter by status, agent and date
-// range (UTC days on created_at, inclusive), paginated. Filters apply as they change (text after
-// a short pause); the Search button applies them at once.
+// views/history.js: the History tab: search by phone, name or message text, filter by status,
+// agent and date range (UTC days on created_at, inclusive), paginated. Filters apply as they
+// change (text after a short pause); the Search button applies them at once.
 
 import { h, reconcile, uniqueId } from '../dom.js';
 import { store, isSupervisor } from '../state.js';
@@ -18,7 +18,7 @@ export class HistoryView {
   constructor(ctx) {
     this.ctx = ctx;
     this.search = h('input', {
-      type: 'search', class: 'input', 'data-testid': 'history-search', placeholder: 'Phone number or name',
+      type: 'search', class: 'input', 'data-testid': 'history-search', placeholder: 'Phone, name or message text',
       autocomplete: 'off', spellcheck: 'false',
     });
     this.status = h('select', { class: 'input', 'data-testid': 'history-status' },

@@ -5,7 +5,7 @@
 import { h, bidi, everySecond, replaceChildren } from '../dom.js';
 import { store } from '../state.js';
 import {
-  customerName, duration, initials, now, parseTime, phone, shortWhen, truncate, SESSION_STATUS_LABELS,
+  customerName, duration, fullDateTime, initials, now, parseTime, phone, shortWhen, truncate, SESSION_STATUS_LABELS,
 } from '../format.js';
 
 /** mode: 'waiting' | 'mine' | 'all' | 'history' */
@@ -45,8 +45,11 @@ export function fillSessionItem(li, session, mode, ctx) {
   button.classList.toggle('is-selected', selected);
   button.classList.toggle('has-unread', unread > 0);
 
-  const when = h('span', { class: 'session-when' });
-  if (mode === 'waiting' || (session.status === 'waiting' && mode !== 'history')) {
+  const live = mode === 'waiting' || (session.status === 'waiting' && mode !== 'history');
+  // Ended: when it ended; otherwise the last activity (a customer message moves it, #2).
+  const at = live ? session.created_at : session.status === 'ended' ? session.ended_at : store.lastActivity(session);
+  const when = h(live ? 'span' : 'time', { class: 'session-when', datetime: live ? null : at });
+  if (live) {
     const since = parseTime(session.created_at);
     when.classList.add('is-live');
     when.title = 'Time waited';
@@ -54,8 +57,8 @@ export function fillSessionItem(li, session, mode, ctx) {
       el.textContent = `waiting ${duration(now() - since)}`;
     });
   } else {
-    // Ended: when it ended; otherwise the last activity (a customer message moves it, #2).
-    when.textContent = shortWhen(session.status === 'ended' ? session.ended_at : store.lastActivity(session));
+    when.textContent = shortWhen(at);
+    when.title = `${session.status === 'ended' ? 'Ended' : 'Last activity'} ${fullDateTime(at)}`;
   }
 
   const msgs = store.messagesOf(session.id);

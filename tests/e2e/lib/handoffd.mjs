@@ -60,10 +60,12 @@ function envelope(valueTail) {
 
 /**
  * A customer's message: {from, name} and one of {button: {id, title}}, {text} or
- * {reaction: {message_id, emoji}}; `context`: the wamid it replies to (reply-with-quote).
+ * {reaction: {message_id, emoji}}; `context`: the wamid it replies to (reply-with-quote);
+ * `at`: the customer's own time (WhatsApp's `timestamp`, a Date or ms), default now.
  */
-export function messageWebhook({ from, name, text, button, reaction, context }) {
-  const message = { from, id: wamid(), timestamp: nowSeconds() };
+export function messageWebhook({ from, name, text, button, reaction, context, at }) {
+  const timestamp = at == null ? nowSeconds() : String(Math.floor(Number(at) / 1000));
+  const message = { from, id: wamid(), timestamp };
   if (context) message.context = { from: '15550001111', id: context };
   if (reaction) {
     message.type = 'reaction';
@@ -109,9 +111,10 @@ export async function deliver(payload) {
   if (status !== 200) throw new Error(`webhook answered HTTP ${status}, expected 200`);
 }
 
+/** `at` (optional): the customer's own time of the message (WhatsApp's `timestamp`). */
 export const customer = {
-  tapsAgentMode: (c) => deliver(messageWebhook({ ...c, button: { id: 'AGENT_MODE', title: 'Talk to Expert' } })),
-  says: (c, text) => deliver(messageWebhook({ ...c, text })),
+  tapsAgentMode: (c, at) => deliver(messageWebhook({ ...c, at, button: { id: 'AGENT_MODE', title: 'Talk to Expert' } })),
+  says: (c, text, at) => deliver(messageWebhook({ ...c, text, at })),
   repliesTo: (c, wamidOf, text) => deliver(messageWebhook({ ...c, text, context: wamidOf })),
   reacts: (c, wamidOf, emoji) => deliver(messageWebhook({ ...c, reaction: { message_id: wamidOf, emoji } })),
 };
