@@ -162,6 +162,12 @@ export async function loadReadPositions() {
   try {
     const res = await api.readPositions();
     store.setReadPositions(res?.positions || {});
+    // What arrived while this device was away: the server counts it from the read positions.
+    for (const [key, count] of Object.entries(res?.unread || {})) {
+      const id = Number(key);
+      if (viewing(id)) markRead(id);
+      else if (count > store.unreadOf(id)) store.bumpUnread(id, count - store.unreadOf(id));
+    }
   } catch (err) {
     if (err.status === 404 || err.status === 405) features.readPositions = false;
   }

@@ -138,6 +138,37 @@ TEST_P(StoreHistory, ReadPositionsOnlyMoveForwardAndListOpenSessions) {
   EXPECT_EQ(*positions, (std::map<int64_t, int64_t>{{s.id, 12}}));
 }
 
+// Bug: unread state built up only from live events, so a device signing in later showed none.
+TEST_P(StoreHistory, CountUnreadCountsCustomerMessagesAfterTheReadPosition) {
+  const Agent ana = NewAgent("ana@example.com", Role::kAgent, "Ana");
+  const Agent bo = NewAgent("bo@example.com", Role::kAgent, "Bo");
+  const Session mine = Open("4915112345678");
+  const Session waiting = Open("5511987654321");
+  const Session bos = Open("971501234567");
+  ASSERT_TRUE(Assign(mine.id, ana.id));
+  ASSERT_TRUE(Assign(bos.id, bo.id));
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 3; ++i) {
+    ids.push_back(Insert(Msg(mine.contact_id, mine.id, "wamid.M" + std::to_string(i)))->id);
+  }
+  auto [reply, outbox] = QueueOutbound(mine.contact_id, mine.id);  // the agent's own: not unread
+  ASSERT_TRUE(Insert(Msg(waiting.contact_id, waiting.id, "wamid.W")).has_value());
+  ASSERT_TRUE(Insert(Msg(bos.contact_id, bos.id, "wamid.B")).has_value());
+  Tx([&](StoreTx& tx) -> Status {
+    return tx.SetReadPosition(ana.id, mine.id, ids[0], kT0).status();
+  });
+
+  auto unread = store_->CountUnread(ana.id);
+  ASSERT_TRUE(unread.ok()) << unread.status().ToString();
+  EXPECT_EQ(*unread, (std::map<int64_t, int64_t>{{mine.id, 2}, {waiting.id, 1}}));
+  Tx([&](StoreTx& tx) -> Status {
+    return tx.SetReadPosition(ana.id, mine.id, reply.id, kT0).status();
+  });
+  unread = store_->CountUnread(ana.id);
+  ASSERT_TRUE(unread.ok());
+  EXPECT_EQ(*unread, (std::map<int64_t, int64_t>{{waiting.id, 1}}));
+}
+
 TEST_P(StoreHistory, ListCustomerSessionsGivesEarlierSessionsNewestFirst) {
   const Session first = Open("4915112345678");
   ASSERT_TRUE(End(first.id));

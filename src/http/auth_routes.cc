@@ -78,7 +78,8 @@ void RegisterAuthRoutes(httplib::Server& server, Context& ctx) {
                SendJson(res, 200, AgentJson(WithPresence(*agent, ctx.deps.clock.Now())));
              }));
 
-  // The caller's read positions in open sessions: {"positions":{"<session id>":<message id>}}.
+  // The caller's read positions in open sessions and what is unread there:
+  // {"positions":{"<session id>":<message id>},"unread":{"<session id>":<customer messages>}}.
   server.Get("/api/me/read-positions",
              Timed(ctx, "api", [&ctx](const httplib::Request& req, httplib::Response& res) {
                auto agent = Authenticate(ctx, req);
@@ -89,7 +90,11 @@ void RegisterAuthRoutes(httplib::Server& server, Context& ctx) {
                for (const auto& [session, message] : *positions) {
                  out[std::to_string(session)] = message;
                }
-               SendJson(res, 200, {{"positions", out}});
+               auto unread = ctx.deps.store.CountUnread(agent->id);
+               if (!unread.ok()) return SendError(res, unread.status());
+               nlohmann::json counts = nlohmann::json::object();
+               for (const auto& [session, n] : *unread) counts[std::to_string(session)] = n;
+               SendJson(res, 200, {{"positions", out}, {"unread", counts}});
              }));
 }
 

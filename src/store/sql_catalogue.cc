@@ -243,6 +243,15 @@ Catalogue BuildCatalogue(SqlDialect d) {
       " JOIN agent_sessions s ON s.id = r.session_id"
       " WHERE r.agent_id = :agent AND s.status IN ('waiting', 'active') ORDER BY r.session_id",
       "i", "ii"};
+  // Customer messages after the agent's read position, in the open sessions that are the
+  // agent's concern (waiting, or assigned to it).
+  c[kCountUnread] = {
+      "SELECT s.id, COUNT(m.id) FROM agent_sessions s"
+      " JOIN agent_messages m ON m.session_id = s.id AND m.direction = 'in'"
+      " LEFT JOIN read_positions r ON r.agent_id = :agent1 AND r.session_id = s.id"
+      " WHERE (s.status = 'waiting' OR (s.status = 'active' AND s.agent_id = :agent2))"
+      " AND m.id > COALESCE(r.message_id, 0) GROUP BY s.id ORDER BY s.id",
+      "ii", "ii"};
   c[kListCustomerSessions] = {session_select +
                                   " WHERE s.contact_id = :contact AND s.id < :before"
                                   " ORDER BY s.id DESC LIMIT :limit",

@@ -70,6 +70,7 @@ enum Query : size_t {
   kPruneEvents,
   kUpsertReadPosition,
   kListReadPositions,
+  kCountUnread,
   kListCustomerSessions,
   kExpireDueSessions,
   kExpireSession,

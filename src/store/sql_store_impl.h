@@ -59,6 +59,7 @@ class SqlStore final : public Store {
   Result<std::vector<Session>> ListCustomerSessions(int64_t contact_id, int64_t before_session_id,
                                                     int limit) override;
   Result<std::map<int64_t, int64_t>> ListReadPositions(int64_t agent_id) override;
+  Result<std::map<int64_t, int64_t>> CountUnread(int64_t agent_id) override;
 
   // sql_store_agents.cc
   Result<Agent> CreateAgent(const Agent& a) override;

@@ -179,4 +179,13 @@ Result<std::map<int64_t, int64_t>> SqlStore::ListReadPositions(int64_t agent_id)
   });
 }
 
+Result<std::map<int64_t, int64_t>> SqlStore::CountUnread(int64_t agent_id) {
+  return pool_.WithConn([&](Conn& c) -> Result<std::map<int64_t, int64_t>> {
+    std::map<int64_t, int64_t> out;
+    Stmt& st = Get(c, kCountUnread).Int(agent_id).Int(agent_id);
+    for (bool row = st.Run(); row; row = st.Fetch()) out[st.row().at(0).i] = st.row().at(1).i;
+    return out;
+  });
+}
+
 }  // namespace handoffd::sqlstore

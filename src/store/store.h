@@ -299,6 +299,10 @@ class Store {
                                                             int limit) = 0;
   /// The agent's read positions (session id -> last read message id) of open sessions.
   virtual Result<std::map<int64_t, int64_t>> ListReadPositions(int64_t agent_id) = 0;
+  /// Session id -> number of customer messages after the agent's read position, for the open
+  /// sessions that are the agent's concern (waiting, or active and assigned to it); sessions
+  /// with nothing unread are absent. What a dashboard signing in on a new device shows unread.
+  virtual Result<std::map<int64_t, int64_t>> CountUnread(int64_t agent_id) = 0;
   /// Tries to take leadership of `job`; nullptr when another instance holds it.
   virtual Result<std::unique_ptr<LeaderLock>> TryAcquireLeadership(const std::string& job) = 0;
 

@@ -185,6 +185,9 @@ class StoreWrapper : public Store {
   Result<std::map<int64_t, int64_t>> ListReadPositions(int64_t agent_id) override {
     return target_.ListReadPositions(agent_id);
   }
+  Result<std::map<int64_t, int64_t>> CountUnread(int64_t agent_id) override {
+    return target_.CountUnread(agent_id);
+  }
   Result<std::unique_ptr<LeaderLock>> TryAcquireLeadership(const std::string& job) override {
     return target_.TryAcquireLeadership(job);
   }
