@@ -1,8 +1,9 @@
 // api.js: the REST client for handoffd's dashboard API (shared/spec/API.md).
 // Every call resolves to the parsed JSON body (null for 204) or rejects with an ApiError that
 // carries the HTTP status and the contract's {"error":{"code","message"}}.
-// Authentication: the HttpOnly cookie set at login covers same-origin requests; the token from
-// the login answer is also kept for this tab (sessionStorage) and sent as a Bearer header.
+// Authentication: only the HttpOnly cookie set at login, which scripts cannot read (issue 9 #5:
+// no token is kept where a script could steal it). Writes carry `Content-Type: application/json`
+// whenever they have a body; the browser adds `Origin`, which handoffd checks on cookie writes.
 
 import { setServerOffset } from './format.js';
 
@@ -24,20 +25,17 @@ export function onUnauthorized(fn) {
   unauthorizedHandler = fn;
 }
 
+/** Always null: the dashboard keeps no token where scripts can read it (the cookie is HttpOnly). */
 export function getToken() {
-  try {
-    return sessionStorage.getItem(TOKEN_KEY);
-  } catch {
-    return null;
-  }
+  return null;
 }
 
-function setToken(token) {
+// Older dashboards kept the token in sessionStorage: drop any such copy.
+function dropStoredToken() {
   try {
-    if (token) sessionStorage.setItem(TOKEN_KEY, token);
-    else sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(TOKEN_KEY);
   } catch {
-    // Storage may be disabled; the cookie still authenticates.
+    // Storage may be disabled; nothing to drop.
   }
 }
 
@@ -53,8 +51,6 @@ export function apiUrl(path, query) {
 
 async function request(method, path, { query, body, signal } = {}) {
   const headers = { Accept: 'application/json' };
-  const token = getToken();
-  if (token) headers.Authorization = `Bearer ${token}`;
   const init = { method, headers, credentials: 'same-origin', signal };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -98,7 +94,7 @@ const S = '/api/agent/sessions';
 // --- login ---------------------------------------------------------------------------------
 export async function login(email, password) {
   const res = await request('POST', '/api/auth/login', { body: { email, password } });
-  setToken(res?.token);
+  dropStoredToken();
   return res;
 }
 
@@ -106,12 +102,12 @@ export async function logout() {
   try {
     await request('POST', '/api/auth/logout');
   } finally {
-    setToken(null);
+    dropStoredToken();
   }
 }
 
 export function forgetToken() {
-  setToken(null);
+  dropStoredToken();
 }
 
 export const me = () => request('GET', '/api/me');

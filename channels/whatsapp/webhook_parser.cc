@@ -8,6 +8,8 @@
 #include <optional>
 #include <utility>
 
+#include "common/json_depth.h"
+
 namespace handoffd::whatsapp {
 namespace {
 
@@ -59,6 +61,46 @@ std::optional<TimePoint> ParseTimestamp(const json& obj) {
   auto s = ToInt(Member(obj, "timestamp"));
   if (!s || *s <= 0 || *s > kMaxUnixSeconds) return std::nullopt;
   return FromUnixSeconds(*s);
+}
+
+// Input bounds (issue 9 #6, #7). Meta's own limits: ids are short ASCII, a profile name is far
+// below 256 characters, a text body at most 4,096 characters. NUL is refused in identifiers
+// (PostgreSQL would cut them, collapsing distinct ids in the dedupe index) and stripped from text.
+constexpr size_t kMaxIdBytes = 256;  // wamid, status id, phone_number_id
+constexpr size_t kMaxCustomerIdBytes = 64;
+constexpr size_t kMaxNameCodePoints = 256;
+constexpr size_t kMaxTextCodePoints = 4096;
+
+bool IsId(const std::string& s) {
+  return !s.empty() && s.size() <= kMaxIdBytes && s.find('\0') == std::string::npos;
+}
+
+// A phone number in international form without "+": digits only.
+bool IsWaId(const std::string& s) {
+  return s.size() <= kMaxCustomerIdBytes &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// A business-scoped user id, e.g. "US.13491208655302741918".
+bool IsUserId(const std::string& s) {
+  return s.size() <= kMaxCustomerIdBytes && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                  c == '.' || c == '_' || c == '-';
+         });
+}
+
+// Without NUL, and cut after `max_code_points` UTF-8 code points.
+std::string Bounded(std::string s, size_t max_code_points) {
+  s.erase(std::remove(s.begin(), s.end(), '\0'), s.end());
+  size_t count = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) continue;  // continuation byte
+    if (++count > max_code_points) {
+      s.resize(i);
+      break;
+    }
+  }
+  return s;
 }
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
@@ -149,7 +191,8 @@ std::vector<Contact> ParseContacts(const json& value) {
   std::vector<Contact> out;
   for (const json& c : Arr(value, "contacts")) {
     if (!c.is_object()) continue;
-    out.push_back({Str(c, "wa_id"), Str(c, "user_id"), Str(Obj(c, "profile"), "name")});
+    out.push_back({Str(c, "wa_id"), Str(c, "user_id"),
+                   Bounded(Str(Obj(c, "profile"), "name"), kMaxNameCodePoints)});
   }
   return out;
 }
@@ -289,6 +332,11 @@ void ParseMessage(const json& msg, const std::string& phone_number_id,
     batch.ignored.push_back({"message without id"});
     return;
   }
+  if (!IsId(id)) {
+    batch.ignored.push_back({"message with a malformed id (over " + std::to_string(kMaxIdBytes) +
+                             " bytes or containing NUL)"});
+    return;
+  }
   const json* type_value = Member(msg, "type");
   if (type_value == nullptr || !type_value->is_string()) {
     batch.ignored.push_back({"message " + id + " without type"});
@@ -320,9 +368,18 @@ void ParseMessage(const json& msg, const std::string& phone_number_id,
     batch.ignored.push_back({"message " + id + " without sender (no from, no user id)"});
     return;
   }
+  if (!IsWaId(m.customer.wa_id) || !IsUserId(m.customer.user_id)) {
+    batch.ignored.push_back({"message " + id + " with a malformed sender id (wa_id digits, " +
+                             "user_id [A-Za-z0-9._-], at most " +
+                             std::to_string(kMaxCustomerIdBytes) + " bytes)"});
+    return;
+  }
 
   json meta = json::object();
   FillByType(msg, type_value->get<std::string>(), m, meta);
+  m.text = Bounded(std::move(m.text), kMaxTextCodePoints);
+  m.content = Bounded(std::move(m.content), kMaxTextCodePoints);
+  m.reply_id = Bounded(std::move(m.reply_id), kMaxIdBytes);
   if (const json* errors = Member(msg, "errors"); errors != nullptr && errors->is_array()) {
     meta["errors"] = NormalizeErrors(*errors);
   }
@@ -337,6 +394,10 @@ void ParseStatus(const json& st, const std::string& phone_number_id, InboundBatc
   std::string id = Str(st, "id");
   if (id.empty()) {
     batch.ignored.push_back({"status without id"});
+    return;
+  }
+  if (!IsId(id)) {
+    batch.ignored.push_back({"status with a malformed id"});
     return;
   }
   std::string status = Str(st, "status");
@@ -394,6 +455,10 @@ void ParseChange(const json& change, const ParseOptions& options, InboundBatch& 
     batch.ignored.push_back({"messages change without metadata.phone_number_id"});
     return;
   }
+  if (!IsId(phone_number_id)) {
+    batch.ignored.push_back({"messages change with a malformed phone_number_id"});
+    return;
+  }
   const auto& allowed = options.phone_number_ids;
   if (!allowed.empty() &&
       std::find(allowed.begin(), allowed.end(), phone_number_id) == allowed.end()) {
@@ -433,6 +498,11 @@ void ParseChange(const json& change, const ParseOptions& options, InboundBatch& 
 }  // namespace
 
 Result<InboundBatch> ParseWebhook(std::string_view raw_body, const ParseOptions& options) {
+  // Checked before nlohmann sees it: its parser, copies and dumps recurse per level (issue 9 #4).
+  if (!JsonDepthWithin(raw_body)) {
+    return Status::BadRequest("webhook body is nested deeper than " +
+                              std::to_string(kMaxJsonDepth) + " levels");
+  }
   json root;
   try {
     root = json::parse(raw_body.begin(), raw_body.end());

@@ -16,3 +16,12 @@ Result<std::string> HashPassword(const std::string& password);
 bool VerifyPassword(const std::string& password, const std::string& hash);
 
 }  // namespace handoffd
+
+namespace handoffd {
+
+/// Like VerifyPassword, but an absent or empty `hash` (unknown email, disabled agent) is checked
+/// against a fixed dummy hash, so it costs as much time as a wrong password and reveals nothing
+/// (issue 9 #3). Always false then.
+bool VerifyPasswordConstantCost(const std::string& password, const std::string* hash);
+
+}  // namespace handoffd

@@ -168,6 +168,11 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   api_options.dashboard_dir = config.server.dashboard_dir;
   api_options.online_on_login = config.agents.online_on_login;
   api_options.secure_cookie = config.server.public_url.rfind("https://", 0) == 0;
+  api_options.public_url = config.server.public_url;
+  api_options.max_concurrent_hashes = config.auth.max_concurrent_hashes;
+  api_options.login_failures_per_account = config.auth.login_failures_per_account;
+  api_options.login_failures_per_address = config.auth.login_failures_per_address;
+  api_options.login_window = config.auth.login_window;
   ApiServer server({**store, router, sessions, clock, log, metrics, &events}, api_options);
   Status bound = server.Bind();
   if (!bound.ok()) {

@@ -165,6 +165,12 @@ std::vector<Field> Fields(Config& c) {
     return SetOneOf(l, v, {"debug", "info", "warn", "error"}, c.log.level);
   }));
   fields.push_back(duration("auth.token_ttl", "", c.auth.token_ttl));
+  fields.push_back(integer("auth.max_concurrent_hashes", 1, 256, c.auth.max_concurrent_hashes));
+  fields.push_back(
+      integer("auth.login_failures_per_account", 1, 1000000, c.auth.login_failures_per_account));
+  fields.push_back(
+      integer("auth.login_failures_per_address", 1, 1000000, c.auth.login_failures_per_address));
+  fields.push_back(duration("auth.login_window", "", c.auth.login_window));
   return fields;
 }
 

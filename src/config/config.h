@@ -95,6 +95,12 @@ struct Config {
 
   struct Auth {
     Duration token_ttl = std::chrono::hours(12);  // extension key auth.token_ttl
+    /// argon2id password checks at once (~64 MiB each); beyond: 429 (SECURITY.md).
+    int max_concurrent_hashes = 4;
+    /// Failed logins per account / per client address within login_window before 429.
+    int login_failures_per_account = 10;
+    int login_failures_per_address = 50;
+    Duration login_window = std::chrono::minutes(5);
   } auth;
 };
 

@@ -4,8 +4,7 @@
 namespace handoffd::http {
 
 void RegisterAgentRoutes(httplib::Server& server, Context& ctx) {
-  server.Put(
-      "/api/me/status",
+  Put(server, ctx, "/api/me/status",
       Timed(ctx, "api", [&ctx](const httplib::Request& req, httplib::Response& res) {
         auto agent = Authenticate(ctx, req);
         if (!agent.ok()) return SendError(res, agent.status());

@@ -4,23 +4,31 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <vector>
 
 #include "auth/token.h"
+#include "common/json_depth.h"
 #include "http/growing_thread_pool.h"
 #include "http/http_internal.h"
 
 namespace handoffd {
 namespace http {
 
-std::optional<std::string> RequestToken(const httplib::Request& req) {
+namespace {
+
+std::optional<std::string> BearerToken(const httplib::Request& req) {
   const std::string auth = req.get_header_value("Authorization");
   static const std::string kBearer = "Bearer ";
   if (auth.size() > kBearer.size() && auth.compare(0, kBearer.size(), kBearer) == 0) {
     return auth.substr(kBearer.size());
   }
+  return std::nullopt;
+}
+
+std::optional<std::string> CookieToken(const httplib::Request& req) {
   const std::string cookies = req.get_header_value("Cookie");
   const std::string key = std::string(kTokenCookie) + "=";
   for (size_t pos = 0; pos < cookies.size();) {
@@ -34,7 +42,71 @@ std::optional<std::string> RequestToken(const httplib::Request& req) {
     }
     pos = end + 1;
   }
-  if (req.has_param("token")) return req.get_param_value("token");
+  return std::nullopt;
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// "https://Support.example.com:8443/path" -> "https://support.example.com:8443".
+std::string OriginOf(const std::string& url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return Lower(url);
+  const size_t path = url.find('/', scheme + 3);
+  return Lower(path == std::string::npos ? url : url.substr(0, path));
+}
+
+}  // namespace
+
+std::optional<std::string> RequestToken(const httplib::Request& req) {
+  if (auto bearer = BearerToken(req)) return bearer;
+  if (auto cookie = CookieToken(req)) return cookie;
+  if (req.method == "GET" && req.path == "/api/events" && req.has_param("token")) {
+    return req.get_param_value("token");
+  }
+  return std::nullopt;
+}
+
+std::optional<Status> CookieWriteRefusal(const Context& ctx, const httplib::Request& req) {
+  if (req.method != "POST" && req.method != "PUT" && req.method != "PATCH" &&
+      req.method != "DELETE") {
+    return std::nullopt;
+  }
+  if (req.path.rfind("/api/", 0) != 0 || BearerToken(req) || !CookieToken(req)) {
+    return std::nullopt;
+  }
+  // Same origin: the browser says so, or Origin names this server (server.public_url when set,
+  // else the Host the request was sent to, under either scheme: a TLS proxy may sit in front).
+  bool same_origin = Lower(req.get_header_value("Sec-Fetch-Site")) == "same-origin";
+  const std::string origin = OriginOf(req.get_header_value("Origin"));
+  if (!same_origin && !origin.empty() && origin != "null") {
+    if (!ctx.options.public_url.empty()) {
+      same_origin = origin == OriginOf(ctx.options.public_url);
+    } else {
+      const std::string host = Lower(req.get_header_value("Host"));
+      same_origin = !host.empty() && (origin == "http://" + host || origin == "https://" + host);
+    }
+  }
+  if (!same_origin) {
+    return Status::Forbidden("cross-origin request refused (send a same-origin Origin header)");
+  }
+  // A body-less write (accept, end, logout) has nothing to mistype; any body must be JSON, which
+  // a cross-site form cannot send without a CORS preflight.
+  const bool has_body =
+      req.has_header("Transfer-Encoding") ||
+      (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
+  if (has_body) {
+    std::string type = Lower(req.get_header_value("Content-Type"));
+    type = type.substr(0, type.find(';'));
+    while (!type.empty() && type.back() == ' ') type.pop_back();
+    if (type != "application/json") {
+      return Status(ErrorCode::kUnsupportedMediaType,
+                    "cookie-authenticated writes need Content-Type: application/json");
+    }
+  }
   return std::nullopt;
 }
 
@@ -47,12 +119,66 @@ Result<Agent> Authenticate(Context& ctx, const httplib::Request& req) {
   return *agent;
 }
 
+namespace {
+
+// PostgreSQL cuts text at NUL where SQLite keeps it (issue 9 #7): no string from a request body
+// carries one into the store.
+void StripNul(nlohmann::json& j) {
+  if (j.is_string()) {
+    auto& s = j.get_ref<std::string&>();
+    s.erase(std::remove(s.begin(), s.end(), '\0'), s.end());
+  } else if (j.is_structured()) {
+    for (auto& v : j) StripNul(v);
+  }
+}
+
+}  // namespace
+
+httplib::Server::HandlerWithContentReader BoundedBody(httplib::Server::Handler handler,
+                                                      int64_t max_bytes) {
+  const size_t limit = static_cast<size_t>(std::max<int64_t>(0, max_bytes));
+  return [handler = std::move(handler), limit](const httplib::Request& req, httplib::Response& res,
+                                               const httplib::ContentReader& reader) {
+    if (req.is_multipart_form_data()) {
+      res.set_header("Connection", "close");
+      return SendError(res, Status(ErrorCode::kUnsupportedMediaType,
+                                   "multipart bodies are not accepted on this route"));
+    }
+    std::string body;
+    bool too_large = false;
+    const bool read = reader([&](const char* data, size_t n) {
+      if (n > limit - body.size()) {
+        too_large = true;
+        return false;  // stops reading: the rest is never buffered
+      }
+      body.append(data, n);
+      return true;
+    });
+    if (too_large || res.status == 413) {
+      res.set_header("Connection", "close");
+      return SendError(res, Status(ErrorCode::kPayloadTooLarge, "request body too large"));
+    }
+    if (!read) {
+      res.set_header("Connection", "close");
+      return SendError(res, Status::BadRequest("malformed request body"));
+    }
+    httplib::Request with_body = req;
+    with_body.body = std::move(body);
+    handler(with_body, res);
+  };
+}
+
 Result<nlohmann::json> ParseJsonBody(const httplib::Request& req) {
   if (req.body.empty()) return nlohmann::json::object();
+  if (!JsonDepthWithin(req.body)) {
+    return Status::BadRequest("request body is nested deeper than " +
+                              std::to_string(kMaxJsonDepth) + " levels");
+  }
   nlohmann::json j = nlohmann::json::parse(req.body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     return Status::BadRequest("request body must be a JSON object");
   }
+  StripNul(j);
   return j;
 }
 
@@ -76,9 +202,15 @@ struct ApiServer::Impl {
 };
 
 ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
-    : impl_(new Impl{http::Context{deps, std::move(options), {}}, {}, 0, -1}) {
+    : impl_(new Impl{http::Context{deps, std::move(options), {}, nullptr}, {}, 0, -1}) {
   auto& server = impl_->server;
   auto& ctx = impl_->ctx;
+  LoginGuardOptions guard;
+  guard.max_concurrent_hashes = ctx.options.max_concurrent_hashes;
+  guard.failures_per_account = ctx.options.login_failures_per_account;
+  guard.failures_per_address = ctx.options.login_failures_per_address;
+  guard.window = ctx.options.login_window;
+  ctx.login_guard = std::make_unique<LoginGuard>(ctx.deps.clock, guard);
   // `threads` workers at start, one more per connection beyond that (SSE streams hold theirs).
   const size_t threads = static_cast<size_t>(std::max(1, ctx.options.threads));
   server.new_task_queue = [threads] { return new http::GrowingThreadPool(threads, 4096); };
@@ -127,6 +259,23 @@ ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
   server.set_pre_routing_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("Cache-Control", "no-store");
+    // PostgreSQL cuts text at NUL where SQLite keeps it (issue 9 #7): no NUL in a path or query.
+    bool has_nul = req.path.find('\0') != std::string::npos;
+    for (const auto& [key, value] : req.params) {
+      has_nul =
+          has_nul || key.find('\0') != std::string::npos || value.find('\0') != std::string::npos;
+    }
+    if (has_nul) {
+      http::SendError(res, Status::BadRequest("NUL characters are not accepted in URLs"));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    // Refused before the body is read; the connection closes, so an unread body is not taken
+    // for the next request.
+    if (auto refusal = http::CookieWriteRefusal(ctx, req)) {
+      res.set_header("Connection", "close");
+      http::SendError(res, *refusal);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     // Debian's cpp-httplib 0.11 reads a POST without Content-Length or chunking until the peer
     // closes (30 s). `curl -X POST` sends exactly that for an empty body, so such requests are
     // dispatched here, as empty-bodied, before httplib starts reading.

@@ -38,6 +38,14 @@ struct ApiServerOptions {
   bool online_on_login = true;
   /// The session cookie carries `Secure` (config server.public_url is https://).
   bool secure_cookie = false;
+  /// config server.public_url: its origin is the one cookie-authenticated writes must come from;
+  /// empty: the request's own Host.
+  std::string public_url;
+  /// Login abuse limits (config auth.*; SECURITY.md).
+  int max_concurrent_hashes = 4;
+  int login_failures_per_account = 10;
+  int login_failures_per_address = 50;
+  Duration login_window = std::chrono::minutes(5);
 };
 
 /// What the handlers use. All references must outlive the server.

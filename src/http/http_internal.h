@@ -4,12 +4,14 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <string>
 #include <vector>
 
+#include "auth/login_guard.h"
 #include "domain/json_views.h"
 #include "http/api_server.h"
 #include "http/errors.h"
@@ -29,17 +31,38 @@ struct Context {
   ApiDeps deps;
   ApiServerOptions options;
   std::vector<PostRoute> post_routes;
+  std::unique_ptr<LoginGuard> login_guard;  // login abuse limits (auth_routes.cc)
 };
 
-/// Registers a POST route with the server and in ctx.post_routes.
+/// Wraps `handler` so the body is read by handoffd, not httplib: httplib 0.11 applies
+/// set_payload_max_length to Content-Length bodies only and buffers a chunked body of any size
+/// (issue 9 #1). The body is refused with 413 as soon as it passes `max_bytes` while it streams
+/// in, and the connection is closed. Multipart bodies are refused (415): no route takes one.
+httplib::Server::HandlerWithContentReader BoundedBody(httplib::Server::Handler handler,
+                                                      int64_t max_bytes);
+
+/// Registers a POST route (body bounded by server.max_body_bytes) with the server and in
+/// ctx.post_routes.
 inline void Post(httplib::Server& server, Context& ctx, const std::string& pattern,
                  httplib::Server::Handler handler) {
   ctx.post_routes.push_back({std::regex(pattern), handler});
-  server.Post(pattern, std::move(handler));
+  server.Post(pattern, BoundedBody(std::move(handler), ctx.options.max_body_bytes));
 }
 
-/// The login token of the request: "Authorization: Bearer T", the session cookie, or ?token=.
+/// Registers a PUT route (body bounded by server.max_body_bytes).
+inline void Put(httplib::Server& server, Context& ctx, const std::string& pattern,
+                httplib::Server::Handler handler) {
+  server.Put(pattern, BoundedBody(std::move(handler), ctx.options.max_body_bytes));
+}
+
+/// The login token of the request: "Authorization: Bearer T", the session cookie, or ?token=
+/// (GET /api/events only: a token in a URL leaks into logs and history; issue 9 #5).
 std::optional<std::string> RequestToken(const httplib::Request& req);
+
+/// Why a cookie-authenticated write (POST/PUT/PATCH/DELETE on /api/*, no bearer header) is
+/// refused: 403 without a same-origin `Origin` (or `Sec-Fetch-Site: same-origin`), 415 when it
+/// has a body that is not `application/json`. nullopt: allowed (or not cookie-authenticated).
+std::optional<Status> CookieWriteRefusal(const Context& ctx, const httplib::Request& req);
 /// The authenticated agent, or kUnauthorized / kUnavailable.
 Result<Agent> Authenticate(Context& ctx, const httplib::Request& req);
 

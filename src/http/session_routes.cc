@@ -201,8 +201,7 @@ void RegisterSessionRoutes(httplib::Server& server, Context& ctx) {
         SendJson(res, 200, {{"sessions", SessionList(*list)}});
       }));
 
-  server.Put(
-      base + R"(/([^/]+)/read-position)",
+  Put(server, ctx, base + R"(/([^/]+)/read-position)",
       Authed(ctx, [&ctx](const httplib::Request& req, httplib::Response& res, const Agent& agent) {
         auto id = ParseInt(req.matches[1]);
         if (!id) return SendError(res, Status::NotFound("session not found"));

@@ -25,6 +25,32 @@ std::shared_ptr<Logger> Make(std::shared_ptr<spdlog::sinks::sink> sink, const st
   return std::make_shared<Logger>(std::move(l), format != "text");
 }
 
+// Cuts every string longer than kMaxLogFieldBytes (at any depth) to that many bytes, on a UTF-8
+// boundary, plus a marker naming the bytes dropped: a caller's 4 MB email is never logged whole
+// (issue 9 #6).
+bool Oversized(const nlohmann::json& j, int depth = 0) {
+  if (j.is_string()) return j.get_ref<const std::string&>().size() > Logger::kMaxLogFieldBytes;
+  if (!j.is_structured() || depth >= 16) return false;
+  for (const auto& v : j) {
+    if (Oversized(v, depth + 1)) return true;
+  }
+  return false;
+}
+
+void Truncate(nlohmann::json& j, int depth = 0) {
+  if (j.is_string()) {
+    auto& s = j.get_ref<std::string&>();
+    if (s.size() <= Logger::kMaxLogFieldBytes) return;
+    size_t cut = Logger::kMaxLogFieldBytes;
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+    const size_t dropped = s.size() - cut;
+    s.resize(cut);
+    s += "...[truncated " + std::to_string(dropped) + " bytes]";
+  } else if (j.is_structured() && depth < 16) {
+    for (auto& v : j) Truncate(v, depth + 1);
+  }
+}
+
 }  // namespace
 
 std::shared_ptr<Logger> Logger::Create(const std::string& format, const std::string& level) {
@@ -50,6 +76,14 @@ void Logger::Error(std::string_view e, const nlohmann::json& f) { Write(spdlog::
 void Logger::Write(int level, std::string_view event, const nlohmann::json& fields) {
   const auto lvl = static_cast<spdlog::level::level_enum>(level);
   if (!sink_->should_log(lvl)) return;
+  nlohmann::json bounded;
+  const nlohmann::json* shown = &fields;
+  if (Oversized(fields)) {
+    bounded = fields;
+    Truncate(bounded);
+    shown = &bounded;
+  }
+  const nlohmann::json& f = *shown;
   const std::string ts = FormatRfc3339(SystemClock().Now());
   const char* level_name = lvl == spdlog::level::err     ? "error"
                            : lvl == spdlog::level::warn  ? "warn"
@@ -61,14 +95,14 @@ void Logger::Write(int level, std::string_view event, const nlohmann::json& fiel
     j["ts"] = ts;
     j["level"] = level_name;
     j["event"] = event;
-    if (fields.is_object()) {
-      for (auto it = fields.begin(); it != fields.end(); ++it) j[it.key()] = it.value();
+    if (f.is_object()) {
+      for (auto it = f.begin(); it != f.end(); ++it) j[it.key()] = it.value();
     }
     line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } else {
     line = ts + " " + level_name + " " + std::string(event);
-    if (fields.is_object()) {
-      for (auto it = fields.begin(); it != fields.end(); ++it) {
+    if (f.is_object()) {
+      for (auto it = f.begin(); it != f.end(); ++it) {
         line +=
             " " + it.key() + "=" +
             (it->is_string() ? it->get<std::string>()

@@ -33,6 +33,10 @@ class Logger {
 
   Logger(std::shared_ptr<spdlog::logger> sink, bool json);
 
+  /// String fields (at any depth) longer than this are logged cut, ending
+  /// "...[truncated N bytes]".
+  static constexpr size_t kMaxLogFieldBytes = 1024;
+
  private:
   void Write(int level, std::string_view event, const nlohmann::json& fields);
   std::shared_ptr<spdlog::logger> sink_;

@@ -81,8 +81,42 @@ std::optional<RouteReport> Router::TryAppendToOpenSession(const InboundBatch& ba
   return report;
 }
 
-Result<RouteReport> Router::HandleBatch(const InboundBatch& batch, const std::string& raw_body) {
+namespace {
+
+// How far in the future a channel's timestamp may be before it is taken as now: a timestamp of
+// 1e11 once set expires_at to the year 5138 (issue 9 #6).
+constexpr Duration kMaxFutureSkew = std::chrono::minutes(5);
+
+bool HasFutureTimestamp(const InboundBatch& batch, TimePoint now) {
+  for (const auto& m : batch.messages) {
+    if (m.sent_at > now + kMaxFutureSkew) return true;
+  }
+  for (const auto& s : batch.statuses) {
+    if (s.at > now + kMaxFutureSkew) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<RouteReport> Router::HandleBatch(const InboundBatch& received, const std::string& raw_body) {
   const TimePoint now = clock_.Now();
+  InboundBatch clamped;
+  if (HasFutureTimestamp(received, now)) {
+    clamped = received;
+    for (auto& m : clamped.messages) {
+      if (m.sent_at > now + kMaxFutureSkew) {
+        log_.Warn("webhook.future_timestamp",
+                  {{"wamid", m.channel_message_id}, {"sent_at", FormatRfc3339(m.sent_at)}});
+        m.sent_at = now;
+      }
+    }
+    for (auto& s : clamped.statuses) {
+      if (s.at > now + kMaxFutureSkew) s.at = now;
+    }
+  }
+  const InboundBatch& batch =
+      clamped.messages.empty() && clamped.statuses.empty() ? received : clamped;
   // Most webhooks carry one message joining an open session: one atomic statement suffices.
   Status fast_error;
   if (auto fast = TryAppendToOpenSession(batch, now, fast_error)) {

@@ -418,8 +418,10 @@ step('the supervisor reassigns the chat to the other agent, who gets it live and
 
 step('logout: each person signs out and the login stops working', async () => {
   for (const p of everyone) {
-    const token = await p.page.evaluate(() => sessionStorage.getItem('handoffd.token'));
-    assert.ok(token, `${p.name} holds a token`);
+    // No token where scripts can read it (issue 9 #5): only the HttpOnly cookie holds it.
+    assert.equal(await p.page.evaluate(() => sessionStorage.getItem('handoffd.token')), null, `${p.name}'s page keeps no token`);
+    const token = (await p.context.cookies()).find((c) => c.name === 'handoffd_token')?.value;
+    assert.ok(token, `${p.name} holds the login cookie`);
     const out = nextResponse(p, 'POST', '/api/auth/logout');
     await p.page.locator(tid('logout')).click();
     assert.equal((await out).status(), 204);

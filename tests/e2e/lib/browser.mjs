@@ -49,9 +49,11 @@ export async function login(p) {
   p.me = await api(p, 'GET', '/api/me');
 }
 
-/** A REST call with the person's own login (the context's cookie). */
+/** A REST call with the person's own login (the context's cookie), from the dashboard's origin
+ * as the browser would send it (cookie writes need a same-origin Origin: SECURITY.md). */
 export async function api(p, method, urlPath, data) {
-  const res = await p.context.request.fetch(`${env.url}${urlPath}`, { method, data, failOnStatusCode: false });
+  const headers = { Origin: env.url };
+  const res = await p.context.request.fetch(`${env.url}${urlPath}`, { method, data, headers, failOnStatusCode: false });
   const text = await res.text();
   if (!res.ok()) throw new Error(`${method} ${urlPath} as ${p.name}: HTTP ${res.status()} ${text}`);
   return text ? JSON.parse(text) : null;
