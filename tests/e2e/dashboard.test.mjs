@@ -214,13 +214,24 @@ step('both agents press Accept at once: exactly one wins, the other sees "taken 
     targets.push({ p, x: box.x + box.width / 2, y: box.y + box.height / 2 });
   }
   await Promise.all(targets.map(({ p, x, y }) => p.page.mouse.click(x, y)));
-  const [a, b] = await Promise.all(answers);
-  const [sentA, sentB] = await Promise.all(sentAt);
-  t.diagnostic(`assign answers: Ana ${a.status()}, Bo ${b.status()}; requests sent ${Math.abs(sentA - sentB)} ms apart`);
-  assert.deepEqual([a.status(), b.status()].sort(), [200, 409], 'one 200 and one 409');
-  [winner, loser] = a.status() === 200 ? [ana, bo] : [bo, ana];
+  // On a loaded machine one page may see the winner's assignment (and lose its Accept button)
+  // before its own click lands: then it sends nothing, and the race was decided by the feed.
+  // The daemon's own 409 is pinned deterministically in race-details.test.mjs.
+  const [a, b] = await Promise.all(answers.map((pending) => pending.then((r) => r, () => null)));
+  assert.ok(a || b, 'at least one Accept reached the daemon');
+  if (a && b) {
+    const [sentA, sentB] = await Promise.all(sentAt);
+    t.diagnostic(`assign answers: Ana ${a.status()}, Bo ${b.status()}; requests sent ${Math.abs(sentA - sentB)} ms apart`);
+    assert.deepEqual([a.status(), b.status()].sort(), [200, 409], 'one 200 and one 409');
+    [winner, loser] = a.status() === 200 ? [ana, bo] : [bo, ana];
+    lostAnswer = (await (a.status() === 409 ? a : b).json())?.error;
+  } else {
+    const only = a || b;
+    assert.equal(only.status(), 200, 'the one Accept sent won');
+    [winner, loser] = a ? [ana, bo] : [bo, ana];
+    t.diagnostic(`${loser.name}'s Accept was gone before the click: the feed was faster`);
+  }
   t.diagnostic(`${winner.name} won`);
-  lostAnswer = (await (a.status() === 409 ? a : b).json())?.error;
 
   await until(winner.page, 'the winner is taken to My chats', ([id]) => location.hash === `#/mine/${id}`, [sessionId]);
   await until(winner.page, "the winner's composer is enabled", () => !document.querySelector('[data-testid="composer"]').disabled);
@@ -437,8 +448,9 @@ step('logout: each person signs out and the login stops working', async () => {
   }
 });
 
-step("the losing Accept's 409 named the winner", async () => {
+step("the losing Accept's 409 named the winner", async (t) => {
   // The page names the winner either way (from the feed); this is the daemon's own answer.
+  if (lostAnswer === undefined) return t.skip('the losing page never sent its Accept (the feed was faster)');
   assert.equal(lostAnswer?.code, 'conflict');
   assert.equal(lostAnswer?.message, `session ${sessionId} was taken by ${winner.name}`);
   // Newer daemons also name the winner in a structured field, which the page prefers.
