@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "auth/token.h"
-#include "common/json_depth.h"
+#include "common/json_body.h"
 #include "http/growing_thread_pool.h"
 #include "http/http_internal.h"
 
@@ -119,21 +119,6 @@ Result<Agent> Authenticate(Context& ctx, const httplib::Request& req) {
   return *agent;
 }
 
-namespace {
-
-// PostgreSQL cuts text at NUL where SQLite keeps it (issue 9 #7): no string from a request body
-// carries one into the store.
-void StripNul(nlohmann::json& j) {
-  if (j.is_string()) {
-    auto& s = j.get_ref<std::string&>();
-    s.erase(std::remove(s.begin(), s.end(), '\0'), s.end());
-  } else if (j.is_structured()) {
-    for (auto& v : j) StripNul(v);
-  }
-}
-
-}  // namespace
-
 httplib::Server::HandlerWithContentReader BoundedBody(httplib::Server::Handler handler,
                                                       int64_t max_bytes) {
   const size_t limit = static_cast<size_t>(std::max<int64_t>(0, max_bytes));
@@ -169,17 +154,7 @@ httplib::Server::HandlerWithContentReader BoundedBody(httplib::Server::Handler h
 }
 
 Result<nlohmann::json> ParseJsonBody(const httplib::Request& req) {
-  if (req.body.empty()) return nlohmann::json::object();
-  if (!JsonDepthWithin(req.body)) {
-    return Status::BadRequest("request body is nested deeper than " +
-                              std::to_string(kMaxJsonDepth) + " levels");
-  }
-  nlohmann::json j = nlohmann::json::parse(req.body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    return Status::BadRequest("request body must be a JSON object");
-  }
-  StripNul(j);
-  return j;
+  return ParseJsonObjectBody(req.body);
 }
 
 std::optional<int64_t> ParseInt(const std::string& s) {

@@ -78,7 +78,9 @@ Result<Session> SessionService::Readable(int64_t session_id, const Agent& reader
     return x.status == SessionStatus::kWaiting ||
            (x.status == SessionStatus::kActive && x.agent_id == reader.id);
   };
-  if (IsSupervisor(reader.role) || own(s) || s.agent_id == reader.id) return s;
+  if (IsSupervisor(reader.role) || s.status == SessionStatus::kWaiting || s.agent_id == reader.id) {
+    return s;
+  }
   if (s.status == SessionStatus::kEnded) {
     // A returning customer: whoever handles the open session may read the earlier ones.
     HANDOFFD_ASSIGN_OR_RETURN(auto newest, store_.ListCustomerSessions(s.contact_id, INT64_MAX, 1));

@@ -1,6 +1,6 @@
-// libFuzzer harness: JSON request bodies as the HTTP API parses them (http::ParseJsonBody): the
-// JsonDepthWithin guard first, then nlohmann's parser, then NUL stripping (issue 9). Oracle: a
-// body the guard lets through never parses into a value nested deeper than kMaxJsonDepth.
+// libFuzzer harness: JSON request bodies exactly as the HTTP API parses them
+// (common/json_body.h ParseJsonObjectBody, behind http::ParseJsonBody). Oracle: a body it
+// accepts never holds a value nested deeper than kMaxJsonDepth.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/json_body.h"
 #include "common/json_depth.h"
 
 namespace {
@@ -20,25 +21,13 @@ int Depth(const nlohmann::json& j) {
   return deepest + 1;
 }
 
-void StripNul(nlohmann::json& j) {
-  if (j.is_string()) {
-    auto& s = j.get_ref<std::string&>();
-    s.erase(std::remove(s.begin(), s.end(), '\0'), s.end());
-  } else if (j.is_structured()) {
-    for (auto& v : j) StripNul(v);
-  }
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const std::string body(reinterpret_cast<const char*>(data), size);
-  if (!handoffd::JsonDepthWithin(body)) return 0;
-  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded()) return 0;
-  if (Depth(j) > handoffd::kMaxJsonDepth) std::abort();
-  if (!j.is_object()) return 0;
-  StripNul(j);
-  (void)j.dump();
+  const std::string_view body(reinterpret_cast<const char*>(data), size);
+  auto parsed = handoffd::ParseJsonObjectBody(body);
+  if (!parsed.ok()) return 0;
+  if (Depth(*parsed) > handoffd::kMaxJsonDepth) std::abort();
+  (void)parsed->dump();
   return 0;
 }
