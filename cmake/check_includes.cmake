@@ -6,8 +6,8 @@ cmake_minimum_required(VERSION 3.22)
 include(${PARAMS})
 
 # Project modules by the first component of their include path.
-set(known_modules common log metrics domain auth config channels store router outbox events
-                  scheduler http cli)
+set(known_modules common log metrics domain routing auth config channels store router outbox
+                  events scheduler http cli)
 # Guarded third-party headers: key -> regex on the include path.
 set(restricted_soci "^(soci/|soci-|libpq-fe\\.h|libpq/|postgresql/|sqlite3\\.h)")
 set(restricted_curl "^curl/")
@@ -18,7 +18,8 @@ set(restricted_toml "^toml\\+\\+/")
 set(restricted_spdlog "^(spdlog|fmt)/")
 set(restricted_cli11 "^CLI/")
 set(restricted_icu "^unicode/")
-set(restricted_keys soci curl httplib sodium openssl toml spdlog cli11 icu)
+set(restricted_date "^date/")
+set(restricted_keys soci curl httplib sodium openssl toml spdlog cli11 icu date)
 
 set(errors "")
 foreach(file ${FILES})

@@ -132,3 +132,17 @@ export const previousSessions = (sessionId) => request('GET', `${S}/${id(session
 export const readPositions = () => request('GET', '/api/me/read-positions');
 export const markRead = (sessionId, messageId) =>
   request('PUT', `${S}/${id(sessionId)}/read-position`, { body: { message_id: messageId } });
+
+// --- teams and routing ---------------------------------------------------------------------
+export const decline = (sessionId) => request('POST', `${S}/${id(sessionId)}/decline`);
+/** target: {agent_id} or {team_id}; note optional. */
+export const transfer = (sessionId, target, note) =>
+  request('POST', `${S}/${id(sessionId)}/transfer`, { body: { ...target, ...(note ? { note } : {}) } });
+export const setPriority = (sessionId, priority) =>
+  request('PUT', `${S}/${id(sessionId)}/priority`, { body: { priority } });
+export const teams = () => request('GET', '/api/teams');
+export const createTeam = (team) => request('POST', '/api/teams', { body: team });
+export const updateTeam = (teamId, team) => request('PUT', `/api/teams/${id(teamId)}`, { body: team });
+export const setMember = (teamId, agentId, member) =>
+  request(member ? 'PUT' : 'DELETE', `/api/teams/${id(teamId)}/members/${id(agentId)}`);
+export const overview = () => request('GET', '/api/overview');

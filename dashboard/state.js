@@ -157,10 +157,20 @@ class Store {
     return this.sessions.get(id);
   }
 
-  waitingSessions() {
+  /** Waiting sessions of the queues I work (agents: my teams; supervisors: all), optionally of
+   * one team: higher priority first, then the queue's own order, then the oldest. */
+  waitingSessions(teamId = null) {
+    const me = this.me;
+    const mine = new Set((me?.teams || []).map((t) => t.id));
+    const everyQueue = isSupervisor(me) || !me?.teams;
     return [...this.sessions.values()]
       .filter((s) => s.status === 'waiting')
-      .sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id - b.id));
+      .filter((s) => everyQueue || s.team_id == null || mine.has(s.team_id))
+      .filter((s) => teamId == null || s.team_id === teamId)
+      .sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0) ||
+        (a.team_id === b.team_id && a.queue_position != null && b.queue_position != null
+          ? a.queue_position - b.queue_position : 0) ||
+        (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id - b.id));
   }
 
   myChats() {

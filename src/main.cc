@@ -35,12 +35,28 @@ int main(int argc, char** argv) {
   agent_add->add_option("--email", add.email, "login email")->required();
   agent_add->add_option("--name", add.name, "display name")->required();
   agent_add->add_option("--role", add.role, "agent, supervisor or admin");
-  agent_add->add_option("--max-chats", add.max_chats, "capacity: concurrent chats");
+  agent_add->add_option("--max-chats", add.max_chats, "capacity: concurrent chats (0: unlimited)");
+  agent_add->add_option("--team", add.teams, "team slug to join (repeatable; default general)");
   agent_add->add_flag("--password-stdin", password_stdin, "read the password from stdin")
       ->required();
   agent_add->add_option("--config", config_path, "TOML configuration file");
   auto* agent_list = agent->add_subcommand("list", "print agents, one per line");
   agent_list->add_option("--config", config_path, "TOML configuration file");
+
+  auto* team = app.add_subcommand("team", "manage teams");
+  team->require_subcommand(1);
+  team->add_option("--config", config_path, "TOML configuration file");
+  auto* team_add = team->add_subcommand("add", "create a team; prints its id");
+  TeamAddArgs team_args;
+  team_add->add_option("--name", team_args.name, "display name")->required();
+  team_add->add_option("--slug", team_args.slug, "short name (default: from the name)");
+  team_add->add_option("--trigger-id", team_args.trigger_ids,
+                       "reply id opening sessions in this team, ID[:PRIORITY] (repeatable)");
+  team_add->add_option("--timezone", team_args.timezone, "IANA time zone (default UTC)");
+  team_add->add_option("--hours", team_args.hours,
+                       "opening hours, e.g. 'mon-fri 09:00-18:00; sat 10:00-14:00'");
+  team_add->add_option("--holiday", team_args.holidays, "closed day YYYY-MM-DD (repeatable)");
+  team_add->add_option("--config", config_path, "TOML configuration file");
 
   auto* expire = app.add_subcommand("expire", "run the expiry job");
   bool once = false;
@@ -80,6 +96,7 @@ int main(int argc, char** argv) {
     if (migrate->parsed()) return RunMigrate(*config);
     if (agent_add->parsed()) return RunAgentAdd(*config, add);
     if (agent_list->parsed()) return RunAgentList(*config);
+    if (team_add->parsed()) return RunTeamAdd(*config, team_args);
     if (expire->parsed()) return RunExpireOnce(*config, *log);
     if (simulate->parsed()) return RunSimulate(*config, sim);
   } catch (const std::exception& e) {

@@ -63,9 +63,10 @@ TEST_P(E2eCliTest, SimulatePlaysACustomer) {
 
   CommandResult tap = daemon_->RunCli({"simulate", "--from", kOliver, "--button", "AGENT_MODE"});
   EXPECT_EQ(tap.exit_code, 0) << tap.Describe();
-  auto to_oliver = WaitForSentTo(kOliver, 2);
-  ASSERT_EQ(to_oliver.size(), 2u) << "the menu, then connecting";
+  auto to_oliver = WaitForSentTo(kOliver, 3);
+  ASSERT_EQ(to_oliver.size(), 3u) << "the menu, then connecting and the place in the queue";
   ExpectTextSend(to_oliver[1], kOliver, kConnecting);
+  ExpectTextSend(to_oliver[2], kOliver, kQueuedFirst);
   AddAgent("sam@example.com", "Sam Supervisor", "supervisor", "sam-pass-1");
   const Login sam = LogIn("sam@example.com", "sam-pass-1");
   json session = FindWaiting(kOliver, sam.token);

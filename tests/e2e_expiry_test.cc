@@ -82,10 +82,11 @@ TEST_P(E2eExpiryTest, ExpireOnceEndsWhatFellDueWhileTheDaemonWasDown) {
     EXPECT_EQ(Str(s, "status"), "ended") << s.dump();
     EXPECT_EQ(Str(s, "end_reason"), "expired") << s.dump();
   }
-  auto to_oliver = WaitForSentTo(kOliver, 2);
-  ASSERT_EQ(to_oliver.size(), 2u) << "connecting, then expired";
+  auto to_oliver = WaitForSentTo(kOliver, 3);
+  ASSERT_EQ(to_oliver.size(), 3u) << "connecting, the place in the queue, then expired";
   ExpectTextSend(to_oliver[0], kOliver, kConnecting);
-  ExpectTextSend(to_oliver[1], kOliver, kExpired);
+  ExpectTextSend(to_oliver[1], kOliver, kQueuedFirst);
+  ExpectTextSend(to_oliver[2], kOliver, kExpired);
 }
 
 // An active session expires on time while the daemon runs.
@@ -111,10 +112,11 @@ TEST_P(E2eExpiryTest, AnActiveSessionExpiresOnTime) {
   ASSERT_TRUE(ended_at.has_value()) << ended.dump();
   EXPECT_GE(*ended_at, (t_layla + 3) * 1000) << "ended before it was due";
   EXPECT_LE(*ended_at, (t_layla + 3) * 1000 + 2000) << "expiry should be punctual (within ~1 s)";
-  auto to_layla = WaitForSentTo(kLayla, 3);
-  ASSERT_EQ(to_layla.size(), 3u) << "connecting, joined, expired";
-  ExpectTextSend(to_layla[1], kLayla, "You are now chatting with Alice Agent.");
-  ExpectTextSend(to_layla[2], kLayla, kExpired);
+  auto to_layla = WaitForSentTo(kLayla, 4);
+  ASSERT_EQ(to_layla.size(), 4u) << "connecting, the place in the queue, joined, expired";
+  ExpectTextSend(to_layla[1], kLayla, kQueuedFirst);
+  ExpectTextSend(to_layla[2], kLayla, "You are now chatting with Alice Agent.");
+  ExpectTextSend(to_layla[3], kLayla, kExpired);
   // The session's own expiry line (written right after the session ended).
   std::vector<json> expired_lines;
   EXPECT_TRUE(Eventually(

@@ -32,9 +32,10 @@ TEST_P(E2eHandoffTest, BotMenuThenHandoffToAnAgent) {
   const int64_t t2 = NowUnixSeconds();
   ASSERT_NO_FATAL_FAILURE(
       Deliver(ButtonWebhook(kAnna, "Anna", "AGENT_MODE", "Talk to Expert", "wamid.ANNA.2", t2)));
-  to_anna = WaitForSentTo(kAnna, 2);
-  ASSERT_EQ(to_anna.size(), 2u) << "expected exactly: menu, connecting (a duplicate menu?)";
+  to_anna = WaitForSentTo(kAnna, 3);
+  ASSERT_EQ(to_anna.size(), 3u) << "expected exactly: menu, connecting, place (a duplicate menu?)";
   ExpectTextSend(to_anna[1], kAnna, kConnecting);
+  ExpectTextSend(to_anna[2], kAnna, kQueuedFirst);
 
   auto [alice_id, bob_id, sam_id, alice, bob, sam] = AddTeam();
   ASSERT_FALSE(alice.token.empty());
@@ -81,9 +82,9 @@ TEST_P(E2eHandoffTest, BotMenuThenHandoffToAnAgent) {
     EXPECT_TRUE(IsRfc3339Millis(At(assign.j, "assigned_at"))) << assign.Describe();
     EXPECT_EQ(IdStr(At(assign.j, "id")), IdStr(session["id"]));
   }
-  to_anna = WaitForSentTo(kAnna, 3);
-  ASSERT_EQ(to_anna.size(), 3u);
-  ExpectTextSend(to_anna[2], kAnna, "You are now chatting with Alice Agent.");
+  to_anna = WaitForSentTo(kAnna, 4);
+  ASSERT_EQ(to_anna.size(), 4u);
+  ExpectTextSend(to_anna[3], kAnna, "You are now chatting with Alice Agent.");
   EXPECT_TRUE(WaitingSessions(alice.token).empty());
   ExpectError(PostJson(SessionPath(session) + "/assign", json::object(), bob.token), 409,
               "conflict", "an agent assigning an active session");
@@ -131,7 +132,7 @@ TEST_P(E2eHandoffTest, BotMenuThenHandoffToAnAgent) {
         << "a customer message moves expires_at to its timestamp + 22h";
     EXPECT_EQ(now_session["last_customer_message_at"], Rfc3339(t3 * 1000));
   }
-  EXPECT_EQ(SentTo(kAnna).size(), 3u) << "a text in an open session must not get the menu";
+  EXPECT_EQ(SentTo(kAnna).size(), 4u) << "a text in an open session must not get the menu";
 
   Reply metrics = Get("/metrics");
   EXPECT_EQ(metrics.status, 200);
@@ -209,13 +210,14 @@ TEST_P(E2eHandoffTest, TwoAgentsAcceptTheSameChatAtOnce) {
   ASSERT_EQ(end.status, 200) << end.Describe();
   EXPECT_EQ(Str(end.j, "status"), "ended");
   EXPECT_EQ(Str(end.j, "end_reason"), "agent");
-  auto to_mia = WaitForSentTo(kMia, 3);
-  ASSERT_EQ(to_mia.size(), 3u) << "connecting, joined, ended";
+  auto to_mia = WaitForSentTo(kMia, 4);
+  ASSERT_EQ(to_mia.size(), 4u) << "connecting, place, joined, ended";
   ExpectTextSend(to_mia[0], kMia, kConnecting);
+  ExpectTextSend(to_mia[1], kMia, kQueuedFirst);
   ExpectTextSend(
-      to_mia[1], kMia,
+      to_mia[2], kMia,
       std::string("You are now chatting with ") + (alice_won ? "Alice Agent" : "Bob Agent") + ".");
-  ExpectTextSend(to_mia[2], kMia, kEnded);
+  ExpectTextSend(to_mia[3], kMia, kEnded);
 }
 
 HANDOFFD_E2E_INSTANTIATE(E2eHandoffTest);

@@ -23,16 +23,17 @@ TEST_P(E2eRestartTest, AReplyQueuedWhileTheGraphApiIsDownIsDeliveredAfterARestar
 
   ASSERT_NO_FATAL_FAILURE(Deliver(ButtonWebhook(
       kJoao, "Jo\xc3\xa3o", "AGENT_MODE", "Talk to Expert", "wamid.JOAO.1", NowUnixSeconds())));
-  auto to_joao = WaitForSentTo(kJoao, 1);
-  ASSERT_EQ(to_joao.size(), 1u);
+  auto to_joao = WaitForSentTo(kJoao, 2);
+  ASSERT_EQ(to_joao.size(), 2u);
   ExpectTextSend(to_joao[0], kJoao, kConnecting);
+  ExpectTextSend(to_joao[1], kJoao, kQueuedFirst);
   json joao = FindWaiting(kJoao, alice.token);
   ASSERT_TRUE(joao.is_object());
   EXPECT_EQ(Str(joao, "customer_name"), "Jo\xc3\xa3o") << "non-ASCII names decode to UTF-8";
   ASSERT_EQ(PostJson(SessionPath(joao) + "/assign", json::object(), alice.token).status, 200);
-  to_joao = WaitForSentTo(kJoao, 2);
-  ASSERT_EQ(to_joao.size(), 2u);
-  ExpectTextSend(to_joao[1], kJoao, "You are now chatting with Alice Agent.");
+  to_joao = WaitForSentTo(kJoao, 3);
+  ASSERT_EQ(to_joao.size(), 3u);
+  ExpectTextSend(to_joao[2], kJoao, "You are now chatting with Alice Agent.");
 
   gate_->set_healthy(false);
   const int refused_before = gate_->refused();
@@ -60,8 +61,8 @@ TEST_P(E2eRestartTest, AReplyQueuedWhileTheGraphApiIsDownIsDeliveredAfterARestar
   EXPECT_EQ(CountTextSends(refund), 1u) << "delivered exactly once";
   EXPECT_EQ(Str(refund_message, "channel_message_id"), gate_->WamidForText(refund));
   to_joao = SentTo(kJoao);
-  ASSERT_EQ(to_joao.size(), 3u);
-  ExpectTextSend(to_joao[2], kJoao, refund);
+  ASSERT_EQ(to_joao.size(), 4u);
+  ExpectTextSend(to_joao[3], kJoao, refund);
 
   // Nothing duplicated to Anna.
   EXPECT_EQ(SentTo(kAnna).size(), 1u);

@@ -9,6 +9,7 @@ import {
 } from '../format.js';
 import { MessageLog } from './message-log.js';
 import { CustomerPanel } from './customer-panel.js';
+import { RoutingBar } from './routing-bar.js';
 import { confirmDialog } from './dialog.js';
 import { windowState } from '../delivery.js';
 
@@ -76,6 +77,7 @@ export class ChatView {
     });
     this.assignBar = h('div', { class: 'assign-bar', role: 'group', 'aria-label': 'Assign to an agent' },
       h('label', { for: 'assign-select' }, 'Assign to'), this.assignSelect, this.assignButton);
+    this.routingBar = new RoutingBar(this.ctx);
 
     // Messages.
     this.log = new MessageLog(this.ctx);
@@ -115,6 +117,7 @@ export class ChatView {
       this.header,
       h('div', { class: 'chat-notices' }, this.takenNotice, this.endedNotice, this.errorNotice),
       this.assignBar,
+      this.routingBar.el,
       this.panel.el,
       this.log.el,
       this.composer);
@@ -172,6 +175,7 @@ export class ChatView {
       this.accept.hidden = true;
       this.endChat.hidden = true;
       this.assignBar.hidden = true;
+      this.routingBar.render(null);
       this.takenNotice.hidden = true;
       this.endedNotice.hidden = true;
       this.panel.render(null);
@@ -209,17 +213,24 @@ export class ChatView {
     }
 
     this.renderAssign();
+    this.routingBar.render(s);
     this.panel.render(s, store.messagesOf(s.id), store.previous.get(s.id));
     this.renderComposer();
   }
 
   renderSubtitle(s) {
-    const sig = JSON.stringify([s.id, s.phone_number, s.status, s.agent_name, s.end_reason, s.created_at, s.agent_id === store.me?.id]);
+    const sig = JSON.stringify([s.id, s.phone_number, s.status, s.agent_name, s.end_reason, s.created_at, s.agent_id === store.me?.id,
+      s.team_name, s.queue_position, s.priority]);
     if (this.subtitle._sig === sig) return;
     this.subtitle._sig = sig;
     const parts = [bidi('span', phone(s.phone_number), 'chat-phone')];
     const status = h('span', { class: `chip chip--${s.status}` }, SESSION_STATUS_LABELS[s.status] || s.status);
     parts.push(status);
+    if (s.team_name) parts.push(h('span', { class: 'chip chip--team', 'data-testid': 'chat-team' }, s.team_name));
+    if (s.priority > 0) parts.push(h('span', { class: 'chip chip--priority' }, `Priority ${s.priority}`));
+    if (s.status === 'waiting' && s.queue_position != null) {
+      parts.push(h('span', { class: 'muted' }, `#${s.queue_position} in queue`));
+    }
     if (s.status === 'waiting') {
       const since = parseTime(s.created_at);
       parts.push(everySecond(h('span', { class: 'muted' }), (el) => {

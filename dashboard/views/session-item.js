@@ -69,6 +69,10 @@ export function fillSessionItem(li, session, mode, ctx) {
   } else {
     secondLine.push(bidi('span', phone(session.phone_number), 'session-phone'));
   }
+  if (session.team_name) {
+    secondLine.push(h('span', { class: 'chip chip--team', 'data-testid': 'session-team' }, session.team_name));
+  }
+  if (session.priority > 0) secondLine.push(h('span', { class: 'chip chip--priority' }, `P${session.priority}`));
   if (mode === 'all' || mode === 'history') {
     secondLine.push(h('span', { class: `chip chip--${session.status}` }, SESSION_STATUS_LABELS[session.status] || session.status));
     if (session.agent_name) secondLine.push(bidi('span', session.agent_name, 'session-agent'));

@@ -23,7 +23,11 @@ export class SessionListView {
     this.next = h('button', { type: 'button', class: 'btn btn-small', 'data-testid': 'all-next', onclick: () => this.page(1) }, 'Next');
     this.pageInfo = h('span', { class: 'pager-info' });
     this.pager = h('div', { class: 'pager', role: 'group', 'aria-label': 'Pages' }, this.prev, this.pageInfo, this.next);
-    this.el = h('div', { class: 'session-list-view' }, this.status, this.list, this.empty, this.pager);
+    this.teamFilter = h('select', { class: 'input input-small', id: 'queue-team-filter', 'data-testid': 'queue-team-filter' });
+    this.teamFilter.addEventListener('change', () => this.render());
+    this.filterBar = h('div', { class: 'queue-filter' },
+      h('label', { for: 'queue-team-filter' }, 'Queue'), this.teamFilter);
+    this.el = h('div', { class: 'session-list-view' }, this.filterBar, this.status, this.list, this.empty, this.pager);
   }
 
   setMode(mode) {
@@ -35,13 +39,32 @@ export class SessionListView {
     this.render();
   }
 
+  /** The team filter of the Waiting tab: every team I work or that has a waiting session. */
+  renderFilter() {
+    this.filterBar.hidden = this.mode !== 'waiting';
+    if (this.mode !== 'waiting') return;
+    const teams = new Map((store.me?.teams || []).map((t) => [t.id, t.name]));
+    for (const s of store.waitingSessions()) if (s.team_id != null) teams.set(s.team_id, s.team_name || `Team ${s.team_id}`);
+    const list = [...teams].sort((a, b) => a[1].localeCompare(b[1]));
+    const sig = JSON.stringify(list);
+    if (this.teamFilter._sig === sig) return;
+    this.teamFilter._sig = sig;
+    const keep = this.teamFilter.value;
+    this.teamFilter.replaceChildren(h('option', { value: '' }, 'All my queues'),
+      ...list.map(([id, name]) => h('option', { value: String(id) }, name)));
+    if ([...this.teamFilter.options].some((o) => o.value === keep)) this.teamFilter.value = keep;
+  }
+
   sessions() {
-    if (this.mode === 'waiting') return store.waitingSessions();
+    if (this.mode === 'waiting') {
+      return store.waitingSessions(this.teamFilter.value ? Number(this.teamFilter.value) : null);
+    }
     if (this.mode === 'mine') return store.myChats();
     return store.pages.all.ids.map((id) => store.session(id)).filter(Boolean);
   }
 
   render() {
+    this.renderFilter();
     const items = this.sessions();
     reconcile(this.list, items, {
       key: (s) => s.id,

@@ -9,6 +9,8 @@ import { isMuted, setMuted, unlockAudio, notificationPermission, requestNotifica
 import { SessionListView } from './session-list.js';
 import { HistoryView } from './history.js';
 import { AgentsPanel } from './agents-panel.js';
+import { OverviewPanel } from './overview-panel.js';
+import { TeamsAdminView } from './teams-admin.js';
 import { ChatView } from './chat.js';
 
 const TABS = [
@@ -16,6 +18,7 @@ const TABS = [
   { id: 'mine', label: 'My chats', testid: 'tab-mine' },
   { id: 'all', label: 'All', testid: 'tab-all', supervisor: true },
   { id: 'history', label: 'History', testid: 'tab-history' },
+  { id: 'teams', label: 'Teams', testid: 'tab-teams', admin: true },
 ];
 
 export class Shell {
@@ -83,8 +86,11 @@ export class Shell {
     this.listView = new SessionListView(ctx);
     this.historyView = new HistoryView(ctx);
     this.panel = h('div', { class: 'sidebar-panel', id: 'sidebar-panel', role: 'tabpanel', tabindex: '-1' });
+    this.teamsView = new TeamsAdminView(ctx);
     this.agentsPanel = new AgentsPanel();
-    this.sidebar = h('nav', { class: 'sidebar', 'aria-label': 'Conversations' }, this.tablist, this.panel, this.agentsPanel.el);
+    this.overviewPanel = new OverviewPanel();
+    this.sidebar = h('nav', { class: 'sidebar', 'aria-label': 'Conversations' }, this.tablist, this.panel,
+      this.overviewPanel.el, this.agentsPanel.el);
 
     this.chatView = new ChatView(ctx);
     this.workspace = h('main', { class: 'workspace' }, this.sidebar, this.chatView.el);
@@ -96,7 +102,8 @@ export class Shell {
 
   visibleTabs() {
     const sup = isSupervisor(store.me);
-    return TABS.filter((t) => !t.supervisor || sup);
+    const admin = store.me?.role === 'admin';
+    return TABS.filter((t) => (!t.supervisor || sup) && (!t.admin || admin));
   }
 
   onTabKey(e) {
@@ -136,6 +143,9 @@ export class Shell {
     if (this.statusSelect.value !== me.status) this.statusSelect.value = me.status;
     this.statusDot.className = `status-dot status-dot--${me.status}`;
     this.agentsPanel.el.hidden = !isSupervisor(me);
+    this.overviewPanel.el.hidden = !isSupervisor(me);
+    if (isSupervisor(me)) this.overviewPanel.start();
+    else this.overviewPanel.stop();
   }
 
   renderTabs() {
@@ -168,10 +178,12 @@ export class Shell {
   /** Shows the route: which tab's content, which chat, and on narrow screens which of the two. */
   renderRoute(prevRoute) {
     const route = this.ctx.route;
-    const content = route.tab === 'history' ? this.historyView : this.listView;
+    const content = route.tab === 'history' ? this.historyView
+      : route.tab === 'teams' ? this.teamsView : this.listView;
     if (this.panel.firstChild !== content.el) replaceChildren(this.panel, content.el);
-    if (route.tab !== 'history') this.listView.setMode(route.tab);
-    else this.historyView.ensureLoaded();
+    if (route.tab === 'history') this.historyView.ensureLoaded();
+    else if (route.tab === 'teams') this.teamsView.ensureLoaded();
+    else this.listView.setMode(route.tab);
     this.chatView.setSession(route.sessionId);
     this.workspace.dataset.view = route.sessionId != null ? 'chat' : 'list';
     this.el.dataset.view = this.workspace.dataset.view; // narrow screens: the top bar folds away in a chat
@@ -199,7 +211,11 @@ export class Shell {
     this.renderTabs();
     this.listView.update(topics);
     this.historyView.update(topics);
-    if (isSupervisor(store.me)) this.agentsPanel.update(topics);
+    if (isSupervisor(store.me)) {
+      this.agentsPanel.update(topics);
+      this.overviewPanel.update(topics);
+    }
+    this.teamsView.update(topics);
     this.chatView.update(topics);
   }
 
@@ -211,6 +227,7 @@ export class Shell {
   }
 
   destroy() {
+    this.overviewPanel.stop();
     this.unsubscribe();
     this.root.replaceChildren();
   }

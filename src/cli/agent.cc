@@ -1,6 +1,7 @@
 // `handoffd agent add` and `handoffd agent list`.
 #include "domain/agent.h"
 
+#include <algorithm>
 #include <cctype>
 #include <iostream>
 
@@ -14,7 +15,7 @@ namespace handoffd {
 int RunAgentAdd(const Config& config, const AgentAddArgs& args) {
   auto parsed_role = ParseRole(args.role);
   if (!parsed_role) return Fail("--role must be agent, supervisor or admin", 2);
-  if (args.max_chats < 1) return Fail("--max-chats must be at least 1", 2);
+  if (args.max_chats < 0) return Fail("--max-chats must be 0 (unlimited) or more", 2);
   if (args.email.find('@') == std::string::npos) {
     return Fail("--email must be an email address", 2);
   }
@@ -34,6 +35,16 @@ int RunAgentAdd(const Config& config, const AgentAddArgs& args) {
   a.role = *parsed_role;
   a.max_chats = args.max_chats;
   a.password_hash = *hash;
+  if (!args.teams.empty()) {
+    auto teams = (*store)->ListTeams();
+    if (!teams.ok()) return Fail(teams.status().ToString());
+    for (const std::string& slug : args.teams) {
+      auto it =
+          std::find_if(teams->begin(), teams->end(), [&](const Team& t) { return t.slug == slug; });
+      if (it == teams->end()) return Fail("--team: no team with slug " + slug, 2);
+      a.teams.push_back({it->id, it->name});
+    }
+  }
   auto created = (*store)->CreateAgent(a);
   if (!created.ok()) return Fail(created.status().message());
   std::cout << created->id << "\n";

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "log/logger.h"
@@ -18,12 +19,26 @@ struct AgentAddArgs {
   std::string name;
   std::string role = "agent";
   int max_chats = 5;
+  /// Team slugs to join; empty: the general team.
+  std::vector<std::string> teams;
 };
 /// `handoffd agent add ... --password-stdin`: reads the password from stdin, creates the agent and
 /// prints its id.
 int RunAgentAdd(const Config& config, const AgentAddArgs& args);
 /// `handoffd agent list`: one agent per line, tab-separated.
 int RunAgentList(const Config& config);
+
+struct TeamAddArgs {
+  std::string name;
+  std::string slug;
+  std::vector<std::string> trigger_ids;  // ID or ID:PRIORITY
+  std::string timezone = "UTC";
+  std::string hours;
+  std::vector<std::string> holidays;
+};
+/// `handoffd team add`: creates the team and prints its id (2 on invalid input, 1 when the slug
+/// or a trigger id is taken).
+int RunTeamAdd(const Config& config, const TeamAddArgs& args);
 
 /// `handoffd expire --once`: one expiry sweep now (its log lines on stderr).
 int RunExpireOnce(const Config& config, Logger& log);

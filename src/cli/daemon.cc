@@ -14,6 +14,7 @@
 #include "router/session_service.h"
 #include "scheduler/expiry.h"
 #include "scheduler/expiry_thread.h"
+#include "scheduler/routing_thread.h"
 #include "store/store.h"
 
 namespace handoffd {
@@ -63,6 +64,20 @@ SessionServiceOptions MakeSessionServiceOptions(const Config& c) {
   o.agent_joined_text = c.texts.agent_joined;
   o.ended_text = c.texts.ended;
   o.expired_text = c.texts.expired;
+  return o;
+}
+
+RoutingOptions MakeRoutingOptions(const Config& c) {
+  RoutingOptions o;
+  o.auto_mode = c.routing.mode == "auto";
+  o.first_response_timeout = c.routing.first_response_timeout;
+  o.after_hours_when_no_agents = c.routing.when_no_agents == "after_hours";
+  o.queue_updates = c.routing.queue_updates;
+  o.queue_update_interval = c.routing.queue_update_interval;
+  o.queued_text = c.texts.queued;
+  o.after_hours_text = c.texts.after_hours;
+  o.transferred_text = c.texts.transferred;
+  o.agent_joined_text = c.texts.agent_joined;
   return o;
 }
 
@@ -127,11 +142,26 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
     outbox.Notify();
     db.Announce(Change::kOutbox);
   };
-  auto on_opened = [&expiry_thread] {
+  // Set below, once the routing thread exists.
+  std::function<void()> routing_nudge;
+  auto on_opened = [&expiry_thread, &routing_nudge] {
     if (expiry_thread) expiry_thread->Nudge();
+    if (routing_nudge) routing_nudge();
   };
 
+  RoutingOptions routing_options = MakeRoutingOptions(config);
+  std::unique_ptr<RoutingThread> routing_thread;
+  auto nudge_routing = [&routing_thread] {
+    if (routing_thread) routing_thread->Nudge();
+  };
+  routing_options.on_outbox = on_outbox;
+  routing_options.on_events = on_events;
+  routing_options.on_requeued = nudge_routing;
+  RoutingService routing(**store, clock, metrics, routing_options);
+  routing_thread = std::make_unique<RoutingThread>(routing, log, config.routing.sweep_interval);
+
   RouterOptions router_options = MakeRouterOptions(config);
+  router_options.routing = &routing;
   router_options.on_outbox = on_outbox;
   router_options.on_session_opened = on_opened;
   router_options.on_events = on_events;
@@ -141,6 +171,9 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   session_options.on_outbox = on_outbox;
   session_options.on_session_opened = on_opened;
   session_options.on_events = on_events;
+  session_options.on_capacity_freed = [&routing_nudge] {
+    if (routing_nudge) routing_nudge();
+  };
   SessionService sessions(**store, clock, session_options);
 
   ExpiryJob expiry_job(**store, sessions, clock, log, metrics);
@@ -173,7 +206,10 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   api_options.login_failures_per_account = config.auth.login_failures_per_account;
   api_options.login_failures_per_address = config.auth.login_failures_per_address;
   api_options.login_window = config.auth.login_window;
-  ApiServer server({**store, router, sessions, clock, log, metrics, &events}, api_options);
+  routing_nudge = nudge_routing;
+  ApiServer server(
+      {**store, router, sessions, clock, log, metrics, &events, &routing, nudge_routing},
+      api_options);
   Status bound = server.Bind();
   if (!bound.ok()) {
     log.Error("server.bind_failed", {{"error", bound.message()}});
@@ -205,6 +241,7 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   }
   outbox.Start();
   expiry_thread->Start();
+  routing_thread->Start();
   std::thread signal_thread([&] {
     int sig = 0;
     sigwait(&signals, &sig);
@@ -225,6 +262,7 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   listening.clear();  // no wake-ups of stopped waiters
   outbox.Stop();      // waits for sends under way, gives back every claimed item not sent
   expiry_thread->Stop();
+  routing_thread->Stop();
   events.Stop();
   if (signal_thread.joinable()) {
     pthread_kill(signal_thread.native_handle(), SIGTERM);  // no-op if it already returned

@@ -142,6 +142,45 @@ std::vector<Field> Fields(Config& c) {
   fields.push_back(message_text("texts.agent_joined", c.texts.agent_joined));
   fields.push_back(message_text("texts.ended", c.texts.ended));
   fields.push_back(message_text("texts.expired", c.texts.expired));
+  fields.push_back(message_text("texts.queued", c.texts.queued));
+  fields.push_back(message_text("texts.after_hours", c.texts.after_hours));
+  fields.push_back(message_text("texts.transferred", c.texts.transferred));
+  fields.push_back(text("routing.mode", "", [&c](const std::string& l, const std::string& v) {
+    return SetOneOf(l, v, {"manual", "auto"}, c.routing.mode);
+  }));
+  Field lease =
+      text("routing.first_response_timeout", "", [&c](const std::string& l, const std::string& v) {
+        // "0s" (the default) turns the claim lease off.
+        const std::string t = Trim(v);
+        if (!t.empty() && t.find_first_not_of('0') != 0 &&
+            (t.find_first_not_of('0') == std::string::npos ||
+             t.find_first_not_of("0123456789") == t.find_first_not_of('0'))) {
+          const std::string unit = t.substr(
+              t.find_first_not_of('0') == std::string::npos ? t.size() : t.find_first_not_of('0'));
+          if (unit.empty() || unit == "ms" || unit == "s" || unit == "m" || unit == "h" ||
+              unit == "d") {
+            c.routing.first_response_timeout = Duration{0};
+            return Status::Ok();
+          }
+        }
+        return SetDuration(l, v, c.routing.first_response_timeout);
+      });
+  lease.text_type_error = duration_type_error;
+  fields.push_back(std::move(lease));
+  fields.push_back(
+      text("routing.when_no_agents", "", [&c](const std::string& l, const std::string& v) {
+        return SetOneOf(l, v, {"queue", "after_hours"}, c.routing.when_no_agents);
+      }));
+  Field queue_updates;
+  queue_updates.key = "routing.queue_updates";
+  queue_updates.node = [&c](const std::string& l, const toml::node& n) {
+    if (!n.is_boolean()) return Err(l, "expected true or false");
+    c.routing.queue_updates = n.as_boolean()->get();
+    return Status::Ok();
+  };
+  fields.push_back(std::move(queue_updates));
+  fields.push_back(duration("routing.queue_update_interval", "", c.routing.queue_update_interval));
+  fields.push_back(duration("routing.sweep_interval", "", c.routing.sweep_interval));
   fields.push_back(text("bot.forward_url", "HANDOFFD_BOT_FORWARD_URL",
                         [&c](const std::string& l, const std::string& v) {
                           return SetForwardUrl(l, v, c.bot.forward_url);

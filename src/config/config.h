@@ -78,7 +78,22 @@ struct Config {
     std::string agent_joined = "You are now chatting with {agent_name}.";
     std::string ended = "This chat has ended. Thank you for contacting us!";
     std::string expired = "Chat expired after 22 hours. Send us a message any time to start again.";
+    /// {position} and {wait}; an empty {wait} drops its sentence.
+    std::string queued = "You are number {position} in line. Estimated wait: about {wait}.";
+    std::string after_hours = "We are closed now and will answer when we open ({next_open}).";
+    std::string transferred = "Transferring you to {team_name}...";
   } texts;
+
+  /// Teams, queues and routing (API.md "Teams and routing").
+  struct Routing {
+    std::string mode = "manual";           // manual | auto
+    Duration first_response_timeout{0};    // 0: off
+    std::string when_no_agents = "queue";  // queue | after_hours
+    bool queue_updates = false;
+    Duration queue_update_interval = std::chrono::minutes(2);
+    /// Safety-net routing pass (extension key routing.sweep_interval).
+    Duration sweep_interval = std::chrono::seconds(5);
+  } routing;
 
   struct Bot {
     std::string forward_url;     // HANDOFFD_BOT_FORWARD_URL; empty = built-in menu

@@ -5,8 +5,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/clock.h"
+#include "domain/team.h"
 
 namespace handoffd {
 
@@ -34,6 +36,10 @@ struct Agent {
   std::string password_hash;
   /// Last sign of life: an open event stream (refreshed every 15 s), a login or a status change.
   std::optional<TimePoint> last_seen_at;
+  /// The teams the agent is a member of, by id (read with the agent).
+  std::vector<TeamRef> teams;
+  /// When the agent was last assigned a session (routing ties), if ever.
+  std::optional<TimePoint> last_assigned_at;
 };
 
 /// `agent` with the status others should see at `now`: offline when it has shown no sign of life

@@ -30,6 +30,10 @@ nlohmann::json SessionJson(const Session& s) {
       {"last_customer_message_at", OrNull(s.last_customer_message_at, FormatRfc3339)},
       {"window_expires_at", OrNull(s.last_customer_message_at,
                                    [](TimePoint t) { return FormatRfc3339(t + kServiceWindow); })},
+      {"team_id", s.team_id == 0 ? nlohmann::json(nullptr) : nlohmann::json(s.team_id)},
+      {"team_name", s.team_name.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.team_name)},
+      {"queue_position", OrNull(s.queue_position, [](int64_t v) { return v; })},
+      {"priority", s.priority},
   };
 }
 
@@ -68,7 +72,14 @@ nlohmann::json AgentJson(const Agent& a) {
           {"role", ToString(a.role)},
           {"status", ToString(a.status)},
           {"max_chats", a.max_chats},
-          {"active_chats", a.active_chats}};
+          {"active_chats", a.active_chats},
+          {"teams", TeamRefsJson(a.teams)}};
+}
+
+nlohmann::json TeamRefsJson(const std::vector<TeamRef>& teams) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const TeamRef& t : teams) out.push_back({{"id", t.id}, {"name", t.name}});
+  return out;
 }
 
 }  // namespace handoffd

@@ -8,6 +8,7 @@
 #include "domain/agent.h"
 #include "domain/message.h"
 #include "domain/session.h"
+#include "domain/team.h"
 
 namespace handoffd {
 
@@ -19,5 +20,7 @@ nlohmann::json MessageJson(const Message& m);
 std::string MessageJsonTail(const Message& m);
 /// Never includes the password hash.
 nlohmann::json AgentJson(const Agent& a);
+/// AGENT.teams: [{"id","name"}].
+nlohmann::json TeamRefsJson(const std::vector<TeamRef>& teams);
 
 }  // namespace handoffd

@@ -47,6 +47,13 @@ struct Session {
   /// When the scheduler ends the session: last customer message's WhatsApp timestamp + TTL.
   TimePoint expires_at{};
   std::optional<TimePoint> last_customer_message_at;
+  /// The team (queue) the session belongs to, and its name.
+  int64_t team_id = 0;
+  std::string team_name;
+  /// 0 normal .. 3 urgent: queues take higher priority first, then the oldest.
+  int priority = 0;
+  /// 1-based place in its team's queue while waiting (computed on read), else nullopt.
+  std::optional<int64_t> queue_position;
 };
 
 inline bool IsOpen(SessionStatus s) { return s != SessionStatus::kEnded; }

@@ -28,6 +28,7 @@ void RegisterAgentRoutes(httplib::Server& server, Context& ctx) {
         });
         if (!st.ok()) return SendError(res, st);
         if (ctx.deps.events) ctx.deps.events->Notify();
+        if (*status == AgentStatus::kOnline && ctx.deps.nudge_routing) ctx.deps.nudge_routing();
         ctx.deps.log.Info("agent.status", {{"agent_id", agent->id}, {"status", ToString(*status)}});
         SendJson(res, 200, AgentJson(*updated));
       }));

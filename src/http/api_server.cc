@@ -287,7 +287,9 @@ ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
   });
   http::RegisterWebhookRoutes(server, ctx);
   http::RegisterAuthRoutes(server, ctx);
+  http::RegisterRoutingSessionRoutes(server, ctx);  // before /{id} of the session routes
   http::RegisterSessionRoutes(server, ctx);
+  http::RegisterTeamRoutes(server, ctx);
   http::RegisterEventRoutes(server, ctx);
   http::RegisterAgentRoutes(server, ctx);
   http::RegisterDashboardRoutes(server, ctx);  // last: its patterns are the broadest

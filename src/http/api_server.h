@@ -2,6 +2,7 @@
 // (API.md "HTTP"). Runs cpp-httplib with a fixed worker pool; every handler is thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "log/logger.h"
 #include "metrics/metrics.h"
 #include "router/router.h"
+#include "router/routing_service.h"
 #include "router/session_service.h"
 #include "store/store.h"
 
@@ -58,6 +60,10 @@ struct ApiDeps {
   Metrics& metrics;
   /// The real-time feed behind GET /api/events; null: the route answers 503.
   EventHub* events;
+  /// Teams and routing actions; null: those routes answer 503.
+  RoutingService* routing = nullptr;
+  /// Asks for a routing pass now (an agent came online or joined a team); may be empty.
+  std::function<void()> nudge_routing;
 };
 
 class ApiServer {

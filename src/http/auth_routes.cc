@@ -74,6 +74,10 @@ void RegisterAuthRoutes(httplib::Server& server, Context& ctx) {
           if (!online.ok()) return SendError(res, online);
           if (ctx.deps.events) ctx.deps.events->Notify();
         }
+        // A login is a sign of life: an online agent may receive waiting sessions now.
+        if ((*agent)->status == AgentStatus::kOnline && ctx.deps.nudge_routing) {
+          ctx.deps.nudge_routing();
+        }
         const auto max_age =
             std::chrono::duration_cast<std::chrono::seconds>(ctx.options.token_ttl).count();
         res.set_header("Set-Cookie", std::string(kTokenCookie) + "=" + token +

@@ -89,5 +89,7 @@ void RegisterSessionRoutes(httplib::Server& server, Context& ctx);
 void RegisterEventRoutes(httplib::Server& server, Context& ctx);
 void RegisterAgentRoutes(httplib::Server& server, Context& ctx);
 void RegisterDashboardRoutes(httplib::Server& server, Context& ctx);
+void RegisterTeamRoutes(httplib::Server& server, Context& ctx);
+void RegisterRoutingSessionRoutes(httplib::Server& server, Context& ctx);
 
 }  // namespace handoffd::http

@@ -1,5 +1,7 @@
 // /api/agent/sessions/... (API.md "Agent sessions"): who may do what is decided here and in
 // SessionService; every route needs a login.
+#include <algorithm>
+
 #include "http/http_internal.h"
 
 namespace handoffd::http {
@@ -64,11 +66,24 @@ void RegisterSessionRoutes(httplib::Server& server, Context& ctx) {
          SendJson(res, 201, SessionJson(*s));
        }));
 
-  server.Get(base + "/waiting",
-             Authed(ctx, [&ctx](const httplib::Request&, httplib::Response& res, const Agent&) {
+  server.Get(base + "/waiting", Authed(ctx, [&ctx](const httplib::Request& req,
+                                                   httplib::Response& res, const Agent& agent) {
+               auto team = IntParam(req, "team_id", 1, INT64_MAX / 2);
+               if (!team.ok()) return SendError(res, team.status());
                auto list = ctx.deps.store.ListWaiting();
                if (!list.ok()) return SendError(res, list.status());
-               SendJson(res, 200, {{"sessions", SessionList(*list)}});
+               // Agents see their teams' queues; supervisors and admins every queue.
+               std::vector<Session> shown;
+               for (Session& s : *list) {
+                 if (*team && s.team_id != **team) continue;
+                 if (!IsSupervisor(agent.role) &&
+                     std::none_of(agent.teams.begin(), agent.teams.end(),
+                                  [&](const TeamRef& t) { return t.id == s.team_id; })) {
+                   continue;
+                 }
+                 shown.push_back(std::move(s));
+               }
+               SendJson(res, 200, {{"sessions", SessionList(shown)}});
              }));
 
   server.Get(
@@ -170,8 +185,16 @@ void RegisterSessionRoutes(httplib::Server& server, Context& ctx) {
            }
            target = (*body)["agent_id"].get<int64_t>();
          }
-         auto s = ctx.deps.sessions.Assign(*id, agent, target);
+         bool force = false;
+         if (body->contains("force") && !(*body)["force"].is_null()) {
+           if (!(*body)["force"].is_boolean()) {
+             return SendError(res, Status::BadRequest("force must be a boolean"));
+           }
+           force = (*body)["force"].get<bool>();
+         }
+         auto s = ctx.deps.sessions.Assign(*id, agent, target, force);
          if (!s.ok()) return SendError(res, s.status());
+         ++ctx.deps.metrics.assignments_manual;
          ctx.deps.log.Info(
              "session.assigned",
              {{"session_id", s->id}, {"agent_id", s->agent_id.value_or(0)}, {"by", agent.id}});

@@ -44,6 +44,14 @@ std::string Metrics::Render(const std::map<std::string, int64_t>& sessions_by_st
           send_unknown_outcome.load());
   counter("handoffd_expiry_sweeps_total", "Expiry sweeps run.", expiry_sweeps.load());
   counter("handoffd_sessions_expired_total", "Sessions ended by expiry.", sessions_expired.load());
+  o << "# HELP handoffd_assignments_total Sessions given to an agent, by mode.\n"
+       "# TYPE handoffd_assignments_total counter\n"
+    << "handoffd_assignments_total{mode=\"manual\"} " << assignments_manual.load() << '\n'
+    << "handoffd_assignments_total{mode=\"auto\"} " << assignments_auto.load() << '\n'
+    << "handoffd_assignments_total{mode=\"transfer\"} " << assignments_transfer.load() << '\n';
+  counter("handoffd_declines_total", "Sessions declined by their agent.", declines.load());
+  counter("handoffd_lease_expiries_total",
+          "Sessions re-queued because the agent did not reply in time.", lease_expiries.load());
 
   std::lock_guard lock(mu_);
   o << "# HELP handoffd_webhooks_rejected_total Webhook POSTs refused, by reason.\n"

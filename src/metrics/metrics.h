@@ -27,6 +27,15 @@ class Metrics {
   std::atomic<uint64_t> send_unknown_outcome{0};
   std::atomic<uint64_t> expiry_sweeps{0};
   std::atomic<uint64_t> sessions_expired{0};
+  /// Sessions given to an agent, by mode: an agent's accept or a supervisor's assign (manual),
+  /// the router (auto), a transfer to an agent (transfer).
+  std::atomic<uint64_t> assignments_manual{0};
+  std::atomic<uint64_t> assignments_auto{0};
+  std::atomic<uint64_t> assignments_transfer{0};
+  std::atomic<uint64_t> declines{0};
+  /// Sessions put back in the queue because the agent did not reply within
+  /// routing.first_response_timeout.
+  std::atomic<uint64_t> lease_expiries{0};
 
   /// A webhook POST refused, by reason ("signature", "too_large", "not_json", "database").
   void WebhookRejected(const std::string& reason);

@@ -130,12 +130,21 @@ Result<RouteReport> Router::HandleBatch(const InboundBatch& received, const std:
   RouteReport report;
   bool forward = false;
   std::vector<nlohmann::json> logs;
+  // What the queue text needs, read before the transaction, when a message may open a session.
+  std::optional<QueueContext> queue;
+  if (options_.routing != nullptr && !options_.routing->options().auto_mode &&
+      std::any_of(batch.messages.begin(), batch.messages.end(), [&](const InboundMessage& m) {
+        return IsTrigger(m) ||
+               ((m.type == "interactive" || m.type == "button") && !m.reply_id.empty());
+      })) {
+    HANDOFFD_ASSIGN_OR_RETURN(queue, options_.routing->LoadQueueContext(now));
+  }
   Status st = store_.Transact([&](StoreTx& tx) -> Status {
     report = RouteReport{};
     forward = false;
     logs.clear();
     for (const InboundMessage& m : batch.messages) {
-      HANDOFFD_RETURN_IF_ERROR(HandleMessage(tx, m, now, report, forward, logs));
+      HANDOFFD_RETURN_IF_ERROR(HandleMessage(tx, m, now, report, forward, logs, queue));
     }
     for (const StatusUpdate& s : batch.statuses) {
       HANDOFFD_RETURN_IF_ERROR(HandleStatus(tx, s, now, report, logs));
@@ -172,8 +181,8 @@ Result<RouteReport> Router::HandleBatch(const InboundBatch& received, const std:
 }
 
 Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now,
-                             RouteReport& report, bool& forward,
-                             std::vector<nlohmann::json>& logs) {
+                             RouteReport& report, bool& forward, std::vector<nlohmann::json>& logs,
+                             const std::optional<QueueContext>& queue) {
   HANDOFFD_ASSIGN_OR_RETURN(auto open, tx.FindOpenSession(m.channel, m.customer.key));
 
   int64_t contact_id = 0;
@@ -224,8 +233,20 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
     return Status::Ok();
   }
 
-  if (IsTrigger(m)) {
+  // A team's own trigger id opens the session in that team's queue (with its priority);
+  // the configured trigger (AGENT_MODE) and keywords in the general team.
+  std::optional<std::pair<int64_t, int>> team_trigger;
+  if ((m.type == "interactive" || m.type == "button") && !m.reply_id.empty() &&
+      m.reply_id != options_.trigger_id) {
+    HANDOFFD_ASSIGN_OR_RETURN(team_trigger, tx.FindTrigger(m.reply_id));
+  }
+  if (team_trigger || IsTrigger(m)) {
     NewSession ns;
+    if (team_trigger) {
+      ns.team_id = team_trigger->first;
+      ns.priority = team_trigger->second;
+    }
+    ns.announce_queue = true;
     ns.channel = m.channel;
     ns.contact_id = contact_id;
     ns.phone_number = m.customer.key;
@@ -250,6 +271,7 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
     HANDOFFD_RETURN_IF_ERROR(AddSystemNote(tx, s, "Customer asked for an agent", now));
     HANDOFFD_RETURN_IF_ERROR(
         QueueText(tx, s, SenderType::kSystem, "", options_.connecting_text, now));
+    if (queue) HANDOFFD_RETURN_IF_ERROR(options_.routing->AnnounceInTx(tx, *queue, published, now));
     ++report.sessions_opened;
     logs.push_back({{"event", "session.opened"},
                     {"fields",

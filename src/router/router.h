@@ -15,6 +15,7 @@
 #include "domain/reply_button.h"
 #include "log/logger.h"
 #include "metrics/metrics.h"
+#include "router/routing_service.h"
 #include "store/store.h"
 
 namespace handoffd {
@@ -42,6 +43,10 @@ struct RouterOptions {
   std::function<void()> on_session_opened;
   /// Called after a commit that wrote real-time events (wakes the event hub).
   std::function<void()> on_events;
+  /// Teams and routing; when set and not in auto mode, a customer whose session opens is told
+  /// their place in the queue in the same transaction as the connecting text (auto mode: the
+  /// routing pass tells those it could not assign at once). Not owned.
+  RoutingService* routing = nullptr;
 };
 
 /// What a handled batch did (for the webhook's log line and tests).
@@ -65,7 +70,8 @@ class Router {
 
  private:
   Status HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now, RouteReport& report,
-                       bool& forward, std::vector<nlohmann::json>& logs);
+                       bool& forward, std::vector<nlohmann::json>& logs,
+                       const std::optional<QueueContext>& queue);
   Status HandleStatus(StoreTx& tx, const StatusUpdate& s, TimePoint now, RouteReport& report,
                       std::vector<nlohmann::json>& logs);
   /// The fast path (Store::AppendToOpenSession) for a batch of one message that is not an end

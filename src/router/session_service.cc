@@ -114,10 +114,13 @@ Status SessionService::MarkRead(int64_t session_id, const Agent& reader, int64_t
 }
 
 Result<Session> SessionService::Assign(int64_t session_id, const Agent& actor,
-                                       std::optional<int64_t> agent_id) {
+                                       std::optional<int64_t> agent_id, bool force) {
   const int64_t target_id = agent_id.value_or(actor.id);
   if (!IsSupervisor(actor.role) && target_id != actor.id) {
     return Status::Forbidden("agents may assign sessions only to themselves");
+  }
+  if (force && !IsSupervisor(actor.role)) {
+    return Status::Forbidden("only supervisors and admins may force an assignment");
   }
   const TimePoint now = clock_.Now();
   Status st = store_.Transact([&](StoreTx& tx) -> Status {
@@ -151,6 +154,7 @@ Result<Session> SessionService::Assign(int64_t session_id, const Agent& actor,
     }
     if (s.status == SessionStatus::kActive && !reassign) return taken_by();
     if (s.status == SessionStatus::kActive && s.agent_id == target_id) return Status::Ok();
+    HANDOFFD_RETURN_IF_ERROR(CheckCanTake(tx, s, *target, force));
     HANDOFFD_ASSIGN_OR_RETURN(auto won, tx.AssignSession(session_id, target_id, now, reassign));
     if (!won) return taken_by();
     // Every agent hears of it: the session leaves their Waiting list, or their chats.
@@ -173,6 +177,28 @@ Result<Session> SessionService::Assign(int64_t session_id, const Agent& actor,
   return Reload(session_id);
 }
 
+Status CheckCanTake(StoreTx& tx, const Session& s, const Agent& target, bool force) {
+  // Supervisors and admins work every queue; agents only their teams'.
+  if (!IsSupervisor(target.role) && s.team_id != 0) {
+    HANDOFFD_ASSIGN_OR_RETURN(auto member, tx.IsTeamMember(s.team_id, target.id));
+    if (!member) {
+      return Status(ErrorCode::kNotMember,
+                    target.name + " is not a member of team " +
+                        (s.team_name.empty() ? std::to_string(s.team_id) : s.team_name));
+    }
+  }
+  // The agent row lock orders every assignment to this agent, so the count is exact.
+  HANDOFFD_ASSIGN_OR_RETURN(auto locked, tx.LockAgent(target.id));
+  if (!locked.has_value())
+    return Status::NotFound("agent " + std::to_string(target.id) + " not found");
+  if (!force && locked->max_chats > 0 && locked->active_chats >= locked->max_chats) {
+    return Status(ErrorCode::kAtCapacity, target.name + " already has " +
+                                              std::to_string(locked->active_chats) + " of " +
+                                              std::to_string(locked->max_chats) + " chats");
+  }
+  return Status::Ok();
+}
+
 Result<Session> SessionService::End(int64_t session_id, const Agent& actor) {
   const TimePoint now = clock_.Now();
   Status st = store_.Transact([&](StoreTx& tx) -> Status {
@@ -192,6 +218,7 @@ Result<Session> SessionService::End(int64_t session_id, const Agent& actor) {
   });
   if (!st.ok()) return st;
   Committed(true);
+  if (options_.on_capacity_freed) options_.on_capacity_freed();
   return Reload(session_id);
 }
 

@@ -30,6 +30,8 @@ struct SessionServiceOptions {
   std::function<void()> on_session_opened;
   /// Called after every commit (each writes real-time events).
   std::function<void()> on_events;
+  /// Called after a commit that freed an agent's capacity (a chat ended): routing may assign.
+  std::function<void()> on_capacity_freed;
 };
 
 /// Outcome of ending one due session.
@@ -43,6 +45,13 @@ struct ExpiredSession {
   Session session;        // as stored now: ended, ended_at = its expires_at
   bool notified = false;  // the expired text was queued to the customer
 };
+
+/// Inside a transaction holding `s` locked: kNotMember when `target` (an agent, not a
+/// supervisor/admin) is outside the session's team; then locks the target's row and returns
+/// kAtCapacity when it already holds max_chats active chats (unless `force`). Every path that
+/// gives an agent a chat calls this (accept, assign, transfer; auto-assignment plans under the
+/// same locks).
+Status CheckCanTake(StoreTx& tx, const Session& s, const Agent& target, bool force);
 
 class SessionService {
  public:
@@ -68,8 +77,11 @@ class SessionService {
   /// (kForbidden); kConflict unless waiting, except that supervisors/admins may reassign an active
   /// one by naming `agent_id`; kNotFound for an unknown session or target agent. Of concurrent
   /// calls exactly one wins; the losers get kConflict "session N was taken by NAME". Queues the
-  /// agent_joined text.
-  Result<Session> Assign(int64_t session_id, const Agent& actor, std::optional<int64_t> agent_id);
+  /// agent_joined text. kNotMember when the target is an agent outside the session's team;
+  /// kAtCapacity when the target already holds max_chats active chats, unless `force` (only
+  /// supervisors/admins may force: kForbidden otherwise).
+  Result<Session> Assign(int64_t session_id, const Agent& actor, std::optional<int64_t> agent_id,
+                         bool force = false);
 
   /// Ends the session (end_reason agent for its assigned agent, supervisor for a
   /// supervisor/admin); kForbidden for anyone else; kConflict if already ended.

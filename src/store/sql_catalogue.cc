@@ -6,9 +6,7 @@ namespace handoffd::sqlstore {
 
 Catalogue BuildCatalogue(SqlDialect d) {
   const bool pg = d == SqlDialect::kPostgres;
-  const std::string session_select =
-      "SELECT " + SelectList(kSessionCols) +
-      " FROM agent_sessions s LEFT JOIN agents a ON a.id = s.agent_id";
+  const std::string session_select = "SELECT " + SelectList(kSessionCols) + kSessionFrom;
   const std::string session_kinds = Kinds(kSessionCols);
   const std::string message_select = "SELECT " + SelectList(kMessageCols) + " FROM agent_messages";
   const std::string message_kinds = Kinds(kMessageCols);
@@ -30,11 +28,13 @@ Catalogue BuildCatalogue(SqlDialect d) {
   c[kGetSession] = {session_select + " WHERE s.id = :id", "i", session_kinds};
   c[kCreateSession] = {
       "INSERT INTO agent_sessions (channel, contact_id, phone_number, customer_name,"
-      " phone_number_id, status, created_at, expires_at, last_customer_message_at)"
-      " VALUES (:channel, :contact, :phone, :name, :pnid, 'waiting', :created, :expires, :last)"
-      " ON CONFLICT (channel, phone_number) WHERE status IN ('waiting', 'active') DO NOTHING"
-      " RETURNING id",
-      "titttiii", "i"};
+      " phone_number_id, status, created_at, expires_at, last_customer_message_at, team_id,"
+      " priority, queue_order, queue_told_position)"
+      " VALUES (:channel, :contact, :phone, :name, :pnid, 'waiting', :created, :expires, :last,"
+      " COALESCE(:team, (SELECT id FROM teams WHERE slug = 'general')), :priority, :order,"
+      " :told) ON CONFLICT (channel, phone_number) WHERE status IN ('waiting', 'active')"
+      " DO NOTHING RETURNING id, team_id",
+      "titttiiiiiii", "ii"};
   c[kUpsertContact] = {
       "INSERT INTO contacts (channel, customer_key, wa_id, user_id, name, created_at, updated_at)"
       " VALUES (:channel, :key, :wa_id, :user_id, :name, :created, :updated)"
@@ -102,8 +102,15 @@ Catalogue BuildCatalogue(SqlDialect d) {
       " 'ended_at', handoffd_rfc3339(u.ended_at), 'end_reason', u.end_reason,"
       " 'expires_at', handoffd_rfc3339(u.expires_at),"
       " 'last_customer_message_at', handoffd_rfc3339(u.last_customer_message_at),"
-      " 'window_expires_at', handoffd_rfc3339(u.last_customer_message_at + 86400000))::TEXT,"
-      " :ecreated2 FROM u LEFT JOIN agents ag ON ag.id = u.agent_id WHERE :with_event2 = 1"
+      " 'window_expires_at', handoffd_rfc3339(u.last_customer_message_at + 86400000),"
+      " 'team_id', u.team_id, 'team_name', tt.name,"
+      " 'queue_position', CASE WHEN u.status = 'waiting' THEN (SELECT COUNT(*)"
+      " FROM agent_sessions w WHERE w.status = 'waiting' AND w.team_id = u.team_id"
+      " AND (w.priority > u.priority OR (w.priority = u.priority AND (w.queue_order <"
+      " u.queue_order OR (w.queue_order = u.queue_order AND w.id <= u.id))))) END,"
+      " 'priority', u.priority)::TEXT,"
+      " :ecreated2 FROM u LEFT JOIN agents ag ON ag.id = u.agent_id"
+      " LEFT JOIN teams tt ON tt.id = u.team_id WHERE :with_event2 = 1"
       " RETURNING id)"
       " SELECT COALESCE((SELECT id FROM s), 0), COALESCE((SELECT id FROM m), 0),"
       " (SELECT COUNT(*) FROM u) + (SELECT COUNT(*) FROM e) + (SELECT COUNT(*) FROM e2)",
@@ -156,8 +163,9 @@ Catalogue BuildCatalogue(SqlDialect d) {
                               " WHERE t.token_hash = :hash AND t.expires_at > :now",
                           "ti", agent_kinds};
   c[kDeleteToken] = {"DELETE FROM auth_tokens WHERE token_hash = :hash", "t", ""};
-  c[kListWaiting] = {session_select + " WHERE s.status = 'waiting' ORDER BY s.created_at, s.id", "",
-                     session_kinds};
+  c[kListWaiting] = {
+      session_select + " WHERE s.status = 'waiting' ORDER BY s.priority DESC, s.queue_order, s.id",
+      "", session_kinds};
   c[kListActiveForAgent] = {session_select +
                                 " WHERE s.agent_id = :agent AND s.status = 'active'"
                                 " ORDER BY s.assigned_at, s.id",
@@ -272,6 +280,7 @@ Catalogue BuildCatalogue(SqlDialect d) {
            " SELECT " +
                SelectList(kSessionCols) +
                ", s.previous_status FROM ended s LEFT JOIN agents a ON a.id = s.agent_id"
+               " LEFT JOIN teams t ON t.id = s.team_id"
                " ORDER BY s.expires_at, s.id"
          : "",
       pg ? "ii" : "", pg ? session_kinds + "t" : ""};
@@ -316,6 +325,108 @@ Catalogue BuildCatalogue(SqlDialect d) {
            " AS r(type, audience, agent_id, data, created_at, n) ORDER BY r.n"
          : "",
       pg ? "t" : "", ""};
+
+  // Teams and routing.
+  const std::string team_cols = "id, name, slug, timezone, hours, holidays";
+  c[kCreateTeam] = {
+      "INSERT INTO teams (name, slug, timezone, hours, holidays, created_at)"
+      " VALUES (:name, :slug, :tz, :hours, :holidays, :created)"
+      " ON CONFLICT (slug) DO NOTHING RETURNING id",
+      "ttttti", "i"};
+  c[kUpdateTeam] = {
+      "UPDATE teams SET name = :name, slug = :slug, timezone = :tz, hours = :hours,"
+      " holidays = :holidays WHERE id = :id",
+      "ttttti", ""};
+  c[kListTeams] = {"SELECT " + team_cols + " FROM teams ORDER BY id", "", "ittttt"};
+  c[kGetTeamIdBySlug] = {"SELECT id FROM teams WHERE slug = :slug", "t", "i"};
+  c[kInsertTrigger] = {
+      "INSERT INTO team_triggers (trigger_id, team_id, priority) VALUES (:id, :team, :priority)"
+      " ON CONFLICT (trigger_id) DO NOTHING RETURNING team_id",
+      "tii", "i"};
+  c[kDeleteTriggers] = {"DELETE FROM team_triggers WHERE team_id = :team", "i", ""};
+  c[kListTriggers] = {
+      "SELECT team_id, trigger_id, priority FROM team_triggers ORDER BY team_id, trigger_id", "",
+      "iti"};
+  c[kFindTrigger] = {"SELECT team_id, priority FROM team_triggers WHERE trigger_id = :id", "t",
+                     "ii"};
+  c[kAddMember] = {
+      "INSERT INTO team_members (team_id, agent_id) VALUES (:team, :agent)"
+      " ON CONFLICT (team_id, agent_id) DO NOTHING",
+      "ii", ""};
+  c[kAddMemberBySlug] = {
+      "INSERT INTO team_members (team_id, agent_id) SELECT id, :agent FROM teams"
+      " WHERE slug = :slug ON CONFLICT (team_id, agent_id) DO NOTHING",
+      "it", ""};
+  c[kRemoveMember] = {"DELETE FROM team_members WHERE team_id = :team AND agent_id = :agent", "ii",
+                      ""};
+  c[kListMembers] = {"SELECT team_id, agent_id FROM team_members ORDER BY team_id, agent_id", "",
+                     "ii"};
+  c[kIsMember] = {"SELECT COUNT(*) FROM team_members WHERE team_id = :team AND agent_id = :agent",
+                  "ii", "i"};
+  // Every assignment path locks the agent row before counting its active chats: concurrent
+  // assignments to one agent queue on that lock (PostgreSQL; SQLite has one writer anyway), so
+  // max_chats holds across instances. The count is read by a second statement: under READ
+  // COMMITTED a statement that waited for a row lock still counts with its own older snapshot.
+  c[kLockAgent] = {"SELECT id FROM agents WHERE id = :id" + std::string(pg ? " FOR UPDATE" : ""),
+                   "i", "i"};
+  c[kLockRoutingAgents] = {
+      "SELECT id FROM agents WHERE status = 'online' AND role = 'agent'"
+      " AND last_seen_at >= :cutoff ORDER BY id" +
+          std::string(pg ? " FOR UPDATE" : ""),
+      "i", "i"};
+  c[kListRoutingAgents] = {agent_select +
+                               " FROM agents a WHERE a.status = 'online' AND a.role = 'agent'"
+                               " AND a.last_seen_at >= :cutoff ORDER BY a.id",
+                           "i", agent_kinds};
+  // The head of a team's queue; rows another transaction holds (an accept, a customer message)
+  // are skipped on PostgreSQL and routed at the next pass.
+  c[kLockTeamQueue] = {
+      "SELECT s.id, s.priority, s.queue_order FROM agent_sessions s"
+      " WHERE s.status = 'waiting' AND s.team_id = :team"
+      " ORDER BY s.priority DESC, s.queue_order, s.id LIMIT :limit" +
+          std::string(pg ? " FOR UPDATE OF s SKIP LOCKED" : ""),
+      "ii", "iii"};
+  c[kListWaitingDeclines] = {
+      "SELECT d.session_id, d.agent_id FROM session_declines d"
+      " JOIN agent_sessions s ON s.id = d.session_id WHERE s.status = 'waiting'",
+      "", "ii"};
+  c[kRequeueSession] = {
+      "UPDATE agent_sessions SET status = 'waiting', agent_id = NULL, assigned_at = NULL,"
+      " team_id = :team, queue_order = :order WHERE id = :id AND status IN ('waiting', 'active')",
+      "iii", ""};
+  c[kRecordDecline] = {
+      "INSERT INTO session_declines (session_id, agent_id, created_at)"
+      " VALUES (:session, :agent, :now) ON CONFLICT (session_id, agent_id) DO NOTHING",
+      "iii", ""};
+  c[kSetPriority] = {"UPDATE agent_sessions SET priority = :priority WHERE id = :id", "ii", ""};
+  c[kAgentReplied] = {
+      "SELECT COUNT(*) FROM agent_messages WHERE session_id = :session"
+      " AND sender_type = 'agent' AND created_at >= :since",
+      "ii", "i"};
+  c[kListLeaseDue] = {
+      session_select +
+          " WHERE s.status = 'active' AND s.assigned_at <= :cutoff AND NOT EXISTS (SELECT 1"
+          " FROM agent_messages m WHERE m.session_id = s.id AND m.sender_type = 'agent'"
+          " AND m.created_at >= s.assigned_at) ORDER BY s.assigned_at, s.id LIMIT :limit" +
+          (pg ? " FOR UPDATE OF s SKIP LOCKED" : ""),
+      "ii", session_kinds};
+  c[kRecentWaits] = {
+      "SELECT assigned_at - created_at FROM agent_sessions WHERE team_id = :team"
+      " AND assigned_at >= :since ORDER BY assigned_at DESC LIMIT :limit",
+      "iii", "i"};
+  // Waiting sessions whose customer has not been told their place yet, or (updates) was told
+  // before `cutoff`; with the position last told.
+  c[kLockQueueNotices] = {
+      "SELECT " + SelectList(kSessionCols) + ", s.queue_told_position" + kSessionFrom +
+          " WHERE s.status = 'waiting' AND (s.queue_told_position IS NULL OR (:updates = 1"
+          " AND s.queue_told_position > 1 AND s.queue_told_at <= :cutoff))"
+          " ORDER BY s.id LIMIT :limit" +
+          (pg ? " FOR UPDATE OF s SKIP LOCKED" : ""),
+      "iii", session_kinds + "i"};
+  c[kMarkQueueTold] = {
+      "UPDATE agent_sessions SET queue_told_position = :position, queue_told_at = :now"
+      " WHERE id = :id",
+      "iii", ""};
   return c;
 }
 

@@ -1,5 +1,7 @@
 #include "store/sql_rows.h"
 
+#include <algorithm>
+#include <string>
 #include <utility>
 
 namespace handoffd::sqlstore {
@@ -11,6 +13,24 @@ T Require(std::optional<T> v, std::string_view what, std::string_view stored) {
     throw DataError("unexpected stored " + std::string(what) + " '" + std::string(stored) + "'");
   }
   return *v;
+}
+
+/// "id:name" items joined by U+001F (kAgentCols), sorted by id.
+std::vector<TeamRef> ParseTeamRefs(const std::string& joined) {
+  std::vector<TeamRef> out;
+  size_t start = 0;
+  while (start <= joined.size()) {
+    size_t end = joined.find('\x1f', start);
+    if (end == std::string::npos) end = joined.size();
+    const std::string item = joined.substr(start, end - start);
+    const size_t colon = item.find(':');
+    if (colon != std::string::npos && colon > 0) {
+      out.push_back({std::stoll(item.substr(0, colon)), item.substr(colon + 1)});
+    }
+    start = end + 1;
+  }
+  std::sort(out.begin(), out.end(), [](const TeamRef& x, const TeamRef& y) { return x.id < y.id; });
+  return out;
 }
 
 }  // namespace
@@ -36,6 +56,10 @@ Session ReadSession(const std::vector<Cell>& row) {
   }
   s.expires_at = r.Time();
   s.last_customer_message_at = r.OptTime();
+  s.team_id = r.OptInt().value_or(0);
+  s.team_name = r.OptText().value_or("");
+  s.priority = static_cast<int>(r.Int());
+  s.queue_position = r.OptInt();
   return s;
 }
 
@@ -78,6 +102,8 @@ Agent ReadAgent(const std::vector<Cell>& row) {
   a.password_hash = r.Text();
   a.active_chats = static_cast<int>(r.Int());
   a.last_seen_at = r.OptTime();
+  if (auto teams = r.OptText()) a.teams = ParseTeamRefs(*teams);
+  a.last_assigned_at = r.OptTime();
   return a;
 }
 

@@ -30,12 +30,36 @@ struct Col {
 
 /// Sessions, aliased s, joined to agents a (for the assignee's name).
 inline constexpr Col kSessionCols[] = {
-    {"s.id", 'i'},           {"s.channel", 't'},       {"s.contact_id", 'i'},
-    {"s.phone_number", 't'}, {"s.customer_name", 't'}, {"s.phone_number_id", 't'},
-    {"s.status", 't'},       {"s.agent_id", 'i'},      {"a.name", 't'},
-    {"s.created_at", 'i'},   {"s.assigned_at", 'i'},   {"s.ended_at", 'i'},
-    {"s.end_reason", 't'},   {"s.expires_at", 'i'},    {"s.last_customer_message_at", 'i'},
+    {"s.id", 'i'},
+    {"s.channel", 't'},
+    {"s.contact_id", 'i'},
+    {"s.phone_number", 't'},
+    {"s.customer_name", 't'},
+    {"s.phone_number_id", 't'},
+    {"s.status", 't'},
+    {"s.agent_id", 'i'},
+    {"a.name", 't'},
+    {"s.created_at", 'i'},
+    {"s.assigned_at", 'i'},
+    {"s.ended_at", 'i'},
+    {"s.end_reason", 't'},
+    {"s.expires_at", 'i'},
+    {"s.last_customer_message_at", 'i'},
+    {"s.team_id", 'i'},
+    {"t.name", 't'},
+    {"s.priority", 'i'},
+    // queue_position: the place in the team's queue (priority high first, then queue_order).
+    {"CASE WHEN s.status = 'waiting' THEN (SELECT COUNT(*) FROM agent_sessions w"
+     " WHERE w.status = 'waiting' AND w.team_id = s.team_id AND (w.priority > s.priority"
+     " OR (w.priority = s.priority AND (w.queue_order < s.queue_order"
+     " OR (w.queue_order = s.queue_order AND w.id <= s.id))))) END",
+     'i'},
 };
+
+/// The FROM clause of kSessionCols (sessions s, their agent a and team t).
+inline constexpr const char* kSessionFrom =
+    " FROM agent_sessions s LEFT JOIN agents a ON a.id = s.agent_id"
+    " LEFT JOIN teams t ON t.id = s.team_id";
 
 inline constexpr Col kMessageCols[] = {
     {"id", 'i'},
@@ -67,6 +91,11 @@ inline constexpr Col kAgentCols[] = {
     {"(SELECT COUNT(*) FROM agent_sessions c WHERE c.agent_id = a.id AND c.status = 'active')",
      'i'},
     {"a.last_seen_at", 'i'},
+    // The agent's teams as "id:name" joined by U+001F (team names hold no control characters).
+    {"(SELECT group_concat(CAST(tm.id AS TEXT) || ':' || tm.name, '\x1f') FROM team_members m"
+     " JOIN teams tm ON tm.id = m.team_id WHERE m.agent_id = a.id)",
+     't'},
+    {"(SELECT MAX(x.assigned_at) FROM agent_sessions x WHERE x.agent_id = a.id)", 'i'},
 };
 
 inline constexpr Col kOutboxCols[] = {

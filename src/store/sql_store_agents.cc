@@ -19,7 +19,7 @@ std::string AsciiLower(std::string s) {
 }  // namespace
 
 Result<Agent> SqlStore::CreateAgent(const Agent& a) {
-  return pool_.WithConn([&](Conn& c) -> Result<Agent> {
+  return pool_.InTx([&](Conn& c) -> Result<Agent> {
     Agent out = a;
     out.email = AsciiLower(a.email);
     out.active_chats = 0;
@@ -33,7 +33,14 @@ Result<Agent> SqlStore::CreateAgent(const Agent& a) {
                              .Time(clock_.Now()));
     if (!id) return Status::Conflict("an agent with email " + out.email + " already exists");
     out.id = *id;
-    return out;
+    if (a.teams.empty()) {
+      Get(c, kAddMemberBySlug).Int(out.id).Text(kGeneralTeamSlug).RunAll();
+    }
+    for (const TeamRef& t : a.teams) Get(c, kAddMember).Int(t.id).Int(out.id).RunAll();
+    auto stored = OneAgent(Get(c, kGetAgent).Int(out.id));
+    if (!stored) return Status::Internal("agent vanished after insert");
+    stored->password_hash = out.password_hash;
+    return *stored;
   });
 }
 

@@ -92,6 +92,14 @@ class SqlStore final : public Store {
   Result<std::pair<int64_t, int64_t>> EventIdRange() override;
   Result<int64_t> PruneEvents(TimePoint before) override;
 
+  // sql_store_teams.cc
+  Result<Team> CreateTeam(const Team& t) override;
+  Result<Team> UpdateTeam(const Team& t) override;
+  Result<std::vector<Team>> ListTeams() override;
+  Status SetTeamMember(int64_t team_id, int64_t agent_id, bool member) override;
+  Result<std::vector<std::pair<int64_t, int64_t>>> ListTeamMembers() override;
+  Result<std::vector<Duration>> RecentWaits(int64_t team_id, TimePoint since, int limit) override;
+
   Result<std::unique_ptr<LeaderLock>> TryAcquireLeadership(const std::string& job) override;
   void Announce(Change what) override;
   Result<std::unique_ptr<Listening>> Listen(std::function<void(Change)> on_change) override;
@@ -104,6 +112,8 @@ class SqlStore final : public Store {
                                              const std::string& customer_key, const Message& m,
                                              std::optional<std::pair<TimePoint, TimePoint>> extend,
                                              const std::string& event_tail);
+  /// Writes t's trigger ids (after removing the old ones); kConflict when one is taken.
+  Status WriteTriggers(Conn& c, const Team& t);
   /// Reads the updated message and writes its event, inside the caller's transaction.
   std::optional<Message> FinishOutbox(Conn& c, const OutboxItem& item, const MessageEventFn& event);
 

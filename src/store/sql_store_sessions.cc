@@ -105,8 +105,7 @@ Result<SessionPage> SqlStore::QuerySessions(const SessionQuery& q) {
       count.Drain();
     }
     Stmt list(*c.sql,
-              "SELECT " + SelectList(kSessionCols) +
-                  " FROM agent_sessions s LEFT JOIN agents a ON a.id = s.agent_id" + where +
+              "SELECT " + SelectList(kSessionCols) + kSessionFrom + where +
                   " ORDER BY s.created_at DESC, s.id DESC LIMIT :limit OFFSET :offset",
               kinds + "ii", Kinds(kSessionCols), false);
     bind(list);

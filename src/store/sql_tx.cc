@@ -46,15 +46,26 @@ Result<std::optional<Session>> SqlTx::LockSession(int64_t session_id) {
 
 Result<Session> SqlTx::CreateSession(const NewSession& n) {
   return Guard([&]() -> Result<Session> {
-    auto id = ReturnedId(Get(kCreateSession)
-                             .Text(n.channel)
-                             .Int(n.contact_id)
-                             .Text(n.phone_number)
-                             .Text(n.customer_name)
-                             .Text(n.phone_number_id)
-                             .Time(n.created_at)
-                             .Time(n.expires_at)
-                             .OptTime(n.last_customer_message_at));
+    Stmt& st = Get(kCreateSession)
+                   .Text(n.channel)
+                   .Int(n.contact_id)
+                   .Text(n.phone_number)
+                   .Text(n.customer_name)
+                   .Text(n.phone_number_id)
+                   .Time(n.created_at)
+                   .Time(n.expires_at)
+                   .OptTime(n.last_customer_message_at)
+                   .OptInt(n.team_id == 0 ? std::nullopt : std::optional<int64_t>(n.team_id))
+                   .Int(int64_t{n.priority})
+                   .Time(n.created_at)
+                   .OptInt(n.announce_queue ? std::nullopt : std::optional<int64_t>(0));
+    std::optional<int64_t> id;
+    int64_t team_id = 0;
+    if (st.Run()) {
+      id = st.row().at(0).i;
+      team_id = st.row().at(1).i;
+    }
+    st.Drain();
     if (!id) {
       return Status::Conflict("customer " + n.phone_number + " already has an open " + n.channel +
                               " session");
@@ -70,6 +81,8 @@ Result<Session> SqlTx::CreateSession(const NewSession& n) {
     s.created_at = n.created_at;
     s.expires_at = n.expires_at;
     s.last_customer_message_at = n.last_customer_message_at;
+    s.team_id = team_id;
+    s.priority = n.priority;
     return s;
   });
 }
@@ -255,6 +268,7 @@ Result<std::vector<EndedSession>> SqlTx::ExpireDueSessions(TimePoint now, int li
       e.session.status = SessionStatus::kEnded;
       e.session.ended_at = e.session.expires_at;
       e.session.end_reason = EndReason::kExpired;
+      e.session.queue_position.reset();  // no longer in a queue
       out.push_back(std::move(e));
     }
     return out;

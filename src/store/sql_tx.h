@@ -54,6 +54,19 @@ class SqlTx final : public StoreTx {
   Result<std::vector<Message>> InsertMessages(const std::vector<Message>& messages) override;
   Status EnqueueMany(const std::vector<OutboxItem>& items) override;
   Status AppendEvents(const std::vector<EventRecord>& events) override;
+  // sql_tx_routing.cc
+  Result<std::optional<Agent>> LockAgent(int64_t agent_id) override;
+  Result<bool> IsTeamMember(int64_t team_id, int64_t agent_id) override;
+  Result<std::optional<std::pair<int64_t, int>>> FindTrigger(const std::string& id) override;
+  Result<bool> RequeueSession(int64_t session_id, int64_t team_id, TimePoint queue_order) override;
+  Status RecordDecline(int64_t session_id, int64_t agent_id, TimePoint now) override;
+  Status SetSessionPriority(int64_t session_id, int priority) override;
+  Result<bool> AgentReplied(int64_t session_id, TimePoint since) override;
+  Result<RoutingState> LockRoutingState(TimePoint presence_cutoff, int per_team_limit) override;
+  Result<std::vector<Session>> LockLeaseDue(TimePoint cutoff, int limit) override;
+  Result<std::vector<std::pair<Session, std::optional<int64_t>>>> LockQueueNotices(
+      bool updates, TimePoint told_before, int limit) override;
+  Status MarkQueueTold(int64_t session_id, int64_t position, TimePoint now) override;
 
  private:
   /// Runs `fn`, turning an exception into a Status and remembering it as the failure.

@@ -20,7 +20,9 @@
 #include "domain/event.h"
 #include "domain/inbound.h"
 #include "domain/message.h"
+#include "domain/routing_plan.h"
 #include "domain/session.h"
+#include "domain/team.h"
 
 namespace handoffd {
 
@@ -34,6 +36,12 @@ struct NewSession {
   TimePoint created_at{};
   TimePoint expires_at{};
   std::optional<TimePoint> last_customer_message_at;
+  /// The team whose queue it joins; 0: the general team.
+  int64_t team_id = 0;
+  int priority = 0;  // 0 normal .. 3 urgent
+  /// The customer is told their place in the queue (the router's handoffs); false for sessions
+  /// started from the dashboard (nothing is sent).
+  bool announce_queue = false;
 };
 
 /// A send waiting in the outbox. `payload` is channel-neutral JSON text written and read by
@@ -86,6 +94,17 @@ struct AppendOutcome {
 struct EndedSession {
   Session session;
   SessionStatus previous_status = SessionStatus::kWaiting;
+};
+
+/// What StoreTx::LockRoutingState read and locked for one auto-assignment pass.
+struct RoutingState {
+  /// Online agents (role agent: supervisors and admins pick their chats themselves) with a sign
+  /// of life since the cutoff, locked (capacity is decided under these
+  /// locks on every assignment path).
+  std::vector<Agent> agents;
+  /// The heads of the queues of teams with free capacity (locked; PostgreSQL skips rows other
+  /// transactions hold), declines filled in.
+  std::vector<QueuedSession> queue;
 };
 
 /// Operations inside one database transaction (see Store::Transact). Not thread-safe; valid only
@@ -164,6 +183,39 @@ class StoreTx {
   virtual Status EnqueueMany(const std::vector<OutboxItem>& items) = 0;
   /// Appends every event (ids assigned in vector order; a zero created_at means "now").
   virtual Status AppendEvents(const std::vector<EventRecord>& events) = 0;
+
+  // Teams and routing (issue 10).
+
+  /// The agent, locked until the transaction ends (PostgreSQL FOR UPDATE; SQLite holds the write
+  /// lock), with active_chats counted under the lock: every path that adds an active chat to an
+  /// agent calls this first, so max_chats holds across concurrent transactions and instances.
+  virtual Result<std::optional<Agent>> LockAgent(int64_t agent_id) = 0;
+  virtual Result<bool> IsTeamMember(int64_t team_id, int64_t agent_id) = 0;
+  /// The team claiming trigger id `id` and the priority its sessions open with, if any.
+  virtual Result<std::optional<std::pair<int64_t, int>>> FindTrigger(const std::string& id) = 0;
+  /// Puts an open session back in a queue: waiting, no agent, team `team_id`, sorted by
+  /// `queue_order` within its priority (TimePoint{}: the front). False when it had ended.
+  virtual Result<bool> RequeueSession(int64_t session_id, int64_t team_id,
+                                      TimePoint queue_order) = 0;
+  /// The session is not offered to the agent again (a decline or an expired claim lease).
+  virtual Status RecordDecline(int64_t session_id, int64_t agent_id, TimePoint now) = 0;
+  virtual Status SetSessionPriority(int64_t session_id, int priority) = 0;
+  /// Whether an agent message of the session was stored at or after `since`.
+  virtual Result<bool> AgentReplied(int64_t session_id, TimePoint since) = 0;
+  /// Locks what one auto-assignment pass needs (RoutingState): online agents seen at or after
+  /// `presence_cutoff`, then for each team with free capacity the head of its queue (at most
+  /// that capacity, and at most `per_team_limit`).
+  virtual Result<RoutingState> LockRoutingState(TimePoint presence_cutoff, int per_team_limit) = 0;
+  /// Active sessions assigned at or before `cutoff` without an agent message since, oldest
+  /// assignment first, at most `limit`, locked (PostgreSQL skips locked rows).
+  virtual Result<std::vector<Session>> LockLeaseDue(TimePoint cutoff, int limit) = 0;
+  /// Waiting sessions (locked, by id, at most `limit`) whose customer was never told their
+  /// place, or, with `updates`, was last told a place above 1 before `told_before`; each with
+  /// the place last told (nullopt: never).
+  virtual Result<std::vector<std::pair<Session, std::optional<int64_t>>>> LockQueueNotices(
+      bool updates, TimePoint told_before, int limit) = 0;
+  /// Records that the customer was told `position` at `now`.
+  virtual Status MarkQueueTold(int64_t session_id, int64_t position, TimePoint now) = 0;
 };
 
 /// Builds the event for a message changed by the outbox (called inside the store's transaction
@@ -243,6 +295,8 @@ class Store {
 
   // Agents and tokens.
   /// kConflict when the email (case-insensitive) exists. Returns the stored agent with its id.
+  /// The agent joins the teams of `a.teams` (by id; unknown ids are kNotFound), or the general
+  /// team when that list is empty.
   virtual Result<Agent> CreateAgent(const Agent& a) = 0;
   virtual Result<std::optional<Agent>> GetAgent(int64_t id) = 0;
   virtual Result<std::optional<Agent>> GetAgentByEmail(const std::string& email) = 0;
@@ -329,6 +383,23 @@ class Store {
   /// kind is reported once, as notices sent meanwhile are lost). Callbacks must be quick (wake
   /// a thread) and must not destroy their own handle. SQLite: never called.
   virtual Result<std::unique_ptr<Listening>> Listen(std::function<void(Change)> on_change) = 0;
+
+  // Teams (sql_store_teams.cc).
+  /// Creates the team with its trigger ids; kConflict when the slug or a trigger id is taken.
+  virtual Result<Team> CreateTeam(const Team& t) = 0;
+  /// Replaces every field of team t.id (trigger ids included); kNotFound for an unknown id,
+  /// kConflict as CreateTeam.
+  virtual Result<Team> UpdateTeam(const Team& t) = 0;
+  /// Every team, by id.
+  virtual Result<std::vector<Team>> ListTeams() = 0;
+  /// Adds (`member`) or removes a membership; kNotFound for an unknown team or agent.
+  virtual Status SetTeamMember(int64_t team_id, int64_t agent_id, bool member) = 0;
+  /// Every membership as (team_id, agent_id), by team then agent.
+  virtual Result<std::vector<std::pair<int64_t, int64_t>>> ListTeamMembers() = 0;
+  /// The waits (assigned_at - created_at) of the team's sessions assigned at or after `since`,
+  /// most recent first, at most `limit`: the history queue estimates come from.
+  virtual Result<std::vector<Duration>> RecentWaits(int64_t team_id, TimePoint since,
+                                                    int limit) = 0;
 
   // Housekeeping.
   /// Deletes processed webhook keys older than `before` and expired tokens. Returns rows removed.

@@ -50,6 +50,8 @@ constexpr char kVerifyToken[] = "e2e_verify_token";
 
 constexpr char kMenuBody[] = "Hello! How can we help you today?";
 constexpr char kConnecting[] = "Connecting you to an agent...";
+// The customer's place, told with the connecting text (no wait history yet: no estimate).
+constexpr char kQueuedFirst[] = "You are number 1 in line.";
 constexpr char kEnded[] = "This chat has ended. Thank you for contacting us!";
 constexpr char kExpired[] =
     "Chat expired after 22 hours. Send us a message any time to start again.";
@@ -340,8 +342,11 @@ class E2eTest : public ::testing::TestWithParam<std::string> {
     client.set_read_timeout(15, 0);
     if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
     httplib::Result res = method == "GET" ? client.Get(path, headers)
-                          : body          ? client.Post(path, headers, *body, content_type)
-                                          : client.Post(path, headers);
+                          : method == "PUT"
+                              ? client.Put(path, headers, body.value_or(""), content_type)
+                          : method == "DELETE" ? client.Delete(path, headers)
+                          : body               ? client.Post(path, headers, *body, content_type)
+                                               : client.Post(path, headers);
     Reply r;
     if (!res) return r;
     r.connected = true;
@@ -614,15 +619,20 @@ class E2eTest : public ::testing::TestWithParam<std::string> {
   }
 
   /// The customer taps AGENT_MODE at WhatsApp time `t`; waits for "Connecting you to an
-  /// agent..." (the last send to them) and returns the waiting session as `token` sees it.
+  /// agent..." and then their place in the queue ("You are number N in line..."; the last two
+  /// sends to them) and returns the waiting session as `token` sees it.
   json AskForAnAgent(const std::string& wa_id, const std::string& name, const std::string& wamid,
                      int64_t t, const std::string& token) {
     const size_t sent_before = SentTo(wa_id).size();
     Reply r = PostWebhook(ButtonWebhook(wa_id, name, "AGENT_MODE", "Talk to Expert", wamid, t));
     EXPECT_EQ(r.status, 200) << r.Describe();
-    auto sent = WaitForSentTo(wa_id, sent_before + 1);
-    EXPECT_EQ(sent.size(), sent_before + 1) << "connecting was not sent (or sent twice)";
-    if (sent.size() == sent_before + 1) ExpectTextSend(sent.back(), wa_id, kConnecting);
+    auto sent = WaitForSentTo(wa_id, sent_before + 2);
+    EXPECT_EQ(sent.size(), sent_before + 2) << "connecting and the queue position, once each";
+    if (sent.size() == sent_before + 2) {
+      ExpectTextSend(sent[sent_before], wa_id, kConnecting);
+      EXPECT_TRUE(Contains(Str(At(sent.back().body, "text"), "body"), "You are number "))
+          << sent.back().body.dump();
+    }
     json session = FindWaiting(wa_id, token);
     EXPECT_TRUE(session.is_object()) << "no waiting session for " << wa_id;
     return session;

@@ -85,6 +85,40 @@ class StoreTxWrapper : public StoreTx {
   Status AppendEvents(const std::vector<EventRecord>& events) override {
     return target_.AppendEvents(events);
   }
+  Result<std::optional<Agent>> LockAgent(int64_t agent_id) override {
+    return target_.LockAgent(agent_id);
+  }
+  Result<bool> IsTeamMember(int64_t team_id, int64_t agent_id) override {
+    return target_.IsTeamMember(team_id, agent_id);
+  }
+  Result<std::optional<std::pair<int64_t, int>>> FindTrigger(const std::string& id) override {
+    return target_.FindTrigger(id);
+  }
+  Result<bool> RequeueSession(int64_t session_id, int64_t team_id, TimePoint queue_order) override {
+    return target_.RequeueSession(session_id, team_id, queue_order);
+  }
+  Status RecordDecline(int64_t session_id, int64_t agent_id, TimePoint now) override {
+    return target_.RecordDecline(session_id, agent_id, now);
+  }
+  Status SetSessionPriority(int64_t session_id, int priority) override {
+    return target_.SetSessionPriority(session_id, priority);
+  }
+  Result<bool> AgentReplied(int64_t session_id, TimePoint since) override {
+    return target_.AgentReplied(session_id, since);
+  }
+  Result<RoutingState> LockRoutingState(TimePoint presence_cutoff, int per_team_limit) override {
+    return target_.LockRoutingState(presence_cutoff, per_team_limit);
+  }
+  Result<std::vector<Session>> LockLeaseDue(TimePoint cutoff, int limit) override {
+    return target_.LockLeaseDue(cutoff, limit);
+  }
+  Result<std::vector<std::pair<Session, std::optional<int64_t>>>> LockQueueNotices(
+      bool updates, TimePoint told_before, int limit) override {
+    return target_.LockQueueNotices(updates, told_before, limit);
+  }
+  Status MarkQueueTold(int64_t session_id, int64_t position, TimePoint now) override {
+    return target_.MarkQueueTold(session_id, position, now);
+  }
 
  private:
   StoreTx& target_;
@@ -209,6 +243,18 @@ class StoreWrapper : public Store {
 
   Result<int64_t> Prune(TimePoint before, TimePoint now) override {
     return target_.Prune(before, now);
+  }
+  Result<Team> CreateTeam(const Team& t) override { return target_.CreateTeam(t); }
+  Result<Team> UpdateTeam(const Team& t) override { return target_.UpdateTeam(t); }
+  Result<std::vector<Team>> ListTeams() override { return target_.ListTeams(); }
+  Status SetTeamMember(int64_t team_id, int64_t agent_id, bool member) override {
+    return target_.SetTeamMember(team_id, agent_id, member);
+  }
+  Result<std::vector<std::pair<int64_t, int64_t>>> ListTeamMembers() override {
+    return target_.ListTeamMembers();
+  }
+  Result<std::vector<Duration>> RecentWaits(int64_t team_id, TimePoint since, int limit) override {
+    return target_.RecentWaits(team_id, since, limit);
   }
 
  private:
