@@ -149,9 +149,9 @@ TEST_P(E2eHandoffTest, CustomerEndsTheChat) {
   json session = AskForAnAgent(kAnna, "Anna", "wamid.ANNA.2", NowUnixSeconds(), alice.token);
   ASSERT_TRUE(session.is_object());
   ASSERT_NO_FATAL_FAILURE(Accept(session, alice, "Alice Agent"));
-  // Sent so far: connecting, joined.
+  // Sent so far: connecting, the place in the queue, joined.
   const size_t sent = SentTo(kAnna).size();
-  ASSERT_EQ(sent, 2u);
+  ASSERT_EQ(sent, 3u);
 
   // --- 14. "End chat" from the customer (case and spaces ignored). ---
   ASSERT_NO_FATAL_FAILURE(

@@ -72,7 +72,6 @@ test('transfer to a colleague and to a team, with a note; decline puts it back',
   await until(ana.page, 'the team filter lists Billing Desk', ([id]) =>
     [...document.querySelectorAll('[data-testid="queue-team-filter"] option')].some((o) => o.value === String(id)), [desk]);
   await ana.page.locator(tid('queue-team-filter')).selectOption(String(desk));
-  await ana.page.locator(sessionItem(s.id)).waitFor();
   await openChat(ana, 'waiting', s.id);
   const accepted = nextResponse(ana, 'POST', `/api/agent/sessions/${s.id}/assign`);
   await ana.page.locator(tid('accept')).click();
