@@ -53,6 +53,8 @@ RouterOptions MakeRouterOptions(const Config& c) {
   o.bot_forward_url = c.bot.forward_url;
   o.menu_body = c.bot.menu_body;
   o.menu_buttons = c.bot.menu_buttons;
+  o.group_commit.max_batch = c.database.group_commit_max;
+  o.group_commit.window = std::chrono::microseconds(c.database.group_commit_window_us);
   return o;
 }
 

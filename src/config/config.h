@@ -48,6 +48,11 @@ struct Config {
     std::string url = "sqlite:var/handoffd.db";
     /// Connections in the pool (extension key database.pool_size).
     int pool_size = 16;
+    /// Most concurrent webhooks committed in one shared transaction (1: each commits alone).
+    int group_commit_max = 64;
+    /// Microseconds a group's leader waits for more webhooks before it begins (0: none; the
+    /// webhooks that arrive while a group commits form the next one).
+    int group_commit_window_us = 0;
   } database;
 
   struct WhatsApp {
