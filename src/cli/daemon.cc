@@ -163,6 +163,13 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   api_options.port = config.server.port;
   api_options.max_body_bytes = config.server.max_body_bytes;
   api_options.threads = config.server.threads;
+  api_options.max_connections = config.server.max_connections;
+  api_options.max_connections_per_address = config.server.max_connections_per_address;
+  api_options.reserved_connections = config.server.reserved_connections;
+  api_options.head_timeout = config.server.head_timeout;
+  api_options.worker_idle_timeout = config.server.worker_idle_timeout;
+  api_options.worker_stack_kb = config.server.worker_stack_kb;
+  api_options.max_streams_per_agent = config.server.max_streams_per_agent;
   api_options.app_secret = config.whatsapp.app_secret;
   api_options.verify_token = config.whatsapp.verify_token;
   api_options.phone_number_ids = config.whatsapp.phone_number_ids;

@@ -13,6 +13,7 @@
 
 #include "auth/login_guard.h"
 #include "domain/json_views.h"
+#include "events/stream_slots.h"
 #include "http/api_server.h"
 #include "http/errors.h"
 
@@ -32,6 +33,8 @@ struct Context {
   ApiServerOptions options;
   std::vector<PostRoute> post_routes;
   std::unique_ptr<LoginGuard> login_guard;  // login abuse limits (auth_routes.cc)
+  /// Open event streams per holder ("agent:ID"; web chat: "visitor:ID"), capped.
+  std::unique_ptr<StreamSlots> stream_slots;
 };
 
 /// Wraps `handler` so the body is read by handoffd, not httplib: httplib 0.11 applies
