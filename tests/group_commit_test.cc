@@ -40,6 +40,7 @@ class GroupCommitTest : public ::testing::TestWithParam<std::string> {
     }
     RouterOptions o = RouterHarness::DefaultRouterOptions();
     o.group_commit.max_batch = 64;
+    o.group_commit.max_groups = 1;  // units queued behind a group wait for it
     router = std::make_unique<Router>(failing, h.clock, *h.log, h.metrics, o);
     messages_before = h.metrics.messages_in.load();
   }

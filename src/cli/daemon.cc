@@ -54,7 +54,13 @@ RouterOptions MakeRouterOptions(const Config& c) {
   o.menu_body = c.bot.menu_body;
   o.menu_buttons = c.bot.menu_buttons;
   o.group_commit.max_batch = c.database.group_commit_max;
+  if (o.group_commit.max_batch == 0) {
+    // Automatic: measured (BENCHMARKS.md) faster than a commit per webhook on SQLite, not (yet)
+    // on PostgreSQL, whose parallel backends already merge concurrent commits' WAL flushes.
+    o.group_commit.max_batch = c.database.url.rfind("sqlite:", 0) == 0 ? 64 : 1;
+  }
   o.group_commit.window = std::chrono::microseconds(c.database.group_commit_window_us);
+  o.group_commit.max_groups = c.database.group_commit_groups;
   return o;
 }
 

@@ -121,9 +121,10 @@ std::vector<Field> Fields(Config& c) {
                           return SetDatabaseUrl(l, v, c.database.url);
                         }));
   fields.push_back(integer("database.pool_size", 1, 512, c.database.pool_size));
-  fields.push_back(integer("database.group_commit_max", 1, 1024, c.database.group_commit_max));
+  fields.push_back(integer("database.group_commit_max", 0, 1024, c.database.group_commit_max));
   fields.push_back(
       integer("database.group_commit_window_us", 0, 100000, c.database.group_commit_window_us));
+  fields.push_back(integer("database.group_commit_groups", 1, 64, c.database.group_commit_groups));
   fields.push_back(plain("whatsapp.app_secret", "WHATSAPP_APP_SECRET", c.whatsapp.app_secret));
   fields.push_back(
       plain("whatsapp.verify_token", "WHATSAPP_VERIFY_TOKEN", c.whatsapp.verify_token));

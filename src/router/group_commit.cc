@@ -23,16 +23,17 @@ GroupCommitStats GroupCommitter::stats() const {
 Status GroupCommitter::Run(const std::string& key, const std::function<Status(StoreTx&)>& work) {
   Unit unit{&key, &work, Status::Ok(), false};
   const size_t max_batch = static_cast<size_t>(std::max(1, options_.max_batch));
+  const int max_groups = std::max(1, options_.max_groups);
   std::unique_lock lock(mu_);
   queue_.push_back(&unit);
-  if (leading_ && queue_.size() >= max_batch) changed_.notify_all();  // a full group: go now
+  if (leaders_ > 0 && queue_.size() >= max_batch) changed_.notify_all();  // a full group: go now
   while (!unit.done) {
-    if (leading_) {
-      changed_.wait(lock);
+    if (leaders_ >= max_groups || queue_.empty()) {
+      changed_.wait(lock);  // a group ends (ours, or a free leader's place) or units queue
       continue;
     }
-    // Lead: gather, take a group, commit it, and wake its members.
-    leading_ = true;
+    // Lead: gather, take a group (ours may already be in another one), commit it, wake all.
+    ++leaders_;
     if (options_.window.count() > 0 && queue_.size() < max_batch) {
       changed_.wait_for(lock, options_.window, [&] { return queue_.size() >= max_batch; });
     }
@@ -40,9 +41,9 @@ Status GroupCommitter::Run(const std::string& key, const std::function<Status(St
     std::vector<Unit*> group(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
     lock.unlock();
-    Commit(std::move(group));
+    if (!group.empty()) Commit(std::move(group));
     lock.lock();
-    leading_ = false;
+    --leaders_;
     changed_.notify_all();
   }
   return unit.status;

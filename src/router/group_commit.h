@@ -2,11 +2,11 @@
 // so that a burst of webhooks pays one commit (one WAL flush on PostgreSQL, one write lock and
 // WAL append on SQLite) instead of one each.
 //
-// Protocol (leader/followers): a caller queues its unit; when no group is being committed it
-// becomes the leader, optionally waits `window` for more units, takes up to `max_batch` queued
-// units and runs them in one Store::Transact, in order of their keys (so that two groups lock
-// the same rows in the same order). Every caller returns only after the transaction that ran
-// its unit has committed or rolled back, so nothing is acknowledged before it is durable.
+// Protocol (leader/followers): a caller queues its unit; when fewer than `max_groups` groups are
+// being committed it becomes a leader, optionally waits `window` for more units, takes up to
+// `max_batch` queued units and runs them in one Store::Transact, in order of their keys (so that
+// two groups lock the same rows in the same order). Every caller returns only after the transaction
+// that ran its unit has committed or rolled back, so nothing is acknowledged before it is durable.
 // Units queued while a group commits form the next group: under load the groups grow on their
 // own, and an idle daemon commits a lone webhook at once (window 0).
 //
@@ -35,7 +35,8 @@
 
 namespace handoffd {
 
-/// Settings of GroupCommitter (config `database.group_commit_max`, `database.group_commit_window`).
+/// Settings of GroupCommitter (config `database.group_commit_max`, `database.group_commit_groups`,
+/// `database.group_commit_window_us`).
 struct GroupCommitOptions {
   /// At most this many units share one transaction; 1 turns group commit off (the router then
   /// uses its one-statement autocommit fast path).
@@ -43,6 +44,10 @@ struct GroupCommitOptions {
   /// How long a leader waits for more units before it begins its transaction (0: it takes only
   /// what queued meanwhile). Ended early when max_batch units are queued.
   std::chrono::microseconds window{0};
+  /// Groups committed at the same time (each on its own pooled connection). More than one lets
+  /// the database work on several groups at once; units of one customer in two groups then
+  /// wait for each other's row locks, taken in key order, so groups cannot deadlock on them.
+  int max_groups = 4;
 };
 
 /// Counters since construction (for tests and metrics).
@@ -89,7 +94,7 @@ class GroupCommitter {
   mutable std::mutex mu_;
   std::condition_variable changed_;  // a group ended, or units were queued
   std::deque<Unit*> queue_;
-  bool leading_ = false;  // a leader is gathering or committing a group
+  int leaders_ = 0;  // groups being gathered or committed
   GroupCommitStats stats_;
 };
 
