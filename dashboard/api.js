@@ -128,6 +128,10 @@ export const messages = (sessionId, { afterId, limit } = {}) =>
   request('GET', `${S}/${id(sessionId)}/messages`, { query: { after_id: afterId, limit } });
 export const sendMessage = (sessionId, content) =>
   request('POST', `${S}/${id(sessionId)}/messages`, { body: { content } });
+/** The agent is (not) typing: web chat visitors see it (API.md "Web chat"). */
+export const typing = (sessionId, on) => request('POST', `${S}/${id(sessionId)}/typing`, { body: { typing: on } });
+export const offlineMessages = (handled) => request('GET', '/api/offline-messages', { query: { handled } });
+export const markOfflineHandled = (messageId) => request('POST', `/api/offline-messages/${id(messageId)}/handled`);
 export const previousSessions = (sessionId) => request('GET', `${S}/${id(sessionId)}/previous`);
 export const readPositions = () => request('GET', '/api/me/read-positions');
 export const markRead = (sessionId, messageId) =>

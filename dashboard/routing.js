@@ -4,7 +4,7 @@ import { store, isSupervisor } from './state.js';
 import { ctx } from './ctx.js';
 import { loadAllPage, loadMessages, refreshSession, loadPrevious, markRead } from './loaders.js';
 
-export const TABS = ['waiting', 'mine', 'all', 'history'];
+export const TABS = ['waiting', 'mine', 'all', 'history', 'offline'];
 
 export function parseHash() {
   const m = /^#\/([a-z]+)(?:\/(\d+))?$/.exec(location.hash);

@@ -7,7 +7,9 @@ import {
   codePoints, customerName, duration, now, parseTime, phone,
   MAX_MESSAGE_CODE_POINTS, SESSION_STATUS_LABELS, END_REASON_LABELS, STATUS_LABELS,
 } from '../format.js';
+import * as api from '../api.js';
 import { MessageLog } from './message-log.js';
+import { channelIcon, presenceDot } from './session-item.js';
 import { CustomerPanel } from './customer-panel.js';
 import { confirmDialog } from './dialog.js';
 import { windowState } from '../delivery.js';
@@ -105,6 +107,7 @@ export class ChatView {
       }
     });
     this.textarea.addEventListener('input', () => {
+      this.sendTyping();
       this.drafts.set(this.sessionId, this.textarea.value);
       this.sendError.textContent = '';
       this.autoGrow();
@@ -123,6 +126,27 @@ export class ChatView {
 
   get session() {
     return this.sessionId == null ? null : store.session(this.sessionId);
+  }
+
+  /** While composing in an active chat of mine: typing (300 ms debounce, at most every 2 s), and
+   * "stopped" 3 s after the last keystroke. Web chat visitors see it. */
+  sendTyping() {
+    const s = this.session;
+    if (!s || s.status !== 'active' || s.agent_id !== store.me?.id || s.channel !== 'webchat') return;
+    const id = s.id;
+    clearTimeout(this.typingDebounce);
+    clearTimeout(this.typingStop);
+    this.typingDebounce = setTimeout(() => {
+      if (Date.now() - (this.typingSentAt || 0) > 2000 || this.typingSession !== id) {
+        this.typingSentAt = Date.now();
+        this.typingSession = id;
+        api.typing(id, true).catch(() => {});
+      }
+      this.typingStop = setTimeout(() => {
+        this.typingSentAt = 0;
+        api.typing(id, false).catch(() => {});
+      }, 3000);
+    }, 300);
   }
 
   // --- session switching --------------------------------------------------------------------
@@ -214,10 +238,15 @@ export class ChatView {
   }
 
   renderSubtitle(s) {
-    const sig = JSON.stringify([s.id, s.phone_number, s.status, s.agent_name, s.end_reason, s.created_at, s.agent_id === store.me?.id]);
+    const visitor = store.visitorOf(s.id);
+    const sig = JSON.stringify([s.id, s.phone_number, s.status, s.agent_name, s.end_reason, s.created_at, s.agent_id === store.me?.id, visitor]);
     if (this.subtitle._sig === sig) return;
     this.subtitle._sig = sig;
-    const parts = [bidi('span', phone(s.phone_number), 'chat-phone')];
+    const parts = [channelIcon(s), s.channel === 'webchat' ? h('span', { class: 'chat-phone' }, 'Web chat')
+      : bidi('span', phone(s.phone_number), 'chat-phone'), presenceDot(s)].filter(Boolean);
+    if (s.channel === 'webchat' && visitor.typing && s.status !== 'ended') {
+      parts.push(h('span', { class: 'muted', 'data-testid': 'chat-visitor-typing', 'aria-live': 'polite' }, 'typing…'));
+    }
     const status = h('span', { class: `chip chip--${s.status}` }, SESSION_STATUS_LABELS[s.status] || s.status);
     parts.push(status);
     if (s.status === 'waiting') {

@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include "channels/webchat/webchat_sender.h"
+#include "channels/webchat/webchat_service.h"
 #include "channels/whatsapp/bot_forwarder.h"
 #include "channels/whatsapp/graph_sender.h"
 #include "events/event_hub.h"
@@ -99,9 +101,12 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   Store& db = **store;
   // Local waiters are woken directly; other instances through the store's change notices
   // (PostgreSQL NOTIFY after the commit; see the Listen subscriptions below).
-  auto on_events = [&events, &db] {
+  // The web chat queue watcher hears of every commit too (queue positions of waiting visitors).
+  std::function<void()> webchat_nudge;
+  auto on_events = [&events, &db, &webchat_nudge] {
     events.Notify();
     db.Announce(Change::kEvents);
+    if (webchat_nudge) webchat_nudge();
   };
 
   const bool dry_run = config.whatsapp.access_token.empty();
@@ -113,8 +118,10 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   OutboxWorker outbox(
       **store, clock, log, metrics,
       [&]() -> std::unique_ptr<ChannelSender> {
-        if (dry_run) return std::make_unique<LoggingDryRunSender>(log);
-        return whatsapp::MakeGraphSender(graph, MakeCurlHttpClient(graph.http));
+        std::unique_ptr<ChannelSender> whatsapp_sender =
+            dry_run ? std::make_unique<LoggingDryRunSender>(log)
+                    : whatsapp::MakeGraphSender(graph, MakeCurlHttpClient(graph.http));
+        return webchat::MakeChannelRouter(std::move(whatsapp_sender), webchat::MakeWebchatSender());
       },
       [&config] {
         return whatsapp::MakeBotForwarder(MakeCurlHttpClient({}), config.bot.forward_secret);
@@ -173,7 +180,22 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   api_options.login_failures_per_account = config.auth.login_failures_per_account;
   api_options.login_failures_per_address = config.auth.login_failures_per_address;
   api_options.login_window = config.auth.login_window;
-  ApiServer server({**store, router, sessions, clock, log, metrics, &events}, api_options);
+  std::unique_ptr<webchat::WebchatService> webchat_service;
+  if (!config.webchat.widgets.empty()) {
+    webchat::WebchatOptions wc;
+    wc.widgets = config.webchat.widgets;
+    wc.session_ttl = config.webchat.session_ttl;
+    wc.rate_limit = config.webchat.rate_limit;
+    wc.visitors_per_minute = config.webchat.visitors_per_minute;
+    wc.router = router_options;
+    wc.on_events = on_events;
+    webchat_service =
+        std::make_unique<webchat::WebchatService>(**store, clock, log, metrics, std::move(wc));
+    webchat_service->Start();
+    webchat_nudge = [svc = webchat_service.get()] { svc->Nudge(); };
+  }
+  ApiServer server({**store, router, sessions, clock, log, metrics, &events, webchat_service.get()},
+                   api_options);
   Status bound = server.Bind();
   if (!bound.ok()) {
     log.Error("server.bind_failed", {{"error", bound.message()}});
@@ -225,6 +247,7 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   listening.clear();  // no wake-ups of stopped waiters
   outbox.Stop();      // waits for sends under way, gives back every claimed item not sent
   expiry_thread->Stop();
+  if (webchat_service) webchat_service->Stop();  // a later Nudge() only sets a flag
   events.Stop();
   if (signal_thread.joinable()) {
     pthread_kill(signal_thread.native_handle(), SIGTERM);  // no-op if it already returned

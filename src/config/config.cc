@@ -157,6 +157,16 @@ std::vector<Field> Fields(Config& c) {
     return SetMenuButtons(l, n, c.bot.menu_buttons);
   };
   fields.push_back(std::move(buttons));
+  Field widgets;
+  widgets.key = "webchat.widgets";
+  widgets.node = [&c](const std::string& l, const toml::node& n) {
+    return SetWebchatWidgets(l, n, c.webchat.widgets);
+  };
+  fields.push_back(std::move(widgets));
+  fields.push_back(duration("webchat.session_ttl", "", c.webchat.session_ttl));
+  fields.push_back(integer("webchat.rate_limit", 1, 100000, c.webchat.rate_limit));
+  fields.push_back(
+      integer("webchat.visitors_per_minute", 1, 1000000, c.webchat.visitors_per_minute));
   fields.push_back(
       text("log.format", "HANDOFFD_LOG_FORMAT", [&c](const std::string& l, const std::string& v) {
         return SetOneOf(l, v, {"json", "text"}, c.log.format);

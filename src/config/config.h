@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "domain/reply_button.h"
+#include "domain/webchat.h"
 
 namespace handoffd {
 
@@ -88,6 +89,16 @@ struct Config {
     std::vector<ReplyButton> menu_buttons = {{"AGENT_MODE", "Talk to Expert"}};
   } bot;
 
+  /// The web chat channel (API.md "Web chat"); no widgets: the channel is off.
+  struct Webchat {
+    std::vector<WebchatWidget> widgets;
+    /// A web chat session ends after this long without visitor activity.
+    Duration session_ttl = std::chrono::hours(1);
+    /// Visitor messages per minute per visitor.
+    int rate_limit = 20;
+    /// Visitors created per minute per client address (extension key).
+    int visitors_per_minute = 30;
+  } webchat;
   struct Log {
     std::string format = "json";  // HANDOFFD_LOG_FORMAT: json | text
     std::string level = "info";   // extension key log.level: debug | info | warn | error

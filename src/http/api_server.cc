@@ -13,6 +13,7 @@
 #include "common/json_body.h"
 #include "http/growing_thread_pool.h"
 #include "http/http_internal.h"
+#include "http/widget_cors.h"
 
 namespace handoffd {
 namespace http {
@@ -290,6 +291,10 @@ ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
   http::RegisterSessionRoutes(server, ctx);
   http::RegisterEventRoutes(server, ctx);
   http::RegisterAgentRoutes(server, ctx);
+  http::RegisterWebchatAgentRoutes(server, ctx);
+  http::RegisterWidgetRoutes(server, ctx);
+  http::RegisterWidgetEventRoutes(server, ctx);
+  http::RegisterWidgetAssetRoutes(server, ctx);
   http::RegisterDashboardRoutes(server, ctx);  // last: its patterns are the broadest
 }
 

@@ -5,6 +5,7 @@
 
 #include "domain/event.h"
 #include "domain/json_views.h"
+#include "domain/webchat.h"
 #include "outbox/outbox_payload.h"
 #include "router/conversation.h"
 
@@ -68,6 +69,7 @@ std::optional<RouteReport> Router::TryAppendToOpenSession(const InboundBatch& ba
   RouteReport report;
   if (appended->message_id) {
     report.messages_stored = 1;
+    report.message_ids.push_back(*appended->message_id);
     ++metrics_.messages_in;
     log_.Info("message.received", {{"session_id", *appended->session_id},
                                    {"message_id", *appended->message_id},
@@ -195,6 +197,7 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
   }
   ++report.messages_stored;
   const Message& stored = *inserted;
+  report.message_ids.push_back(stored.id);
 
   if (open.has_value()) {
     const Session& s = *open;
@@ -286,6 +289,12 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
   menu.delivery_status = DeliveryStatus::kQueued;
   menu.created_at = now;
   HANDOFFD_ASSIGN_OR_RETURN(auto menu_row, tx.InsertMessage(menu));
+  if (menu_row.has_value() && m.channel == kWebchatChannel) {
+    // A web chat visitor sees the menu through its event stream (no session yet).
+    HANDOFFD_RETURN_IF_ERROR(tx.AppendEvent(VisitorOnlyEvent("message.created", m.customer.key,
+                                                             MessageJson(*menu_row).dump(), now))
+                                 .status());
+  }
   OutboxItem item;
   if (menu_row.has_value()) item.message_id = menu_row->id;
   item.channel = m.channel;

@@ -52,6 +52,8 @@ struct RouteReport {
   int sessions_opened = 0;
   int sessions_ended = 0;
   int bot_replies = 0;
+  /// Ids of the customer messages stored (not duplicates), in order.
+  std::vector<int64_t> message_ids;
 };
 
 class Router {

@@ -218,16 +218,16 @@ Catalogue BuildCatalogue(SqlDialect d) {
   c[kPruneWebhookKeys] = {"DELETE FROM processed_webhook_ids WHERE created_at < :before", "i", ""};
   c[kPruneTokens] = {"DELETE FROM auth_tokens WHERE expires_at <= :now", "i", ""};
   c[kAppendEvent] = {
-      "INSERT INTO events (type, audience, agent_id, data, created_at)"
-      " VALUES (:type, :audience, :agent, :data, :created) RETURNING id",
-      "ttiti", "i"};
+      "INSERT INTO events (type, audience, agent_id, data, created_at, visitor_key)"
+      " VALUES (:type, :audience, :agent, :data, :created, :visitor) RETURNING id",
+      "ttitit", "i"};
   c[kSetAgentStatus] = {"UPDATE agents SET status = :status, last_seen_at = :now WHERE id = :id",
                         "tii", ""};
   c[kTouchAgent] = {"UPDATE agents SET last_seen_at = :now WHERE id = :id", "ii", ""};
   c[kListEvents] = {
-      "SELECT id, type, audience, agent_id, data, created_at FROM events"
+      "SELECT id, type, audience, agent_id, data, created_at, visitor_key FROM events"
       " WHERE id > :after AND id <= :upto ORDER BY id LIMIT :n",
-      "iii", "ittiti"};
+      "iii", "ittitit"};
   c[kEventIdRange] = {"SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0) FROM events", "", "ii"};
   c[kPruneEvents] = {"DELETE FROM events WHERE created_at < :before", "i", ""};
   // An agent's read position only moves forward (two tabs may report out of order).
@@ -309,14 +309,65 @@ Catalogue BuildCatalogue(SqlDialect d) {
          : "",
       pg ? "t" : "", ""};
   c[kAppendEvents] = {
-      pg ? "INSERT INTO events (type, audience, agent_id, data, created_at)"
-           " SELECT r.type, r.audience, r.agent_id, r.data, r.created_at"
+      pg ? "INSERT INTO events (type, audience, agent_id, data, created_at, visitor_key)"
+           " SELECT r.type, r.audience, r.agent_id, r.data, r.created_at, r.visitor_key"
            " FROM ROWS FROM (json_to_recordset(CAST(:rows AS json)) AS (type text,"
-           " audience text, agent_id bigint, data text, created_at bigint)) WITH ORDINALITY"
-           " AS r(type, audience, agent_id, data, created_at, n) ORDER BY r.n"
+           " audience text, agent_id bigint, data text, created_at bigint, visitor_key text))"
+           " WITH ORDINALITY AS r(type, audience, agent_id, data, created_at, visitor_key, n)"
+           " ORDER BY r.n"
          : "",
       pg ? "t" : "", ""};
+  AddWebchatQueries(c, message_select, message_kinds);
   return c;
+}
+
+void AddWebchatQueries(Catalogue& c, const std::string& message_select,
+                       const std::string& message_kinds) {
+  const std::string offline_cols =
+      "id, widget_key, visitor_id, name, email, message, created_at, handled_at, handled_by";
+  const std::string offline_kinds = "ititttiii";
+  // The contact is created under a key unique to the new token, then renamed to 'v' || id once
+  // the visitor has its id (one transaction).
+  c[kInsertVisitorContact] = {
+      "INSERT INTO contacts (channel, customer_key, name, created_at, updated_at)"
+      " VALUES ('webchat', :key, :name, :created, :updated) RETURNING id",
+      "ttii", "i"};
+  c[kInsertVisitor] = {
+      "INSERT INTO webchat_visitors (widget_key, token_hash, contact_id, name, email, created_at)"
+      " VALUES (:widget, :token, :contact, :name, :email, :created) RETURNING id",
+      "ttitti", "i"};
+  c[kSetVisitorContactKey] = {"UPDATE contacts SET customer_key = :key WHERE id = :id", "ti", ""};
+  c[kFindVisitorByToken] = {
+      "SELECT id, widget_key, contact_id, name, email, created_at FROM webchat_visitors"
+      " WHERE token_hash = :token",
+      "t", "itittti"};
+  c[kListUnattachedMessages] = {
+      message_select +
+          " WHERE contact_id = :contact AND session_id IS NULL ORDER BY id DESC LIMIT :n",
+      "ii", message_kinds};
+  // Delivery of agent/system/bot texts to a visitor only moves forward (queued < sent <
+  // delivered < read); `:from_a`..`:from_c` are the states the target may replace.
+  c[kAdvanceVisitorDelivery] = {
+      "UPDATE agent_messages SET delivery_status = :status"
+      " WHERE session_id = :session AND id <= :upto AND direction = 'out'"
+      " AND delivery_status IN (:from_a, :from_b, :from_c) RETURNING id",
+      "tiittt", "i"};
+  c[kInsertOfflineMessage] = {
+      "INSERT INTO webchat_offline_messages (widget_key, visitor_id, name, email, message,"
+      " created_at) VALUES (:widget, :visitor, :name, :email, :message, :created) RETURNING id",
+      "tittti", "i"};
+  c[kListOfflineMessages] = {
+      "SELECT " + offline_cols +
+          " FROM webchat_offline_messages WHERE (:any = 1 OR (handled_at IS NOT NULL) = (:handled"
+          " = 1)) AND id < :before ORDER BY id DESC LIMIT :n",
+      "iiii", offline_kinds};
+  c[kMarkOfflineHandled] = {
+      "UPDATE webchat_offline_messages SET handled_at = :now, handled_by = :agent"
+      " WHERE id = :id AND handled_at IS NULL",
+      "iii", ""};
+  c[kGetOfflineMessage] = {
+      "SELECT " + offline_cols + " FROM webchat_offline_messages WHERE id = :id", "i",
+      offline_kinds};
 }
 
 }  // namespace handoffd::sqlstore

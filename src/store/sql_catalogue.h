@@ -77,6 +77,16 @@ enum Query : size_t {
   kInsertMessages,
   kEnqueueMany,
   kAppendEvents,
+  kInsertVisitorContact,
+  kInsertVisitor,
+  kSetVisitorContactKey,
+  kFindVisitorByToken,
+  kListUnattachedMessages,
+  kAdvanceVisitorDelivery,
+  kInsertOfflineMessage,
+  kListOfflineMessages,
+  kMarkOfflineHandled,
+  kGetOfflineMessage,
   kQueryCount,
 };
 
@@ -92,5 +102,9 @@ using Catalogue = std::array<QuerySpec, kQueryCount>;
 
 /// The fixed statements of `d`, indexed by Query.
 Catalogue BuildCatalogue(SqlDialect d);
+
+/// Adds the web chat statements (visitors, offline messages, visitor delivery) to `c`.
+void AddWebchatQueries(Catalogue& c, const std::string& message_select,
+                       const std::string& message_kinds);
 
 }  // namespace handoffd::sqlstore

@@ -91,6 +91,7 @@ EventRecord ReadEvent(const std::vector<Cell>& row) {
   e.agent_id = r.OptInt();
   e.data = r.Text();
   e.created_at = r.Time();
+  e.visitor_key = r.OptText().value_or("");
   return e;
 }
 
@@ -157,7 +158,8 @@ Stmt& BindEvent(Stmt& st, const EventRecord& e, const Clock& clock) {
       .Text(ToString(e.audience))
       .OptInt(e.agent_id)
       .Text(e.data)
-      .Time(e.created_at == TimePoint{} ? clock.Now() : e.created_at);
+      .Time(e.created_at == TimePoint{} ? clock.Now() : e.created_at)
+      .OptText(e.visitor_key.empty() ? std::nullopt : std::optional<std::string>(e.visitor_key));
 }
 
 }  // namespace handoffd::sqlstore

@@ -370,11 +370,38 @@ Status SqlTx::AppendEvents(const std::vector<EventRecord>& events) {
           .Text("audience", ToString(e.audience))
           .OptInt("agent_id", e.agent_id)
           .Text("data", e.data)
-          .Int("created_at", ToUnixMillis(e.created_at == TimePoint{} ? now : e.created_at));
+          .Int("created_at", ToUnixMillis(e.created_at == TimePoint{} ? now : e.created_at))
+          .OptText("visitor_key", e.visitor_key.empty()
+                                      ? std::nullopt
+                                      : std::optional<std::string>(e.visitor_key));
     }
     Get(kAppendEvents).Text(rows.Take()).RunAll();
     return Status::Ok();
   });
+}
+
+Result<std::vector<int64_t>> SqlTx::AdvanceVisitorDelivery(int64_t session_id,
+                                                           int64_t up_to_message_id,
+                                                           DeliveryStatus status) {
+  return Guard([&]() -> Result<std::vector<int64_t>> {
+    const bool read = status == DeliveryStatus::kRead;
+    Stmt& st = Get(kAdvanceVisitorDelivery)
+                   .Text(ToString(status))
+                   .Int(session_id)
+                   .Int(up_to_message_id)
+                   .Text("queued")
+                   .Text("sent")
+                   .Text(read ? "delivered" : "sent");
+    std::vector<int64_t> ids;
+    for (bool row = st.Run(); row; row = st.Fetch()) ids.push_back(st.row().at(0).i);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  });
+}
+
+Result<std::optional<Message>> SqlTx::GetMessage(int64_t id) {
+  return Guard(
+      [&]() -> Result<std::optional<Message>> { return OneMessage(Get(kGetMessage).Int(id)); });
 }
 
 }  // namespace handoffd::sqlstore

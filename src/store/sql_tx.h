@@ -52,6 +52,9 @@ class SqlTx final : public StoreTx {
                                   TimePoint now) override;
   Result<std::vector<EndedSession>> ExpireDueSessions(TimePoint now, int limit) override;
   Result<std::vector<Message>> InsertMessages(const std::vector<Message>& messages) override;
+  Result<std::vector<int64_t>> AdvanceVisitorDelivery(int64_t session_id, int64_t up_to_message_id,
+                                                      DeliveryStatus status) override;
+  Result<std::optional<Message>> GetMessage(int64_t id) override;
   Status EnqueueMany(const std::vector<OutboxItem>& items) override;
   Status AppendEvents(const std::vector<EventRecord>& events) override;
 

@@ -21,6 +21,7 @@
 #include "domain/inbound.h"
 #include "domain/message.h"
 #include "domain/session.h"
+#include "domain/webchat.h"
 
 namespace handoffd {
 
@@ -53,6 +54,15 @@ struct OutboxItem {
   std::optional<TimePoint> attempted_at;
   /// Reserved for a worker until then (nullopt: free).
   std::optional<TimePoint> leased_until;
+};
+
+/// A visitor to create (Store::CreateVisitor).
+struct NewVisitor {
+  std::string widget_key;
+  std::string token_hash;  // auth/token.h HashToken of the visitor's bearer token
+  std::string name;
+  std::string email;
+  TimePoint created_at{};
 };
 
 /// Filter of the session list routes. Unset fields do not filter. Dates are UTC instants;
@@ -164,6 +174,14 @@ class StoreTx {
   virtual Status EnqueueMany(const std::vector<OutboxItem>& items) = 0;
   /// Appends every event (ids assigned in vector order; a zero created_at means "now").
   virtual Status AppendEvents(const std::vector<EventRecord>& events) = 0;
+
+  /// Web chat: moves the outbound messages of `session_id` with id <= `up_to_message_id` to
+  /// `status` (kDelivered or kRead) where that is an advance; returns their ids, ascending.
+  virtual Result<std::vector<int64_t>> AdvanceVisitorDelivery(int64_t session_id,
+                                                              int64_t up_to_message_id,
+                                                              DeliveryStatus status) = 0;
+  /// The message `id` as the transaction sees it.
+  virtual Result<std::optional<Message>> GetMessage(int64_t id) = 0;
 };
 
 /// Builds the event for a message changed by the outbox (called inside the store's transaction
@@ -329,6 +347,26 @@ class Store {
   /// kind is reported once, as notices sent meanwhile are lost). Callbacks must be quick (wake
   /// a thread) and must not destroy their own handle. SQLite: never called.
   virtual Result<std::unique_ptr<Listening>> Listen(std::function<void(Change)> on_change) = 0;
+
+  // Web chat (API.md "Web chat").
+  /// Creates a visitor and its contact (channel webchat, customer key VisitorKey(id)).
+  /// kConflict if the token hash exists.
+  virtual Result<Visitor> CreateVisitor(const NewVisitor& v) = 0;
+  /// The visitor whose token hashes to `token_hash`, if any.
+  virtual Result<std::optional<Visitor>> FindVisitorByToken(const std::string& token_hash) = 0;
+  /// A contact's messages not attached to any session (the bot phase), newest `limit`, returned
+  /// oldest first.
+  virtual Result<std::vector<Message>> ListUnattachedMessages(int64_t contact_id, int limit) = 0;
+  /// Stores an offline-form message; returns it with its id.
+  virtual Result<OfflineMessage> CreateOfflineMessage(const OfflineMessage& m) = 0;
+  /// Offline messages, newest first, ids below `before_id`; `handled` filters when set.
+  virtual Result<std::vector<OfflineMessage>> ListOfflineMessages(std::optional<bool> handled,
+                                                                  int64_t before_id, int limit) = 0;
+  /// Marks one handled by `agent_id` (idempotent: a handled one keeps its first marker).
+  /// nullopt for an unknown id.
+  virtual Result<std::optional<OfflineMessage>> MarkOfflineMessageHandled(int64_t id,
+                                                                          int64_t agent_id,
+                                                                          TimePoint now) = 0;
 
   // Housekeeping.
   /// Deletes processed webhook keys older than `before` and expired tokens. Returns rows removed.

@@ -85,6 +85,11 @@ class StoreTxWrapper : public StoreTx {
   Status AppendEvents(const std::vector<EventRecord>& events) override {
     return target_.AppendEvents(events);
   }
+  Result<std::vector<int64_t>> AdvanceVisitorDelivery(int64_t session_id, int64_t up_to_message_id,
+                                                      DeliveryStatus status) override {
+    return target_.AdvanceVisitorDelivery(session_id, up_to_message_id, status);
+  }
+  Result<std::optional<Message>> GetMessage(int64_t id) override { return target_.GetMessage(id); }
 
  private:
   StoreTx& target_;
@@ -209,6 +214,24 @@ class StoreWrapper : public Store {
 
   Result<int64_t> Prune(TimePoint before, TimePoint now) override {
     return target_.Prune(before, now);
+  }
+  Result<Visitor> CreateVisitor(const NewVisitor& v) override { return target_.CreateVisitor(v); }
+  Result<std::optional<Visitor>> FindVisitorByToken(const std::string& token_hash) override {
+    return target_.FindVisitorByToken(token_hash);
+  }
+  Result<std::vector<Message>> ListUnattachedMessages(int64_t contact_id, int limit) override {
+    return target_.ListUnattachedMessages(contact_id, limit);
+  }
+  Result<OfflineMessage> CreateOfflineMessage(const OfflineMessage& m) override {
+    return target_.CreateOfflineMessage(m);
+  }
+  Result<std::vector<OfflineMessage>> ListOfflineMessages(std::optional<bool> handled,
+                                                          int64_t before_id, int limit) override {
+    return target_.ListOfflineMessages(handled, before_id, limit);
+  }
+  Result<std::optional<OfflineMessage>> MarkOfflineMessageHandled(int64_t id, int64_t agent_id,
+                                                                  TimePoint now) override {
+    return target_.MarkOfflineMessageHandled(id, agent_id, now);
   }
 
  private:
