@@ -177,7 +177,7 @@ struct ApiServer::Impl {
 };
 
 ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
-    : impl_(new Impl{http::Context{deps, std::move(options), {}, nullptr}, {}, 0, -1}) {
+    : impl_(new Impl{http::Context{deps, std::move(options), {}, nullptr, nullptr}, {}, 0, -1}) {
   auto& server = impl_->server;
   auto& ctx = impl_->ctx;
   LoginGuardOptions guard;
@@ -287,6 +287,8 @@ ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
   });
   http::RegisterWebhookRoutes(server, ctx);
   http::RegisterAuthRoutes(server, ctx);
+  http::RegisterToolRoutes(server, ctx);  // before the session routes' broad /{id} pattern
+  http::RegisterReportRoutes(server, ctx);
   http::RegisterSessionRoutes(server, ctx);
   http::RegisterEventRoutes(server, ctx);
   http::RegisterAgentRoutes(server, ctx);
