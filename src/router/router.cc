@@ -7,6 +7,7 @@
 #include "domain/json_views.h"
 #include "outbox/outbox_payload.h"
 #include "router/conversation.h"
+#include "router/csat.h"
 
 namespace handoffd {
 namespace {
@@ -209,6 +210,11 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
 
   Message msg = CustomerMessage(m, now);
   if (open.has_value()) msg.session_id = open->id;
+  std::optional<Session> csat;
+  if (!open.has_value()) {
+    HANDOFFD_ASSIGN_OR_RETURN(csat, CsatTarget(tx, m, now));
+    if (csat.has_value()) msg.session_id = csat->id;  // kept with the rated session
+  }
   msg.contact_id = contact_id;
   HANDOFFD_ASSIGN_OR_RETURN(auto inserted, tx.InsertMessage(msg));
   if (!inserted.has_value()) {
@@ -218,6 +224,17 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
   }
   ++report.messages_stored;
   const Message& stored = *inserted;
+  if (csat.has_value()) {
+    HANDOFFD_RETURN_IF_ERROR(PublishMessage(tx, stored, *csat, now));
+    HANDOFFD_RETURN_IF_ERROR(ApplyCsat(tx, m, *csat, now));
+    if (auto score = CsatScoreFromReply(m.reply_id)) {
+      metrics_.CsatAnswered(*score);
+      if (!options_.csat_thanks.empty()) ++report.bot_replies;
+    }
+    logs.push_back({{"event", "csat.received"},
+                    {"fields", {{"session_id", csat->id}, {"wamid", m.channel_message_id}}}});
+    return Status::Ok();
+  }
 
   if (open.has_value()) {
     const Session& s = *open;
@@ -226,6 +243,9 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
       HANDOFFD_RETURN_IF_ERROR(EndInTx(tx, s, EndReason::kCustomer, "Customer ended the chat",
                                        Substitute(options_.ended_text, s.agent_name.value_or("")),
                                        now));
+      if (options_.csat_enabled && s.channel == "whatsapp") {
+        HANDOFFD_RETURN_IF_ERROR(AskCsat(tx, s, options_.csat_question, now));
+      }
       ++report.sessions_ended;
       logs.push_back(
           {{"event", "session.ended"},
@@ -355,6 +375,37 @@ Status Router::HandleStatus(StoreTx& tx, const StatusUpdate& s, TimePoint now, R
   }
   logs.push_back({{"event", "message.status"}, {"fields", fields}});
   return Status::Ok();
+}
+
+Result<std::optional<Session>> Router::CsatTarget(StoreTx& tx, const InboundMessage& m,
+                                                  TimePoint now) {
+  if (!options_.csat_enabled || m.channel != "whatsapp" || IsTrigger(m)) {
+    return std::optional<Session>();
+  }
+  const bool button = m.type == "interactive" || m.type == "button";
+  const std::optional<int> score = button ? CsatScoreFromReply(m.reply_id) : std::nullopt;
+  if (!score && m.type != "text") return std::optional<Session>();
+  HANDOFFD_ASSIGN_OR_RETURN(auto found,
+                            tx.FindCsatSession(m.channel, m.customer.key, now - kCsatAnswerWindow));
+  if (!found.has_value()) return std::optional<Session>();
+  if (score) return found;
+  const bool comment_due = found->csat_answered_at.has_value() && !found->csat_comment &&
+                           now - *found->csat_answered_at <= kCsatCommentWindow;
+  return comment_due ? found : std::optional<Session>();
+}
+
+Status Router::ApplyCsat(StoreTx& tx, const InboundMessage& m, const Session& s, TimePoint now) {
+  const std::optional<int> score = CsatScoreFromReply(m.reply_id);
+  if (score) {
+    HANDOFFD_RETURN_IF_ERROR(tx.SetCsatScore(s.id, *score, now));
+    if (!options_.csat_thanks.empty()) {
+      HANDOFFD_RETURN_IF_ERROR(
+          QueueText(tx, s, SenderType::kSystem, "", options_.csat_thanks, now).status());
+    }
+  } else {
+    HANDOFFD_RETURN_IF_ERROR(tx.SetCsatComment(s.id, TruncateComment(m.text)));
+  }
+  return PublishSession(tx, "csat.received", s.id, false, now).status();
 }
 
 }  // namespace handoffd

@@ -91,6 +91,12 @@ class SqlStore final : public Store {
                                               int limit) override;
   Result<std::pair<int64_t, int64_t>> EventIdRange() override;
   Result<int64_t> PruneEvents(TimePoint before) override;
+  Result<std::vector<CannedResponse>> ListCannedResponses() override;
+  Result<std::optional<CannedResponse>> GetCannedResponse(int64_t id) override;
+  Result<CannedResponse> CreateCannedResponse(const CannedResponse& c) override;
+  Result<std::optional<CannedResponse>> UpdateCannedResponse(const CannedResponse& c) override;
+  Result<bool> DeleteCannedResponse(int64_t id) override;
+  Result<std::vector<ReportRow>> Report(const ReportQuery& q) override;
 
   Result<std::unique_ptr<LeaderLock>> TryAcquireLeadership(const std::string& job) override;
   void Announce(Change what) override;
