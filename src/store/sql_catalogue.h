@@ -87,6 +87,21 @@ enum Query : size_t {
   kListOfflineMessages,
   kMarkOfflineHandled,
   kGetOfflineMessage,
+  // Agent tools and reports (issue 12).
+  kRecordFirstResponse,
+  kSetSessionLabels,
+  kMarkCsatAsked,
+  kFindCsatSession,
+  kSetCsatScore,
+  kSetCsatComment,
+  kInitIntegrationCursor,
+  kLockIntegrationCursor,
+  kSetIntegrationCursor,
+  kListCanned,
+  kGetCanned,
+  kCreateCanned,
+  kUpdateCanned,
+  kDeleteCanned,
   kQueryCount,
 };
 
