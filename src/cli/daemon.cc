@@ -54,6 +54,8 @@ RouterOptions MakeRouterOptions(const Config& c) {
   o.bot_forward_url = c.bot.forward_url;
   o.menu_body = c.bot.menu_body;
   o.menu_buttons = c.bot.menu_buttons;
+  o.group_commit.max_batch = c.database.group_commit_max;
+  o.group_commit.window = std::chrono::microseconds(c.database.group_commit_window_us);
   o.csat_enabled = c.csat.enabled;
   o.csat_question = c.texts.csat_question;
   o.csat_thanks = c.texts.csat_thanks;
@@ -171,6 +173,13 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   api_options.port = config.server.port;
   api_options.max_body_bytes = config.server.max_body_bytes;
   api_options.threads = config.server.threads;
+  api_options.max_connections = config.server.max_connections;
+  api_options.max_connections_per_address = config.server.max_connections_per_address;
+  api_options.reserved_connections = config.server.reserved_connections;
+  api_options.head_timeout = config.server.head_timeout;
+  api_options.worker_idle_timeout = config.server.worker_idle_timeout;
+  api_options.worker_stack_kb = config.server.worker_stack_kb;
+  api_options.max_streams_per_agent = config.server.max_streams_per_agent;
   api_options.app_secret = config.whatsapp.app_secret;
   api_options.verify_token = config.whatsapp.verify_token;
   api_options.phone_number_ids = config.whatsapp.phone_number_ids;

@@ -25,6 +25,20 @@ struct Config {
     /// HTTP worker threads at start; each open connection (an event stream too) holds one, and
     /// the pool grows beyond this on demand (extension key).
     int threads = 64;
+    /// Connection limits (issue 9 #2; SECURITY.md, docs/connections.md): open connections in
+    /// total, ordinary ones per client address, and the part of the total kept for webhooks and
+    /// health checks.
+    int max_connections = 12000;
+    int max_connections_per_address = 512;
+    int reserved_connections = 256;
+    /// The whole request head must arrive within this.
+    Duration head_timeout = std::chrono::seconds(10);
+    /// Workers above `threads` idle this long exit.
+    Duration worker_idle_timeout = std::chrono::seconds(60);
+    /// Worker stack size in KiB; 0: the system default.
+    int worker_stack_kb = 0;
+    /// GET /api/events streams one agent may hold open at once (429 beyond).
+    int max_streams_per_agent = 16;
     /// Serve the dashboard from this folder instead of the compiled-in copy (development).
     std::string dashboard_dir;
     /// The public address of the dashboard ("https://support.example.com"); an https:// URL
@@ -48,6 +62,11 @@ struct Config {
     std::string url = "sqlite:var/handoffd.db";
     /// Connections in the pool (extension key database.pool_size).
     int pool_size = 16;
+    /// Most concurrent webhooks committed in one shared transaction (1: each commits alone).
+    int group_commit_max = 64;
+    /// Microseconds a group's leader waits for more webhooks before it begins (0: none; the
+    /// webhooks that arrive while a group commits form the next one).
+    int group_commit_window_us = 0;
   } database;
 
   struct WhatsApp {

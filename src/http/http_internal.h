@@ -13,6 +13,7 @@
 
 #include "auth/login_guard.h"
 #include "domain/json_views.h"
+#include "events/stream_slots.h"
 #include "http/api_server.h"
 #include "http/errors.h"
 #include "router/agent_tools.h"
@@ -33,6 +34,8 @@ struct Context {
   ApiServerOptions options;
   std::vector<PostRoute> post_routes;
   std::unique_ptr<LoginGuard> login_guard;  // login abuse limits (auth_routes.cc)
+  /// Open event streams per holder ("agent:ID"; web chat: "visitor:ID"), capped.
+  std::unique_ptr<StreamSlots> stream_slots;
   std::unique_ptr<AgentTools> tools;        // notes, labels, transcripts (tools_routes.cc)
 };
 

@@ -237,6 +237,11 @@ bool OutboxWorker::Process(const OutboxItem& item, ChannelSender& sender, BotFor
     Status st = store_.BeginOutboxAttempt(item, now, now + options_.lease);
     if (st.ok()) return true;
     fields["error"] = st.ToString();
+    if (st.code() == ErrorCode::kConflict) {
+      // This instance stalled past its lease and another one claimed the item: it sends.
+      log_.Warn("send.lease_lost", fields);
+      return false;
+    }
     log_.Error("send.not_started", fields);
     return false;
   };

@@ -183,20 +183,26 @@ Catalogue BuildCatalogue(SqlDialect d) {
   // order to webhooks either). PostgreSQL: SKIP LOCKED keeps concurrent claimers apart, and a
   // head locked by another claimer still blocks its queue through NOT EXISTS.
   c[kClaimOutbox] = {
-      "UPDATE outbox SET leased_until = :lease WHERE id IN (SELECT o.id FROM outbox o"
+      "UPDATE outbox SET leased_until = :lease, lease_owner = :owner WHERE id IN (SELECT o.id"
+      " FROM outbox o"
       " WHERE o.next_attempt_at <= :now1 AND (o.leased_until IS NULL OR o.leased_until <= :now2)"
       " AND (o.recipient = '' OR NOT EXISTS (SELECT 1 FROM outbox p WHERE p.phone_number_id ="
       " o.phone_number_id AND p.recipient = o.recipient AND p.id < o.id))"
       " ORDER BY o.next_attempt_at, o.id LIMIT :limit" +
           std::string(pg ? " FOR UPDATE OF o SKIP LOCKED" : "") + ") RETURNING " +
           SelectList(kOutboxCols),
-      "iiii", outbox_kinds};
+      "itiii", outbox_kinds};
+  // Owner-checked: only the store that holds the lease may use it (lease_owner, migration 0009).
   c[kBeginOutboxAttempt] = {
-      "UPDATE outbox SET attempted_at = :now, leased_until = :lease WHERE id = :id", "iii", ""};
+      "UPDATE outbox SET attempted_at = :now, leased_until = :lease WHERE id = :id"
+      " AND leased_until IS NOT NULL AND lease_owner = :owner",
+      "iiit", ""};
   c[kRenewOutbox] = {
-      "UPDATE outbox SET leased_until = :lease WHERE id = :id AND leased_until IS NOT NULL", "ii",
-      ""};
-  c[kReleaseOutbox] = {"UPDATE outbox SET leased_until = NULL WHERE id = :id", "i", ""};
+      "UPDATE outbox SET leased_until = :lease WHERE id = :id AND leased_until IS NOT NULL"
+      " AND lease_owner = :owner",
+      "iit", ""};
+  c[kReleaseOutbox] = {
+      "UPDATE outbox SET leased_until = NULL WHERE id = :id AND lease_owner = :owner", "it", ""};
   c[kListOutbox] = {"SELECT " + SelectList(kOutboxCols) +
                         " FROM outbox WHERE id > :after ORDER BY id LIMIT :limit",
                     "ii", outbox_kinds};

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/sql_append.h"
 #include "store/sql_json_rows.h"
 #include "store/sql_rows.h"
 
@@ -109,6 +110,16 @@ Result<std::optional<Message>> SqlTx::InsertMessage(const Message& m) {
       Get(kRecordFirstResponse).Time(out.created_at).Int(*out.session_id).RunAll();
     }
     return std::optional<Message>(std::move(out));
+  });
+}
+
+Result<AppendOutcome> SqlTx::AppendToOpenSession(
+    const std::string& channel, const std::string& customer_key, const Message& m,
+    std::optional<std::pair<TimePoint, TimePoint>> extend, const std::string& event_tail) {
+  const AppendRequest request{channel, customer_key, m, extend, event_tail};
+  if (pool_.dialect() != SqlDialect::kPostgres) return AppendStepByStep(*this, request);
+  return Guard([&]() -> Result<AppendOutcome> {
+    return AppendInOneStatement(pool_, conn_, clock_, request);
   });
 }
 

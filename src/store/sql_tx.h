@@ -33,6 +33,10 @@ class SqlTx final : public StoreTx {
   Result<std::optional<Session>> LockSession(int64_t session_id) override;
   Result<Session> CreateSession(const NewSession& s) override;
   Result<std::optional<Message>> InsertMessage(const Message& m) override;
+  Result<AppendOutcome> AppendToOpenSession(const std::string& channel,
+                                            const std::string& customer_key, const Message& m,
+                                            std::optional<std::pair<TimePoint, TimePoint>> extend,
+                                            const std::string& event_tail) override;
   Status AttachRecentMessages(int64_t contact_id, int64_t session_id, TimePoint since) override;
   Status ExtendSession(int64_t session_id, TimePoint last_customer_message_at,
                        TimePoint expires_at) override;

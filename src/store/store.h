@@ -116,6 +116,14 @@ class StoreTx {
   /// stored, inserts nothing and returns nullopt: the database's unique index is the dedupe of
   /// inbound wamids. Never call Store methods from inside Transact: use only this object.
   virtual Result<std::optional<Message>> InsertMessage(const Message& m) = 0;
+  /// Store::AppendToOpenSession (the webhook's fast path) inside this transaction: if the
+  /// customer has an open session, inserts `m` into it (a duplicate channel_message_id inserts
+  /// nothing), applies `extend` and writes the message.created (and session.updated) events;
+  /// without an open session it writes nothing. Group commit (router/group_commit.h) runs many
+  /// of these in one transaction.
+  virtual Result<AppendOutcome> AppendToOpenSession(
+      const std::string& channel, const std::string& customer_key, const Message& m,
+      std::optional<std::pair<TimePoint, TimePoint>> extend, const std::string& event_tail) = 0;
   /// Attaches the contact's session-less messages created at or after `since` to the session
   /// (the bot history an agent sees).
   virtual Status AttachRecentMessages(int64_t contact_id, int64_t session_id, TimePoint since) = 0;

@@ -36,6 +36,12 @@ class StoreTxWrapper : public StoreTx {
   Result<std::optional<Message>> InsertMessage(const Message& m) override {
     return target_.InsertMessage(m);
   }
+  Result<AppendOutcome> AppendToOpenSession(const std::string& channel,
+                                            const std::string& customer_key, const Message& m,
+                                            std::optional<std::pair<TimePoint, TimePoint>> extend,
+                                            const std::string& event_tail) override {
+    return target_.AppendToOpenSession(channel, customer_key, m, extend, event_tail);
+  }
   Status AttachRecentMessages(int64_t contact_id, int64_t session_id, TimePoint since) override {
     return target_.AttachRecentMessages(contact_id, session_id, since);
   }
