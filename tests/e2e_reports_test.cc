@@ -190,6 +190,11 @@ TEST_P(E2eReports, NoteLabelsCsatReportTranscriptAndSignedEvents) {
       seconds(10)))
       << rated.dump();
   Deliver(TextWebhook(kAnna, "Anna", "Quick and friendly", "wamid.R3", t0 + 70));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return At(GetSession(session, team.sam.token), "csat_comment") == "Quick and friendly";
+      },
+      seconds(10)));
   sent = WaitForSentTo(kAnna, sends_before_note + 4);
   ASSERT_EQ(sent.size(), sends_before_note + 4);
   ExpectTextSend(sent.back(), kAnna, "Thank you for your feedback!");

@@ -34,6 +34,7 @@ nlohmann::json SessionJson(const Session& s) {
                                    [](TimePoint t) { return FormatRfc3339(t + kServiceWindow); })},
       {"labels", s.labels},
       {"csat_score", OrNull(s.csat_score, [](int v) { return v; })},
+      {"csat_comment", OrNull(s.csat_comment, [](const std::string& v) { return v; })},
       {"wait_seconds", OrNull(s.wait_ms, MillisToSeconds)},
       {"first_response_seconds", OrNull(s.first_response_ms, MillisToSeconds)},
       {"handle_seconds", OrNull(s.handle_ms, MillisToSeconds)},
