@@ -19,6 +19,8 @@
 
 namespace handoffd::http {
 
+class StreamLoop;
+
 /// Cookie set at login and read on every dashboard request.
 inline constexpr const char* kTokenCookie = "handoffd_token";
 
@@ -35,6 +37,8 @@ struct Context {
   std::unique_ptr<LoginGuard> login_guard;  // login abuse limits (auth_routes.cc)
   /// Open event streams per holder ("agent:ID"; web chat: "visitor:ID"), capped.
   std::unique_ptr<StreamSlots> stream_slots;
+  /// Writes open event streams (ServeEventStream); null: streams hold their worker.
+  StreamLoop* stream_loop = nullptr;
 };
 
 /// Wraps `handler` so the body is read by handoffd, not httplib: httplib 0.11 applies
