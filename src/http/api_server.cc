@@ -192,6 +192,8 @@ ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
                      http::ConnectionServer(ConnectionOptions(options))}) {
   auto& server = impl_->server;
   auto& ctx = impl_->ctx;
+  ctx.stream_loop = &server.streams();
+  server.streams().Start(ctx.deps.events);
   ctx.stream_slots = std::make_unique<StreamSlots>(
       static_cast<size_t>(std::max(1, ctx.options.max_streams_per_agent)));
   LoginGuardOptions guard;

@@ -20,6 +20,8 @@
 
 namespace handoffd::http {
 
+class StreamLoop;
+
 /// Cookie set at login and read on every dashboard request.
 inline constexpr const char* kTokenCookie = "handoffd_token";
 
@@ -37,6 +39,8 @@ struct Context {
   /// Open event streams per holder ("agent:ID"; web chat: "visitor:ID"), capped.
   std::unique_ptr<StreamSlots> stream_slots;
   std::unique_ptr<AgentTools> tools;        // notes, labels, transcripts (tools_routes.cc)
+  /// Writes open event streams (ServeEventStream); null: streams hold their worker.
+  StreamLoop* stream_loop = nullptr;
 };
 
 /// Wraps `handler` so the body is read by handoffd, not httplib: httplib 0.11 applies
