@@ -9,6 +9,7 @@
 #include "events/event_hub.h"
 #include "http/api_server.h"
 #include "metrics/metrics.h"
+#include "outbox/integration_relay.h"
 #include "outbox/outbox_worker.h"
 #include "router/router.h"
 #include "router/session_service.h"
@@ -53,6 +54,11 @@ RouterOptions MakeRouterOptions(const Config& c) {
   o.bot_forward_url = c.bot.forward_url;
   o.menu_body = c.bot.menu_body;
   o.menu_buttons = c.bot.menu_buttons;
+  o.group_commit.max_batch = c.database.group_commit_max;
+  o.group_commit.window = std::chrono::microseconds(c.database.group_commit_window_us);
+  o.csat_enabled = c.csat.enabled;
+  o.csat_question = c.texts.csat_question;
+  o.csat_thanks = c.texts.csat_thanks;
   return o;
 }
 
@@ -63,6 +69,8 @@ SessionServiceOptions MakeSessionServiceOptions(const Config& c) {
   o.agent_joined_text = c.texts.agent_joined;
   o.ended_text = c.texts.ended;
   o.expired_text = c.texts.expired;
+  o.csat_enabled = c.csat.enabled;
+  o.csat_question = c.texts.csat_question;
   return o;
 }
 
@@ -117,7 +125,10 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
         return whatsapp::MakeGraphSender(graph, MakeCurlHttpClient(graph.http));
       },
       [&config] {
-        return whatsapp::MakeBotForwarder(MakeCurlHttpClient({}), config.bot.forward_secret);
+        std::map<std::string, std::string> hooks;
+        for (const auto& h : config.integrations.webhooks) hooks[h.url] = h.secret;
+        return whatsapp::MakeBotForwarder(MakeCurlHttpClient({}), config.bot.forward_secret,
+                                          std::move(hooks));
       },
       outbox_options);
 
@@ -141,6 +152,7 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   session_options.on_outbox = on_outbox;
   session_options.on_session_opened = on_opened;
   session_options.on_events = on_events;
+  session_options.metrics = &metrics;
   SessionService sessions(**store, clock, session_options);
 
   ExpiryJob expiry_job(**store, sessions, clock, log, metrics);
@@ -210,7 +222,14 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
       !wake_on(Change::kOutbox, [&outbox] { outbox.Notify(); })) {
     return 1;
   }
+  IntegrationRelayOptions relay_options;
+  for (const auto& h : config.integrations.webhooks)
+    relay_options.hooks.push_back({h.url, h.events});
+  relay_options.high_water = [&events] { return events.HighWater(); };
+  relay_options.on_outbox = [&outbox] { outbox.Notify(); };
+  IntegrationRelay relay(**store, clock, log, relay_options);
   outbox.Start();
+  relay.Start();
   expiry_thread->Start();
   std::thread signal_thread([&] {
     int sig = 0;
@@ -230,7 +249,8 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   server.Run();
 
   listening.clear();  // no wake-ups of stopped waiters
-  outbox.Stop();      // waits for sends under way, gives back every claimed item not sent
+  relay.Stop();
+  outbox.Stop();  // waits for sends under way, gives back every claimed item not sent
   expiry_thread->Stop();
   events.Stop();
   if (signal_thread.joinable()) {

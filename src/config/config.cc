@@ -121,6 +121,9 @@ std::vector<Field> Fields(Config& c) {
                           return SetDatabaseUrl(l, v, c.database.url);
                         }));
   fields.push_back(integer("database.pool_size", 1, 512, c.database.pool_size));
+  fields.push_back(integer("database.group_commit_max", 1, 1024, c.database.group_commit_max));
+  fields.push_back(
+      integer("database.group_commit_window_us", 0, 100000, c.database.group_commit_window_us));
   fields.push_back(plain("whatsapp.app_secret", "WHATSAPP_APP_SECRET", c.whatsapp.app_secret));
   fields.push_back(
       plain("whatsapp.verify_token", "WHATSAPP_VERIFY_TOKEN", c.whatsapp.verify_token));
@@ -152,6 +155,25 @@ std::vector<Field> Fields(Config& c) {
   fields.push_back(message_text("texts.agent_joined", c.texts.agent_joined));
   fields.push_back(message_text("texts.ended", c.texts.ended));
   fields.push_back(message_text("texts.expired", c.texts.expired));
+  fields.push_back(
+      text("texts.csat_question", "", [&c](const std::string& l, const std::string& v) {
+        return SetText(l, v, kMaxInteractiveBody, c.texts.csat_question);
+      }));
+  fields.push_back(message_text("texts.csat_thanks", c.texts.csat_thanks));
+  Field csat_enabled;
+  csat_enabled.key = "csat.enabled";
+  csat_enabled.node = [&c](const std::string& l, const toml::node& n) {
+    if (!n.is_boolean()) return Err(l, "expected true or false");
+    c.csat.enabled = n.as_boolean()->get();
+    return Status::Ok();
+  };
+  fields.push_back(std::move(csat_enabled));
+  Field hooks;
+  hooks.key = "integrations.webhooks";
+  hooks.node = [&c](const std::string& l, const toml::node& n) {
+    return SetIntegrationWebhooks(l, n, c.integrations.webhooks);
+  };
+  fields.push_back(std::move(hooks));
   fields.push_back(text("bot.forward_url", "HANDOFFD_BOT_FORWARD_URL",
                         [&c](const std::string& l, const std::string& v) {
                           return SetForwardUrl(l, v, c.bot.forward_url);

@@ -187,7 +187,7 @@ struct ApiServer::Impl {
 };
 
 ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
-    : impl_(new Impl{http::Context{deps, options, {}, nullptr, nullptr},
+    : impl_(new Impl{http::Context{deps, options, {}, nullptr, nullptr, nullptr, nullptr},
                      http::ConnectionServer(ConnectionOptions(options))}) {
   auto& server = impl_->server;
   auto& ctx = impl_->ctx;
@@ -292,6 +292,8 @@ ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
   });
   http::RegisterWebhookRoutes(server, ctx);
   http::RegisterAuthRoutes(server, ctx);
+  http::RegisterToolRoutes(server, ctx);  // before the session routes' broad /{id} pattern
+  http::RegisterReportRoutes(server, ctx);
   http::RegisterSessionRoutes(server, ctx);
   http::RegisterEventRoutes(server, ctx);
   http::RegisterAgentRoutes(server, ctx);

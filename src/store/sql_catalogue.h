@@ -77,6 +77,21 @@ enum Query : size_t {
   kInsertMessages,
   kEnqueueMany,
   kAppendEvents,
+  // Agent tools and reports (issue 12).
+  kRecordFirstResponse,
+  kSetSessionLabels,
+  kMarkCsatAsked,
+  kFindCsatSession,
+  kSetCsatScore,
+  kSetCsatComment,
+  kInitIntegrationCursor,
+  kLockIntegrationCursor,
+  kSetIntegrationCursor,
+  kListCanned,
+  kGetCanned,
+  kCreateCanned,
+  kUpdateCanned,
+  kDeleteCanned,
   kQueryCount,
 };
 
