@@ -188,7 +188,7 @@ struct ApiServer::Impl {
 };
 
 ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
-    : impl_(new Impl{http::Context{deps, options, {}, nullptr, nullptr, nullptr},
+    : impl_(new Impl{http::Context{deps, options, {}, nullptr, nullptr, nullptr, nullptr},
                      http::ConnectionServer(ConnectionOptions(options))}) {
   auto& server = impl_->server;
   auto& ctx = impl_->ctx;
