@@ -251,6 +251,51 @@ TEST_P(E2eConnectionsTest, IdleWorkersAreReleasedAfterClientsLeave) {
       << "baseline " << baseline << ", peak " << peak << ", now " << now;
 }
 
+// The connection model (docs/connections.md): an open event stream does not hold a worker. 200
+// streams stay open while the workers that served their requests retire, and one customer
+// message still reaches every stream.
+TEST_P(E2eConnectionsTest, OpenEventStreamsHoldNoWorkerAndAllReceiveEvents) {
+  RaiseFileLimit();
+  DaemonOptions o = BaseOptions();
+  o.extra_toml["server.threads"] = "8";
+  o.extra_toml["server.worker_idle_timeout"] = "\"1s\"";
+  o.extra_toml["server.max_streams_per_agent"] = "1000";
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(o));
+  AddAgent("sue@example.com", "Sue", "supervisor", "pw-sue-1");
+  Login sue = LogIn("sue@example.com", "pw-sue-1");
+  const int baseline = DaemonThreads(daemon_->pid());
+  Attack streams;
+  for (int i = 0; i < 200; ++i) {
+    const int fd = Connect(daemon_->port());
+    ASSERT_GE(fd, 0);
+    Send(fd,
+         "GET /api/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + sue.token + "\r\n\r\n");
+    streams.fds.push_back(fd);
+  }
+  for (int fd : streams.fds) {
+    ASSERT_TRUE(Contains(ReadUntil(fd, ": connected", seconds(10)), ": connected"));
+  }
+  int now = 0;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        now = DaemonThreads(daemon_->pid());
+        return now <= baseline + 10;
+      },
+      seconds(15)))
+      << "baseline " << baseline << ", now " << now << " with 200 streams open";
+  ASSERT_EQ(PostWebhook(ButtonWebhook("15550001234", "Fan Out", "AGENT_MODE", "Talk to Expert",
+                                      "wamid.fanout.open", NowUnixSeconds()))
+                .status,
+            200);
+  ASSERT_EQ(PostWebhook(TextWebhook("15550001234", "Fan Out", "fan-out marker 42",
+                                    "wamid.fanout.text", NowUnixSeconds()))
+                .status,
+            200);
+  for (int fd : streams.fds) {
+    EXPECT_TRUE(Contains(ReadUntil(fd, "fan-out marker 42", seconds(10)), "fan-out marker 42"));
+  }
+}
+
 HANDOFFD_E2E_INSTANTIATE(E2eConnectionsTest);
 
 }  // namespace

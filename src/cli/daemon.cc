@@ -4,11 +4,14 @@
 
 #include <thread>
 
+#include "channels/webchat/webchat_sender.h"
+#include "channels/webchat/webchat_service.h"
 #include "channels/whatsapp/bot_forwarder.h"
 #include "channels/whatsapp/graph_sender.h"
 #include "events/event_hub.h"
 #include "http/api_server.h"
 #include "metrics/metrics.h"
+#include "outbox/integration_relay.h"
 #include "outbox/outbox_worker.h"
 #include "router/router.h"
 #include "router/session_service.h"
@@ -61,6 +64,9 @@ RouterOptions MakeRouterOptions(const Config& c) {
   }
   o.group_commit.window = std::chrono::microseconds(c.database.group_commit_window_us);
   o.group_commit.max_groups = c.database.group_commit_groups;
+  o.csat_enabled = c.csat.enabled;
+  o.csat_question = c.texts.csat_question;
+  o.csat_thanks = c.texts.csat_thanks;
   return o;
 }
 
@@ -71,6 +77,8 @@ SessionServiceOptions MakeSessionServiceOptions(const Config& c) {
   o.agent_joined_text = c.texts.agent_joined;
   o.ended_text = c.texts.ended;
   o.expired_text = c.texts.expired;
+  o.csat_enabled = c.csat.enabled;
+  o.csat_question = c.texts.csat_question;
   return o;
 }
 
@@ -107,9 +115,12 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   Store& db = **store;
   // Local waiters are woken directly; other instances through the store's change notices
   // (PostgreSQL NOTIFY after the commit; see the Listen subscriptions below).
-  auto on_events = [&events, &db] {
+  // The web chat queue watcher hears of every commit too (queue positions of waiting visitors).
+  std::function<void()> webchat_nudge;
+  auto on_events = [&events, &db, &webchat_nudge] {
     events.Notify();
     db.Announce(Change::kEvents);
+    if (webchat_nudge) webchat_nudge();
   };
 
   const bool dry_run = config.whatsapp.access_token.empty();
@@ -121,11 +132,16 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   OutboxWorker outbox(
       **store, clock, log, metrics,
       [&]() -> std::unique_ptr<ChannelSender> {
-        if (dry_run) return std::make_unique<LoggingDryRunSender>(log);
-        return whatsapp::MakeGraphSender(graph, MakeCurlHttpClient(graph.http));
+        std::unique_ptr<ChannelSender> whatsapp_sender =
+            dry_run ? std::make_unique<LoggingDryRunSender>(log)
+                    : whatsapp::MakeGraphSender(graph, MakeCurlHttpClient(graph.http));
+        return webchat::MakeChannelRouter(std::move(whatsapp_sender), webchat::MakeWebchatSender());
       },
       [&config] {
-        return whatsapp::MakeBotForwarder(MakeCurlHttpClient({}), config.bot.forward_secret);
+        std::map<std::string, std::string> hooks;
+        for (const auto& h : config.integrations.webhooks) hooks[h.url] = h.secret;
+        return whatsapp::MakeBotForwarder(MakeCurlHttpClient({}), config.bot.forward_secret,
+                                          std::move(hooks));
       },
       outbox_options);
 
@@ -149,6 +165,7 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   session_options.on_outbox = on_outbox;
   session_options.on_session_opened = on_opened;
   session_options.on_events = on_events;
+  session_options.metrics = &metrics;
   SessionService sessions(**store, clock, session_options);
 
   ExpiryJob expiry_job(**store, sessions, clock, log, metrics);
@@ -188,7 +205,22 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   api_options.login_failures_per_account = config.auth.login_failures_per_account;
   api_options.login_failures_per_address = config.auth.login_failures_per_address;
   api_options.login_window = config.auth.login_window;
-  ApiServer server({**store, router, sessions, clock, log, metrics, &events}, api_options);
+  std::unique_ptr<webchat::WebchatService> webchat_service;
+  if (!config.webchat.widgets.empty()) {
+    webchat::WebchatOptions wc;
+    wc.widgets = config.webchat.widgets;
+    wc.session_ttl = config.webchat.session_ttl;
+    wc.rate_limit = config.webchat.rate_limit;
+    wc.visitors_per_minute = config.webchat.visitors_per_minute;
+    wc.router = router_options;
+    wc.on_events = on_events;
+    webchat_service =
+        std::make_unique<webchat::WebchatService>(**store, clock, log, metrics, std::move(wc));
+    webchat_service->Start();
+    webchat_nudge = [svc = webchat_service.get()] { svc->Nudge(); };
+  }
+  ApiServer server({**store, router, sessions, clock, log, metrics, &events, webchat_service.get()},
+                   api_options);
   Status bound = server.Bind();
   if (!bound.ok()) {
     log.Error("server.bind_failed", {{"error", bound.message()}});
@@ -218,7 +250,14 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
       !wake_on(Change::kOutbox, [&outbox] { outbox.Notify(); })) {
     return 1;
   }
+  IntegrationRelayOptions relay_options;
+  for (const auto& h : config.integrations.webhooks)
+    relay_options.hooks.push_back({h.url, h.events});
+  relay_options.high_water = [&events] { return events.HighWater(); };
+  relay_options.on_outbox = [&outbox] { outbox.Notify(); };
+  IntegrationRelay relay(**store, clock, log, relay_options);
   outbox.Start();
+  relay.Start();
   expiry_thread->Start();
   std::thread signal_thread([&] {
     int sig = 0;
@@ -238,8 +277,10 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   server.Run();
 
   listening.clear();  // no wake-ups of stopped waiters
-  outbox.Stop();      // waits for sends under way, gives back every claimed item not sent
+  relay.Stop();
+  outbox.Stop();  // waits for sends under way, gives back every claimed item not sent
   expiry_thread->Stop();
+  if (webchat_service) webchat_service->Stop();  // a later Nudge() only sets a flag
   events.Stop();
   if (signal_thread.joinable()) {
     pthread_kill(signal_thread.native_handle(), SIGTERM);  // no-op if it already returned

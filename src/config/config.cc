@@ -156,6 +156,25 @@ std::vector<Field> Fields(Config& c) {
   fields.push_back(message_text("texts.agent_joined", c.texts.agent_joined));
   fields.push_back(message_text("texts.ended", c.texts.ended));
   fields.push_back(message_text("texts.expired", c.texts.expired));
+  fields.push_back(
+      text("texts.csat_question", "", [&c](const std::string& l, const std::string& v) {
+        return SetText(l, v, kMaxInteractiveBody, c.texts.csat_question);
+      }));
+  fields.push_back(message_text("texts.csat_thanks", c.texts.csat_thanks));
+  Field csat_enabled;
+  csat_enabled.key = "csat.enabled";
+  csat_enabled.node = [&c](const std::string& l, const toml::node& n) {
+    if (!n.is_boolean()) return Err(l, "expected true or false");
+    c.csat.enabled = n.as_boolean()->get();
+    return Status::Ok();
+  };
+  fields.push_back(std::move(csat_enabled));
+  Field hooks;
+  hooks.key = "integrations.webhooks";
+  hooks.node = [&c](const std::string& l, const toml::node& n) {
+    return SetIntegrationWebhooks(l, n, c.integrations.webhooks);
+  };
+  fields.push_back(std::move(hooks));
   fields.push_back(text("bot.forward_url", "HANDOFFD_BOT_FORWARD_URL",
                         [&c](const std::string& l, const std::string& v) {
                           return SetForwardUrl(l, v, c.bot.forward_url);
@@ -171,6 +190,16 @@ std::vector<Field> Fields(Config& c) {
     return SetMenuButtons(l, n, c.bot.menu_buttons);
   };
   fields.push_back(std::move(buttons));
+  Field widgets;
+  widgets.key = "webchat.widgets";
+  widgets.node = [&c](const std::string& l, const toml::node& n) {
+    return SetWebchatWidgets(l, n, c.webchat.widgets);
+  };
+  fields.push_back(std::move(widgets));
+  fields.push_back(duration("webchat.session_ttl", "", c.webchat.session_ttl));
+  fields.push_back(integer("webchat.rate_limit", 1, 100000, c.webchat.rate_limit));
+  fields.push_back(
+      integer("webchat.visitors_per_minute", 1, 1000000, c.webchat.visitors_per_minute));
   fields.push_back(
       text("log.format", "HANDOFFD_LOG_FORMAT", [&c](const std::string& l, const std::string& v) {
         return SetOneOf(l, v, {"json", "text"}, c.log.format);

@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "domain/reply_button.h"
+#include "domain/webchat.h"
 
 namespace handoffd {
 
@@ -100,7 +101,27 @@ struct Config {
     std::string agent_joined = "You are now chatting with {agent_name}.";
     std::string ended = "This chat has ended. Thank you for contacting us!";
     std::string expired = "Chat expired after 22 hours. Send us a message any time to start again.";
+    /// CSAT (csat.enabled): the rating question (interactive body) and the thanks after it.
+    std::string csat_question = "How would you rate this chat?";
+    std::string csat_thanks = "Thank you for your feedback!";
   } texts;
+
+  struct Csat {
+    /// Ask for a rating (buttons CSAT_3 Good, CSAT_2 OK, CSAT_1 Bad) after an agent, supervisor
+    /// or customer ends a WhatsApp session (not after expiry).
+    bool enabled = false;
+  } csat;
+
+  /// One [[integrations.webhooks]] receiver: every event whose type is in `events` (or all with
+  /// "*") is POSTed to `url`, signed with `secret` (X-Handoffd-Signature: sha256=HEX).
+  struct IntegrationWebhook {
+    std::string url;
+    std::string secret;
+    std::vector<std::string> events = {"*"};
+  };
+  struct Integrations {
+    std::vector<IntegrationWebhook> webhooks;
+  } integrations;
 
   struct Bot {
     std::string forward_url;     // HANDOFFD_BOT_FORWARD_URL; empty = built-in menu
@@ -110,6 +131,16 @@ struct Config {
     std::vector<ReplyButton> menu_buttons = {{"AGENT_MODE", "Talk to Expert"}};
   } bot;
 
+  /// The web chat channel (API.md "Web chat"); no widgets: the channel is off.
+  struct Webchat {
+    std::vector<WebchatWidget> widgets;
+    /// A web chat session ends after this long without visitor activity.
+    Duration session_ttl = std::chrono::hours(1);
+    /// Visitor messages per minute per visitor.
+    int rate_limit = 20;
+    /// Visitors created per minute per client address (extension key).
+    int visitors_per_minute = 30;
+  } webchat;
   struct Log {
     std::string format = "json";  // HANDOFFD_LOG_FORMAT: json | text
     std::string level = "info";   // extension key log.level: debug | info | warn | error

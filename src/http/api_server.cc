@@ -9,6 +9,7 @@
 #include "common/json_body.h"
 #include "http/connection_server.h"
 #include "http/http_internal.h"
+#include "http/widget_cors.h"
 
 namespace handoffd {
 namespace http {
@@ -187,10 +188,12 @@ struct ApiServer::Impl {
 };
 
 ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
-    : impl_(new Impl{http::Context{deps, options, {}, nullptr, nullptr},
+    : impl_(new Impl{http::Context{deps, options, {}, nullptr, nullptr, nullptr, nullptr},
                      http::ConnectionServer(ConnectionOptions(options))}) {
   auto& server = impl_->server;
   auto& ctx = impl_->ctx;
+  ctx.stream_loop = &server.streams();
+  server.streams().Start(ctx.deps.events);
   ctx.stream_slots = std::make_unique<StreamSlots>(
       static_cast<size_t>(std::max(1, ctx.options.max_streams_per_agent)));
   LoginGuardOptions guard;
@@ -290,9 +293,15 @@ ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
   });
   http::RegisterWebhookRoutes(server, ctx);
   http::RegisterAuthRoutes(server, ctx);
+  http::RegisterToolRoutes(server, ctx);  // before the session routes' broad /{id} pattern
+  http::RegisterReportRoutes(server, ctx);
   http::RegisterSessionRoutes(server, ctx);
   http::RegisterEventRoutes(server, ctx);
   http::RegisterAgentRoutes(server, ctx);
+  http::RegisterWebchatAgentRoutes(server, ctx);
+  http::RegisterWidgetRoutes(server, ctx);
+  http::RegisterWidgetEventRoutes(server, ctx);
+  http::RegisterWidgetAssetRoutes(server, ctx);
   http::RegisterDashboardRoutes(server, ctx);  // last: its patterns are the broadest
 }
 

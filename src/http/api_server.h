@@ -18,6 +18,9 @@
 #include "store/store.h"
 
 namespace handoffd {
+namespace webchat {
+class WebchatService;
+}  // namespace webchat
 
 struct ApiServerOptions {
   std::string host = "127.0.0.1";
@@ -71,6 +74,8 @@ struct ApiDeps {
   Metrics& metrics;
   /// The real-time feed behind GET /api/events; null: the route answers 503.
   EventHub* events;
+  /// The web chat channel behind /widget/v1/...; null: those routes answer 404.
+  webchat::WebchatService* webchat = nullptr;
 };
 
 class ApiServer {

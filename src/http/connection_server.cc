@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <thread>
 
 #include "http/socket_stream.h"
@@ -19,6 +20,7 @@ namespace handoffd::http {
 namespace {
 
 constexpr const char* kReservedHeader = "X-Handoffd-Reserved-Connection";
+constexpr const char* kConnectionHeader = "X-Handoffd-Connection";
 
 Endpoint ToEndpoint(const sockaddr_storage& addr) {
   Endpoint e;
@@ -39,6 +41,7 @@ Endpoint ToEndpoint(const sockaddr_storage& addr) {
 }  // namespace
 
 struct ConnectionServer::Connection {
+  uint64_t id = 0;
   int fd = -1;
   Endpoint peer;
   Endpoint local;
@@ -69,6 +72,11 @@ bool ConnectionServer::IsReservedRoute(const std::string& path) {
 
 bool ConnectionServer::IsReservedConnection(const httplib::Request& req) {
   return req.has_header(kReservedHeader);
+}
+
+uint64_t ConnectionServer::ConnectionId(const httplib::Request& req) {
+  const std::string id = req.get_header_value(kConnectionHeader);
+  return id.empty() ? 0 : std::strtoull(id.c_str(), nullptr, 10);
 }
 
 Status ConnectionServer::Bind(const std::string& host, int port) {
@@ -131,6 +139,7 @@ void ConnectionServer::Run() {
       continue;
     }
     auto conn = std::make_shared<Connection>();
+    conn->id = next_id_++;
     conn->fd = fd;
     conn->peer = ToEndpoint(addr);
     conn->cls = limiter_.Admit(conn->peer.ip);
@@ -158,9 +167,12 @@ void ConnectionServer::Serve(const std::shared_ptr<Connection>& conn) {
   const bool reserved = conn->cls == ConnectionClass::kReserved;
   SocketStream strm(conn->fd, conn->peer, conn->local, options_.read_timeout,
                     options_.write_timeout);
-  const std::function<void(httplib::Request&)> mark = [reserved](httplib::Request& req) {
+  const std::function<void(httplib::Request&)> mark = [reserved,
+                                                       id = conn->id](httplib::Request& req) {
     req.headers.erase(kReservedHeader);  // only the server says so
+    req.headers.erase(kConnectionHeader);
     if (reserved) req.set_header(kReservedHeader, "1");
+    req.set_header(kConnectionHeader, std::to_string(id));
   };
   size_t left = reserved ? 1 : std::max<size_t>(1, options_.keep_alive_max_requests);
   while (left > 0 && !stopping_ && strm.WaitForRequest(options_.keep_alive_timeout)) {
@@ -168,6 +180,14 @@ void ConnectionServer::Serve(const std::shared_ptr<Connection>& conn) {
                             : options_.head_timeout);
     bool closed = false;
     const bool ok = process_request(strm, left == 1 || stopping_, closed, mark);
+    // An event stream whose response has started: the loop takes the socket (and the
+    // connection's admission slot, released when the stream ends); this worker is free.
+    if (streams_.Adopt(conn->id, conn->fd,
+                       [this, conn] { limiter_.Release(conn->peer.ip, conn->cls); })) {
+      std::lock_guard lock(mu_);
+      open_fds_.erase(conn->fd);
+      return;
+    }
     // A late head: httplib answers 400 to headers it could not finish reading; the connection
     // is closed either way.
     if (strm.head_timed_out()) {
@@ -190,8 +210,11 @@ void ConnectionServer::Stop() {
   if (stopping_.exchange(true)) return;
   svr_sock_ = INVALID_SOCKET;
   if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);
-  std::lock_guard lock(mu_);
-  for (int fd : open_fds_) ::shutdown(fd, SHUT_RD);
+  {
+    std::lock_guard lock(mu_);
+    for (int fd : open_fds_) ::shutdown(fd, SHUT_RD);
+  }
+  streams_.Stop();
 }
 
 ConnectionStats ConnectionServer::stats() const {
@@ -200,6 +223,7 @@ ConnectionStats ConnectionServer::stats() const {
   s.reserved = limiter_.open_reserved();
   s.threads = pool_.threads();
   s.idle_threads = pool_.idle();
+  s.streams = streams_.open();
   s.refused = refused_.load();
   s.head_timeouts = head_timeouts_.load();
   return s;

@@ -5,8 +5,10 @@
 // connection on a worker of a GrowingThreadPool by calling httplib's Server::process_request()
 // over a SocketStream (head deadline) in a keep-alive loop.
 //
-// Connection model (docs/connections.md, BENCHMARKS.md "Connections"): one worker thread per open
-// connection, SSE streams included; idle workers retire after `worker_idle_timeout`.
+// Connection model (docs/connections.md, BENCHMARKS.md "Connections"): a request is served on a
+// worker thread (one per open connection; idle workers retire after `worker_idle_timeout`);
+// an event stream is handed over to the StreamLoop (one epoll thread for every stream) once its
+// response has started, and its worker goes back to the pool.
 //
 // Reserved connections (admitted beyond the ordinary capacity) serve one request, on the reserved
 // routes only (IsReservedRoute); the pre-routing handler answers anything else 503 by checking
@@ -26,6 +28,7 @@
 #include "common/result.h"
 #include "http/connection_limiter.h"
 #include "http/growing_thread_pool.h"
+#include "http/stream_loop.h"
 
 namespace handoffd::http {
 
@@ -57,6 +60,7 @@ struct ConnectionStats {
   size_t reserved = 0;  // of which on reserved capacity
   size_t threads = 0;   // workers alive
   size_t idle_threads = 0;
+  size_t streams = 0;          // event streams held by the StreamLoop
   uint64_t refused = 0;        // connections closed at accept (over the caps)
   uint64_t head_timeouts = 0;  // connections cut for a late request head
 };
@@ -82,6 +86,13 @@ class ConnectionServer : public httplib::Server {
   static bool IsReservedRoute(const std::string& path);
   /// The request arrived on a reserved connection (marked by the server, not the client).
   static bool IsReservedConnection(const httplib::Request& req);
+  /// The id of the connection the request arrived on (set by the server), 0 when not served
+  /// by a ConnectionServer.
+  static uint64_t ConnectionId(const httplib::Request& req);
+
+  /// The loop holding this server's event streams (started by the constructor of ApiServer
+  /// with its hub; stopped by Stop()).
+  StreamLoop& streams() { return streams_; }
 
  private:
   struct Connection;
@@ -89,8 +100,10 @@ class ConnectionServer : public httplib::Server {
   void Refuse(int fd);
 
   const ConnectionServerOptions options_;
-  ConnectionLimiter limiter_;
+  ConnectionLimiter limiter_;  // (member order: streams and workers release into it)
+  StreamLoop streams_;         // workers hand streams over to it
   GrowingThreadPool pool_;
+  std::atomic<uint64_t> next_id_{1};
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stopping_{false};

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <chrono>
 
+#include "http/connection_server.h"
+#include "http/stream_loop.h"
+
 namespace handoffd::http {
 
 namespace {
@@ -34,11 +37,27 @@ int64_t ResumeCursor(const httplib::Request& req, const EventHub& hub) {
   return hub.HighWater();
 }
 
-void ServeEventStream(httplib::Response& res, EventStreamSpec spec) {
+void ServeEventStream(const httplib::Request& req, httplib::Response& res, EventStreamSpec spec,
+                      StreamLoop* loop) {
   auto state = std::make_shared<StreamState>();
   state->spec = std::move(spec);
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
+  const uint64_t connection = ConnectionServer::ConnectionId(req);
+  if (loop != nullptr && connection != 0) {
+    res.set_chunked_content_provider(
+        "text/event-stream", [state, loop, connection](size_t, httplib::DataSink& sink) {
+          if (state->spec.keep_open && !state->spec.keep_open()) {
+            End(*state, sink, "closed");
+            return true;
+          }
+          // Reconnect quickly after a restart; the comment flushes the headers at once.
+          if (!Write(sink, "retry: 2000\n: connected\n\n")) return false;
+          loop->Expect(connection, std::move(state->spec));
+          return false;  // httplib stops here; the server hands the socket to the loop
+        });
+    return;
+  }
   res.set_chunked_content_provider(
       "text/event-stream", [state](size_t, httplib::DataSink& sink) -> bool {
         EventStreamSpec& s = state->spec;

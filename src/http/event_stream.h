@@ -5,7 +5,11 @@
 // receives exactly what it missed, or a `reset` event when that is older than the hub's
 // retention. A heartbeat comment every `heartbeat` keeps proxies from closing the stream, and
 // `keep_open` is asked again at each one (logout, token expiry). The stream ends when the hub or
-// the server stops. Each open stream holds one server worker (ConnectionServer) and its lease.
+// the server stops.
+//
+// Served by ConnectionServer, a stream is handed over to its StreamLoop once the response head
+// and the first bytes are written, and the worker returns to the pool (docs/connections.md);
+// elsewhere (no loop, or no connection id) it holds the worker for its life, as before.
 #pragma once
 
 #include <httplib.h>
@@ -21,6 +25,8 @@
 #include "events/stream_slots.h"
 
 namespace handoffd::http {
+
+class StreamLoop;
 
 struct EventStreamSpec {
   /// Must outlive the stream.
@@ -43,7 +49,9 @@ struct EventStreamSpec {
 /// non-negative integer; else the hub's high water mark (only new events).
 int64_t ResumeCursor(const httplib::Request& req, const EventHub& hub);
 
-/// Answers `res` with the event stream `spec` describes (200 text/event-stream, chunked).
-void ServeEventStream(httplib::Response& res, EventStreamSpec spec);
+/// Answers `res` with the event stream `spec` describes (200 text/event-stream, chunked),
+/// written by `loop` when it is not null and the request came through a ConnectionServer.
+void ServeEventStream(const httplib::Request& req, httplib::Response& res, EventStreamSpec spec,
+                      StreamLoop* loop);
 
 }  // namespace handoffd::http

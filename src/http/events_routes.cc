@@ -40,7 +40,7 @@ void RegisterEventRoutes(httplib::Server& server, Context& ctx) {
     };
     ctx.deps.log.Info("events.stream_opened",
                       {{"agent_id", agent->id}, {"last_event_id", spec.cursor}});
-    ServeEventStream(res, std::move(spec));
+    ServeEventStream(req, res, std::move(spec), ctx.stream_loop);
   });
 }
 

@@ -255,6 +255,11 @@ bool OutboxWorker::Process(const OutboxItem& item, ChannelSender& sender, BotFor
     fields["kind"] = "forward";
     if (stop_ || !begin_attempt()) return false;
     result = forwarder.Forward(payload->url, payload->body);
+  } else if (payload->kind == OutboxPayload::Kind::kIntegration) {
+    fields["kind"] = "integration";
+    if (stop_ || !begin_attempt()) return false;
+    result = forwarder.DeliverEvent(payload->url, payload->body);
+    if (result.outcome == SendResult::Outcome::kSent) ++metrics_.integration_deliveries;
   } else {
     OutboundMessage message;
     message.channel = item.channel;

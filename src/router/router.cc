@@ -5,8 +5,10 @@
 
 #include "domain/event.h"
 #include "domain/json_views.h"
+#include "domain/webchat.h"
 #include "outbox/outbox_payload.h"
 #include "router/conversation.h"
+#include "router/csat.h"
 
 namespace handoffd {
 namespace {
@@ -66,6 +68,7 @@ std::optional<std::pair<TimePoint, TimePoint>> Router::Extension(const InboundMe
 void Router::RecordAppend(const InboundMessage& m, const AppendOutcome& appended, Outcome& out) {
   if (appended.message_id) {
     out.report.messages_stored = 1;
+    out.report.message_ids.push_back(*appended.message_id);
     out.logs.push_back({{"event", "message.received"},
                         {"fields",
                          {{"session_id", *appended.session_id},
@@ -209,6 +212,11 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
 
   Message msg = CustomerMessage(m, now);
   if (open.has_value()) msg.session_id = open->id;
+  std::optional<Session> csat;
+  if (!open.has_value()) {
+    HANDOFFD_ASSIGN_OR_RETURN(csat, CsatTarget(tx, m, now));
+    if (csat.has_value()) msg.session_id = csat->id;  // kept with the rated session
+  }
   msg.contact_id = contact_id;
   HANDOFFD_ASSIGN_OR_RETURN(auto inserted, tx.InsertMessage(msg));
   if (!inserted.has_value()) {
@@ -218,6 +226,18 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
   }
   ++report.messages_stored;
   const Message& stored = *inserted;
+  report.message_ids.push_back(stored.id);
+  if (csat.has_value()) {
+    HANDOFFD_RETURN_IF_ERROR(PublishMessage(tx, stored, *csat, now));
+    HANDOFFD_RETURN_IF_ERROR(ApplyCsat(tx, m, *csat, now));
+    if (auto score = CsatScoreFromReply(m.reply_id)) {
+      metrics_.CsatAnswered(*score);
+      if (!options_.csat_thanks.empty()) ++report.bot_replies;
+    }
+    logs.push_back({{"event", "csat.received"},
+                    {"fields", {{"session_id", csat->id}, {"wamid", m.channel_message_id}}}});
+    return Status::Ok();
+  }
 
   if (open.has_value()) {
     const Session& s = *open;
@@ -226,6 +246,9 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
       HANDOFFD_RETURN_IF_ERROR(EndInTx(tx, s, EndReason::kCustomer, "Customer ended the chat",
                                        Substitute(options_.ended_text, s.agent_name.value_or("")),
                                        now));
+      if (options_.csat_enabled && s.channel == "whatsapp") {
+        HANDOFFD_RETURN_IF_ERROR(AskCsat(tx, s, options_.csat_question, now));
+      }
       ++report.sessions_ended;
       logs.push_back(
           {{"event", "session.ended"},
@@ -309,6 +332,12 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
   menu.delivery_status = DeliveryStatus::kQueued;
   menu.created_at = now;
   HANDOFFD_ASSIGN_OR_RETURN(auto menu_row, tx.InsertMessage(menu));
+  if (menu_row.has_value() && m.channel == kWebchatChannel) {
+    // A web chat visitor sees the menu through its event stream (no session yet).
+    HANDOFFD_RETURN_IF_ERROR(tx.AppendEvent(VisitorOnlyEvent("message.created", m.customer.key,
+                                                             MessageJson(*menu_row).dump(), now))
+                                 .status());
+  }
   OutboxItem item;
   if (menu_row.has_value()) item.message_id = menu_row->id;
   item.channel = m.channel;
@@ -355,6 +384,37 @@ Status Router::HandleStatus(StoreTx& tx, const StatusUpdate& s, TimePoint now, R
   }
   logs.push_back({{"event", "message.status"}, {"fields", fields}});
   return Status::Ok();
+}
+
+Result<std::optional<Session>> Router::CsatTarget(StoreTx& tx, const InboundMessage& m,
+                                                  TimePoint now) {
+  if (!options_.csat_enabled || m.channel != "whatsapp" || IsTrigger(m)) {
+    return std::optional<Session>();
+  }
+  const bool button = m.type == "interactive" || m.type == "button";
+  const std::optional<int> score = button ? CsatScoreFromReply(m.reply_id) : std::nullopt;
+  if (!score && m.type != "text") return std::optional<Session>();
+  HANDOFFD_ASSIGN_OR_RETURN(auto found,
+                            tx.FindCsatSession(m.channel, m.customer.key, now - kCsatAnswerWindow));
+  if (!found.has_value()) return std::optional<Session>();
+  if (score) return found;
+  const bool comment_due = found->csat_answered_at.has_value() && !found->csat_comment &&
+                           now - *found->csat_answered_at <= kCsatCommentWindow;
+  return comment_due ? found : std::optional<Session>();
+}
+
+Status Router::ApplyCsat(StoreTx& tx, const InboundMessage& m, const Session& s, TimePoint now) {
+  const std::optional<int> score = CsatScoreFromReply(m.reply_id);
+  if (score) {
+    HANDOFFD_RETURN_IF_ERROR(tx.SetCsatScore(s.id, *score, now));
+    if (!options_.csat_thanks.empty()) {
+      HANDOFFD_RETURN_IF_ERROR(
+          QueueText(tx, s, SenderType::kSystem, "", options_.csat_thanks, now).status());
+    }
+  } else {
+    HANDOFFD_RETURN_IF_ERROR(tx.SetCsatComment(s.id, TruncateComment(m.text)));
+  }
+  return PublishSession(tx, "csat.received", s.id, false, now).status();
 }
 
 }  // namespace handoffd

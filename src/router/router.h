@@ -37,6 +37,11 @@ struct RouterOptions {
   std::string bot_forward_url;
   std::string menu_body;
   std::vector<ReplyButton> menu_buttons;
+  /// CSAT (csat.enabled, router/csat.h): ask after a customer's end; take answers and comments.
+  bool csat_enabled = false;
+  std::string csat_question = "How would you rate this chat?";
+  /// Sent after a rating; empty: nothing.
+  std::string csat_thanks;
   /// Bot-phase messages at most this old are attached to a session when it opens.
   Duration bot_history = std::chrono::hours(24);
   /// Called after a commit that queued outbox items (wakes the sender).
@@ -58,6 +63,8 @@ struct RouteReport {
   int sessions_opened = 0;
   int sessions_ended = 0;
   int bot_replies = 0;
+  /// Ids of the customer messages stored (not duplicates), in order.
+  std::vector<int64_t> message_ids;
 };
 
 class Router {
@@ -100,6 +107,11 @@ class Router {
   Status HandleStatus(StoreTx& tx, const StatusUpdate& s, TimePoint now, RouteReport& report,
                       std::vector<nlohmann::json>& logs);
   Message CustomerMessage(const InboundMessage& m, TimePoint now) const;
+  /// The ended session whose CSAT `m` answers (a CSAT_n button) or comments on (a text within
+  /// kCsatCommentWindow after the answer); nullopt when it is neither or CSAT is off.
+  Result<std::optional<Session>> CsatTarget(StoreTx& tx, const InboundMessage& m, TimePoint now);
+  /// Stores the answer or comment `m` (already stored as `stored`) on `s`.
+  Status ApplyCsat(StoreTx& tx, const InboundMessage& m, const Session& s, TimePoint now);
   bool IsTrigger(const InboundMessage& m) const;
   bool IsEndKeyword(const InboundMessage& m) const;
 

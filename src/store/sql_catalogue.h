@@ -77,6 +77,31 @@ enum Query : size_t {
   kInsertMessages,
   kEnqueueMany,
   kAppendEvents,
+  kInsertVisitorContact,
+  kInsertVisitor,
+  kSetVisitorContactKey,
+  kFindVisitorByToken,
+  kListUnattachedMessages,
+  kAdvanceVisitorDelivery,
+  kInsertOfflineMessage,
+  kListOfflineMessages,
+  kMarkOfflineHandled,
+  kGetOfflineMessage,
+  // Agent tools and reports (issue 12).
+  kRecordFirstResponse,
+  kSetSessionLabels,
+  kMarkCsatAsked,
+  kFindCsatSession,
+  kSetCsatScore,
+  kSetCsatComment,
+  kInitIntegrationCursor,
+  kLockIntegrationCursor,
+  kSetIntegrationCursor,
+  kListCanned,
+  kGetCanned,
+  kCreateCanned,
+  kUpdateCanned,
+  kDeleteCanned,
   kQueryCount,
 };
 
@@ -92,5 +117,9 @@ using Catalogue = std::array<QuerySpec, kQueryCount>;
 
 /// The fixed statements of `d`, indexed by Query.
 Catalogue BuildCatalogue(SqlDialect d);
+
+/// Adds the web chat statements (visitors, offline messages, visitor delivery) to `c`.
+void AddWebchatQueries(Catalogue& c, const std::string& message_select,
+                       const std::string& message_kinds);
 
 }  // namespace handoffd::sqlstore

@@ -91,11 +91,26 @@ class SqlStore final : public Store {
                                               int limit) override;
   Result<std::pair<int64_t, int64_t>> EventIdRange() override;
   Result<int64_t> PruneEvents(TimePoint before) override;
+  Result<std::vector<CannedResponse>> ListCannedResponses() override;
+  Result<std::optional<CannedResponse>> GetCannedResponse(int64_t id) override;
+  Result<CannedResponse> CreateCannedResponse(const CannedResponse& c) override;
+  Result<std::optional<CannedResponse>> UpdateCannedResponse(const CannedResponse& c) override;
+  Result<bool> DeleteCannedResponse(int64_t id) override;
+  Result<std::vector<ReportRow>> Report(const ReportQuery& q) override;
 
   Result<std::unique_ptr<LeaderLock>> TryAcquireLeadership(const std::string& job) override;
   void Announce(Change what) override;
   Result<std::unique_ptr<Listening>> Listen(std::function<void(Change)> on_change) override;
   Result<int64_t> Prune(TimePoint before, TimePoint now) override;
+  // sql_store_webchat.cc
+  Result<Visitor> CreateVisitor(const NewVisitor& v) override;
+  Result<std::optional<Visitor>> FindVisitorByToken(const std::string& token_hash) override;
+  Result<std::vector<Message>> ListUnattachedMessages(int64_t contact_id, int limit) override;
+  Result<OfflineMessage> CreateOfflineMessage(const OfflineMessage& m) override;
+  Result<std::vector<OfflineMessage>> ListOfflineMessages(std::optional<bool> handled,
+                                                          int64_t before_id, int limit) override;
+  Result<std::optional<OfflineMessage>> MarkOfflineMessageHandled(int64_t id, int64_t agent_id,
+                                                                  TimePoint now) override;
 
  private:
   Stmt& Get(Conn& c, Query q) const { return pool_.Get(c, q); }

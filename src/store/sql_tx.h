@@ -56,8 +56,25 @@ class SqlTx final : public StoreTx {
                                   TimePoint now) override;
   Result<std::vector<EndedSession>> ExpireDueSessions(TimePoint now, int limit) override;
   Result<std::vector<Message>> InsertMessages(const std::vector<Message>& messages) override;
+  Result<std::vector<int64_t>> AdvanceVisitorDelivery(int64_t session_id, int64_t up_to_message_id,
+                                                      DeliveryStatus status) override;
+  Result<std::optional<Message>> GetMessage(int64_t id) override;
   Status EnqueueMany(const std::vector<OutboxItem>& items) override;
   Status AppendEvents(const std::vector<EventRecord>& events) override;
+  Result<bool> SetSessionLabels(int64_t session_id,
+                                const std::vector<std::string>& labels) override;
+  Status MarkCsatAsked(int64_t session_id, TimePoint now) override;
+  Result<std::optional<Session>> FindCsatSession(const std::string& channel,
+                                                 const std::string& customer_key,
+                                                 TimePoint asked_since) override;
+  Status SetCsatScore(int64_t session_id, int score, TimePoint now) override;
+  Status SetCsatComment(int64_t session_id, const std::string& comment) override;
+  Result<int64_t> LockIntegrationCursor(const std::string& hook, int64_t initial,
+                                        TimePoint now) override;
+  Status SetIntegrationCursor(const std::string& hook, int64_t last_event_id,
+                              TimePoint now) override;
+  Result<std::vector<EventRecord>> ListEventsInTx(int64_t after_id, int64_t up_to_id,
+                                                  int limit) override;
 
  private:
   /// Runs `fn`, turning an exception into a Status and remembering it as the failure.
