@@ -61,13 +61,14 @@ Result<Session> AgentTools::SetLabels(int64_t session_id, const Agent& actor,
   if (normalized.size() > kMaxLabels) {
     return Status::BadRequest("at most " + std::to_string(kMaxLabels) + " labels");
   }
-  HANDOFFD_RETURN_IF_ERROR(sessions_.Readable(session_id, actor));
+  HANDOFFD_ASSIGN_OR_RETURN(auto before, sessions_.Readable(session_id, actor));
+  const bool waiting = before.status == SessionStatus::kWaiting;
   const TimePoint now = clock_.Now();
   Session out;
   Status st = store_.Transact([&](StoreTx& tx) -> Status {
     HANDOFFD_ASSIGN_OR_RETURN(auto found, tx.SetSessionLabels(session_id, normalized));
     if (!found) return Status::NotFound("session " + std::to_string(session_id) + " not found");
-    HANDOFFD_ASSIGN_OR_RETURN(out, PublishSession(tx, "session.updated", session_id, false, now));
+    HANDOFFD_ASSIGN_OR_RETURN(out, PublishSession(tx, "session.updated", session_id, waiting, now));
     return Status::Ok();
   });
   if (!st.ok()) return st;
