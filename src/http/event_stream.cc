@@ -88,10 +88,21 @@ void ServeEventStream(const httplib::Request& req, httplib::Response& res, Event
         for (const EventRecord& e : batch.events) {
           s.cursor = e.id;
           if (s.visible && !s.visible(e)) continue;
+          if (s.render) {
+            auto r = s.render(e);
+            if (!r) continue;
+            out += "id: " + std::to_string(e.id) + "\nevent: " + r->first + "\ndata: " + r->second +
+                   "\n\n";
+            continue;
+          }
           out +=
               "id: " + std::to_string(e.id) + "\nevent: " + e.type + "\ndata: " + e.data + "\n\n";
         }
-        if (!out.empty()) return Write(sink, out);
+        if (!out.empty()) {
+          if (!Write(sink, out)) return false;
+          if (s.after_write) s.after_write();
+          return true;
+        }
         if (std::chrono::steady_clock::now() < state->next_heartbeat) return true;
         state->next_heartbeat = std::chrono::steady_clock::now() + s.heartbeat;
         if (s.keep_open && !s.keep_open()) {

@@ -17,7 +17,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "common/clock.h"
 #include "domain/event.h"
@@ -36,6 +38,11 @@ struct EventStreamSpec {
   /// Which events this client may see; null: all.
   std::function<bool(const EventRecord&)> visible;
   Duration heartbeat = std::chrono::seconds(15);
+  /// Rewrites a visible event for this client as {type, data JSON} (the web chat visitor's
+  /// VMESSAGE/VSESSION); nullopt skips it. Null: sent as stored.
+  std::function<std::optional<std::pair<std::string, std::string>>(const EventRecord&)> render;
+  /// Called after a batch of events reached the client (the socket took it). Optional.
+  std::function<void()> after_write;
   /// Asked when the stream starts and at each heartbeat; false ends it. Null: always open.
   std::function<bool()> keep_open;
   /// Held until the stream ends (StreamSlots: the per-holder cap).

@@ -6,6 +6,7 @@
 // `delivered`. GET /widget/v1/poll is the long-polling fallback with the same events as JSON.
 #include <memory>
 
+#include "http/event_stream.h"
 #include "http/widget_cors.h"
 
 namespace handoffd::http {
@@ -48,14 +49,6 @@ std::optional<VisitorEvent> ForVisitor(const EventRecord& e, const std::string& 
   return out;
 }
 
-struct StreamState {
-  Visitor visitor;
-  std::string key;
-  int64_t cursor = 0;
-  bool started = false;
-  std::chrono::steady_clock::time_point next_heartbeat;
-};
-
 int64_t StartCursor(Context& ctx, const httplib::Request& req) {
   const std::string last = req.has_header("Last-Event-ID") ? req.get_header_value("Last-Event-ID")
                                                            : req.get_param_value("last_event_id");
@@ -72,56 +65,33 @@ void RegisterWidgetEventRoutes(httplib::Server& server, Context& ctx) {
     if (ctx.deps.events == nullptr) {
       return SendError(res, Status::Unavailable("the event feed is not running"));
     }
-    auto state = std::make_shared<StreamState>();
-    state->visitor = *visitor;
-    state->key = VisitorKey(visitor->id);
-    state->cursor = StartCursor(ctx, req);
-    res.set_header("Cache-Control", "no-cache");
-    res.set_header("X-Accel-Buffering", "no");
-    res.set_chunked_content_provider(
-        "text/event-stream", [&ctx, state](size_t, httplib::DataSink& sink) -> bool {
-          EventHub& hub = *ctx.deps.events;
-          const auto now = std::chrono::steady_clock::now();
-          if (!state->started) {
-            state->started = true;
-            state->next_heartbeat = now + ctx.options.heartbeat;
-            const std::string hello = "retry: 2000\n: connected\n\n";
-            return sink.write(hello.data(), hello.size());
-          }
-          const auto wait = std::max(
-              Duration(0), std::chrono::duration_cast<Duration>(state->next_heartbeat - now));
-          EventBatch batch = hub.Next(state->cursor, 200, wait);
-          if (batch.stopping) {
-            sink.done();
-            return true;
-          }
-          if (batch.reset) {
-            state->cursor = hub.HighWater();
-            const std::string reset = "event: reset\ndata: {\"reason\":\"retention\"}\n\n";
-            return sink.write(reset.data(), reset.size());
-          }
-          std::string out;
-          std::vector<std::pair<int64_t, int64_t>> delivered;
-          for (const EventRecord& e : batch.events) {
-            state->cursor = e.id;
-            auto v = ForVisitor(e, state->key);
-            if (!v) continue;
-            out += "id: " + std::to_string(e.id) + "\nevent: " + v->type +
-                   "\ndata: " + v->data.dump() + "\n\n";
-            if (v->deliver) delivered.push_back(*v->deliver);
-          }
-          if (!out.empty()) {
-            if (!sink.write(out.data(), out.size())) return false;
-            for (const auto& [session_id, message_id] : delivered) {
-              (void)ctx.deps.webchat->Delivered(state->key, session_id, message_id);
-            }
-            return true;
-          }
-          if (std::chrono::steady_clock::now() < state->next_heartbeat) return true;
-          state->next_heartbeat = std::chrono::steady_clock::now() + ctx.options.heartbeat;
-          const std::string ping = ": ping\n\n";
-          return sink.write(ping.data(), ping.size());
-        });
+    // The connection model's reusable stream (event_stream.h), with a per-visitor cap.
+    EventStreamSpec spec;
+    spec.lease = ctx.stream_slots->Acquire("visitor:" + std::to_string(visitor->id));
+    if (spec.lease == nullptr) {
+      return SendError(res, Status::RateLimited("too many open event streams for this visitor", 5));
+    }
+    spec.hub = ctx.deps.events;
+    spec.cursor = ResumeCursor(req, *ctx.deps.events);
+    spec.heartbeat = ctx.options.heartbeat;
+    const std::string key = VisitorKey(visitor->id);
+    spec.visible = [key](const EventRecord& e) { return e.visitor_key == key; };
+    // Outbound messages written to the stream become `delivered` once the socket took them.
+    auto pending = std::make_shared<std::vector<std::pair<int64_t, int64_t>>>();
+    spec.render =
+        [key, pending](const EventRecord& e) -> std::optional<std::pair<std::string, std::string>> {
+      auto v = ForVisitor(e, key);
+      if (!v) return std::nullopt;
+      if (v->deliver) pending->push_back(*v->deliver);
+      return std::make_pair(v->type, v->data.dump());
+    };
+    spec.after_write = [&ctx, key, pending] {
+      for (const auto& [session_id, message_id] : *pending) {
+        (void)ctx.deps.webchat->Delivered(key, session_id, message_id);
+      }
+      pending->clear();
+    };
+    ServeEventStream(res, std::move(spec));
   });
 
   // Long polling: ?after=ID (or Last-Event-ID), waits up to ?timeout= seconds (default 25,
