@@ -162,7 +162,7 @@ if [ -n "${HANDOFFD_E2E_ONLY:-}" ]; then
   files=("$here"/${HANDOFFD_E2E_ONLY})
 fi
 set +e
-timeout -k 10 300 node --test --test-concurrency=1 \
+timeout -k 10 900 node --test --test-concurrency=1 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$work/results.tap" \
   "${files[@]}"
@@ -171,7 +171,7 @@ set -e
 
 passed=$(grep -E '^# pass [0-9]+' "$work/results.tap" 2>/dev/null | awk '{print $3}' | tail -n 1)
 failed=$(grep -E '^# fail [0-9]+' "$work/results.tap" 2>/dev/null | awk '{print $3}' | tail -n 1)
-[ "$status" -eq 124 ] && echo "e2e: the suite did not finish within 300 s" >&2
+[ "$status" -eq 124 ] && echo "e2e: the suite did not finish within 900 s" >&2
 if [ "$status" -ne 0 ] && [ "${failed:-0}" -eq 0 ]; then failed=1; fi
 report
 reported=1
