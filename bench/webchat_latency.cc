@@ -205,9 +205,9 @@ int Run(const Args& a) {
               {"replies", sent.size()},
               {"reply_errors", reply_errors},
               {"missed", missed},
-              {"p50_ms", bench::Round(bench::Percentile(lat_us, 0.5) / 1000.0, 2)},
-              {"p90_ms", bench::Round(bench::Percentile(lat_us, 0.9) / 1000.0, 2)},
-              {"p99_ms", bench::Round(bench::Percentile(lat_us, 0.99) / 1000.0, 2)},
+              {"p50_ms", bench::Round(bench::Percentile(lat_us, 0.5) * 1000.0, 2)},
+              {"p90_ms", bench::Round(bench::Percentile(lat_us, 0.9) * 1000.0, 2)},
+              {"p99_ms", bench::Round(bench::Percentile(lat_us, 0.99) * 1000.0, 2)},
               {"max_ms", lat_us.empty() ? 0.0 : bench::Round(lat_us.back() / 1000.0, 2)},
               {"visitor_messages_per_second", bench::Round(ok.load() / a.visitor_seconds, 1)},
               {"visitor_message_errors", failed.load()}};
