@@ -153,6 +153,26 @@ bool StreamLoop::Send(Stream& s, const std::string& text) {
   return Flush(s);
 }
 
+// One event as this stream's client sees it: the spec's render (the web chat visitor's
+// VMESSAGE/VSESSION; "" when it skips the event), else `common` (formatted once for every stream)
+// or the stored event.
+std::string StreamLoop::Format(const EventStreamSpec& spec, const EventRecord& e,
+                               const std::string* common) {
+  if (spec.render) {
+    auto r = spec.render(e);
+    if (!r) return {};
+    return "id: " + std::to_string(e.id) + "\nevent: " + r->first + "\ndata: " + r->second + "\n\n";
+  }
+  if (common != nullptr) return *common;
+  return "id: " + std::to_string(e.id) + "\nevent: " + e.type + "\ndata: " + e.data + "\n\n";
+}
+
+// Runs the spec's after_write once a batch was handed to the socket; passes `ok` through.
+bool StreamLoop::Written(Stream& s, bool ok) {
+  if (ok && s.spec.after_write) s.spec.after_write();
+  return ok;
+}
+
 // Writes what is new for `s`; false when the stream must end. Sets *more when the hub had more
 // than one batch for it.
 bool StreamLoop::Deliver(Stream& s, bool* more) {
@@ -169,9 +189,9 @@ bool StreamLoop::Deliver(Stream& s, bool* more) {
   for (const EventRecord& e : batch.events) {
     spec.cursor = e.id;
     if (spec.visible && !spec.visible(e)) continue;
-    out += "id: " + std::to_string(e.id) + "\nevent: " + e.type + "\ndata: " + e.data + "\n\n";
+    out += Format(spec, e, nullptr);
   }
-  return out.empty() || Send(s, out);
+  return out.empty() || Written(s, Send(s, out));
 }
 
 void StreamLoop::Fanout(bool* more) {
@@ -205,10 +225,12 @@ void StreamLoop::Fanout(bool* more) {
     if (spec.cursor == from && &hub == spec.hub && !common.reset) {
       std::string out;
       for (size_t i = 0; i < common.events.size(); ++i) {
-        if (!spec.visible || spec.visible(common.events[i])) out += texts[i];
+        if (!spec.visible || spec.visible(common.events[i])) {
+          out += Format(spec, common.events[i], &texts[i]);
+        }
       }
       if (!common.events.empty()) spec.cursor = fanned_;
-      ok = out.empty() || Send(*s, out);
+      ok = out.empty() || Written(*s, Send(*s, out));
     } else {
       ok = Deliver(*s, more);
     }

@@ -91,7 +91,7 @@ void RegisterWidgetEventRoutes(httplib::Server& server, Context& ctx) {
       }
       pending->clear();
     };
-    ServeEventStream(res, std::move(spec));
+    ServeEventStream(req, res, std::move(spec), ctx.stream_loop);
   });
 
   // Long polling: ?after=ID (or Last-Event-ID), waits up to ?timeout= seconds (default 25,
