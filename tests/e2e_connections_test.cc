@@ -149,12 +149,23 @@ TEST_P(E2eConnectionsTest, SlowlorisFromOneAddressLeavesHealthAndWebhooksServed)
   Reply hook = PostWebhook(SignedText("wamid.slowloris.one.address"));
   EXPECT_EQ(hook.status, 200) << hook.Describe();
   EXPECT_LT(SteadyClock::now() - start, seconds(2));
-  // A further connection from the attacker's address is answered 503 and closed at once.
-  const int more = Connect(daemon_->port(), "127.0.0.2");
-  ASSERT_GE(more, 0);
-  const std::string refused = ReadUntil(more, "too many connections", seconds(2));
-  close(more);
-  EXPECT_TRUE(Contains(refused, "HTTP/1.1 503")) << refused;
+  // The attacker's connections beyond its 64 ordinary and 64 reserved slots were answered
+  // 503 and closed by the daemon (reserved ones are also cut after their 2 s head deadline).
+  size_t refused = 0;
+  std::string sample;
+  for (int fd : attack.fds) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 0) <= 0) continue;
+    char buf[512];
+    const ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0 && sample.empty()) sample.assign(buf, static_cast<size_t>(n));
+    ++refused;
+  }
+  EXPECT_GE(refused, attack.fds.size() - 128);
+  // (A refusal that crossed the attacker's request may arrive as a reset, without the body.)
+  if (!sample.empty()) {
+    EXPECT_TRUE(Contains(sample, "HTTP/1.1 503")) << sample;
+  }
 }
 
 // Attack: the same slowloris filling every ordinary connection the daemon allows in total (300
