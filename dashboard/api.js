@@ -128,6 +128,10 @@ export const messages = (sessionId, { afterId, limit } = {}) =>
   request('GET', `${S}/${id(sessionId)}/messages`, { query: { after_id: afterId, limit } });
 export const sendMessage = (sessionId, content) =>
   request('POST', `${S}/${id(sessionId)}/messages`, { body: { content } });
+/** The agent is (not) typing: web chat visitors see it (API.md "Web chat"). */
+export const typing = (sessionId, on) => request('POST', `${S}/${id(sessionId)}/typing`, { body: { typing: on } });
+export const offlineMessages = (handled) => request('GET', '/api/offline-messages', { query: { handled } });
+export const markOfflineHandled = (messageId) => request('POST', `/api/offline-messages/${id(messageId)}/handled`);
 export const previousSessions = (sessionId) => request('GET', `${S}/${id(sessionId)}/previous`);
 export const readPositions = () => request('GET', '/api/me/read-positions');
 export const markRead = (sessionId, messageId) =>
@@ -146,3 +150,18 @@ export const updateTeam = (teamId, team) => request('PUT', `/api/teams/${id(team
 export const setMember = (teamId, agentId, member) =>
   request(member ? 'PUT' : 'DELETE', `/api/teams/${id(teamId)}/members/${id(agentId)}`);
 export const overview = () => request('GET', '/api/overview');
+// --- agent tools and reports (issue 12) -----------------------------------------------------
+export const addNote = (sessionId, content) =>
+  request('POST', `${S}/${id(sessionId)}/notes`, { body: { content } });
+export const setLabels = (sessionId, labels) =>
+  request('PUT', `${S}/${id(sessionId)}/labels`, { body: { labels } });
+export const cannedResponses = () => request('GET', '/api/canned-responses');
+export const createCanned = (shortcut, content) =>
+  request('POST', '/api/canned-responses', { body: { shortcut, content } });
+export const updateCanned = (cannedId, shortcut, content) =>
+  request('PUT', `/api/canned-responses/${id(cannedId)}`, { body: { shortcut, content } });
+export const deleteCanned = (cannedId) => request('DELETE', `/api/canned-responses/${id(cannedId)}`);
+/** params: {from, to, group_by, team_id, agent_id, label} */
+export const reportSummary = (params = {}, signal) => request('GET', '/api/reports/summary', { query: params, signal });
+/** The CSV download address of the same report. */
+export const reportCsvUrl = (params = {}) => apiUrl('/api/reports/summary', { ...params, format: 'csv' });

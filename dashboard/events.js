@@ -13,6 +13,8 @@ import { apiUrl } from './api.js';
 
 export const EVENT_TYPES = [
   'session.created',
+  'customer.typing',
+  'customer.presence',
   'session.assigned',
   'session.ended',
   'session.updated',

@@ -7,6 +7,9 @@ import { beep, notifyDesktop } from './notify.js';
 import { customerName, truncate } from './format.js';
 import { loadAll, loadAgentsSoon, loadMessages, markRead, refreshSession } from './loaders.js';
 
+/** Web chat visitors' typing indicators, cleared 3 s after the last news (session id -> timer). */
+const typingTimers = new Map();
+
 /** Sessions being accepted by this page (their assignment is not news to it). */
 export const accepting = new Set();
 
@@ -102,6 +105,17 @@ export function onEvent(type, data) {
     case 'read.updated': // this agent read the chat in another tab or device (#11)
       store.setReadPosition(data.session_id, data.message_id);
       store.clearUnread(data.session_id);
+      break;
+    case 'customer.typing': { // a web chat visitor types; it clears after 3 s without news
+      store.setVisitor(data.session_id, { typing: !!data.typing });
+      clearTimeout(typingTimers.get(data.session_id));
+      if (data.typing) {
+        typingTimers.set(data.session_id, setTimeout(() => store.setVisitor(data.session_id, { typing: false }), 3000));
+      }
+      break;
+    }
+    case 'customer.presence':
+      store.setVisitor(data.session_id, { presence: data.state });
       break;
     case 'reset':
       loadAll().catch(() => {});

@@ -88,6 +88,7 @@ class Store {
     this.readPositions = new Map(); // session id -> last message id read (server-side, #11)
     this.unread = new Map();        // session id -> count
     this.taken = new Map();         // session id -> {name, kind: 'taken'|'reassigned'} (lost to another agent)
+    this.visitor = new Map();       // session id -> {typing: bool, presence} (web chat visitors)
     this.connection = 'connecting'; // 'connecting' | 'open' | 'reconnecting'
     this.pages = { all: emptyPage(), history: emptyPage() };
     this.emit('all');
@@ -115,6 +116,18 @@ class Store {
         }
       }
     });
+  }
+
+  // --- web chat visitors ------------------------------------------------------------------
+  /** Merges what a web chat visitor is doing (customer.typing / customer.presence). */
+  setVisitor(sessionId, patch) {
+    this.visitor.set(sessionId, { ...this.visitor.get(sessionId), ...patch });
+    this.emit('sessions');
+    this.emit(`session:${sessionId}`);
+  }
+
+  visitorOf(sessionId) {
+    return this.visitor.get(sessionId) || {};
   }
 
   // --- me ---------------------------------------------------------------------------------

@@ -7,11 +7,14 @@ import {
   codePoints, customerName, duration, now, parseTime, phone,
   MAX_MESSAGE_CODE_POINTS, SESSION_STATUS_LABELS, END_REASON_LABELS, STATUS_LABELS,
 } from '../format.js';
+import * as api from '../api.js';
 import { MessageLog } from './message-log.js';
+import { channelIcon, presenceDot } from './session-item.js';
 import { CustomerPanel } from './customer-panel.js';
 import { RoutingBar } from './routing-bar.js';
 import { confirmDialog } from './dialog.js';
 import { windowState } from '../delivery.js';
+import { ChatTools } from './chat-tools.js';
 
 /** Touch-first devices: no keyboard shortcuts to advertise. */
 function touchDevice() {
@@ -96,6 +99,9 @@ export class ChatView {
       h('div', { class: 'composer-row' }, this.textarea, this.send),
       h('div', { class: 'composer-foot' }, this.hint, this.counter),
       this.sendError);
+    this.tools = new ChatTools(this);
+    this.composer.prepend(this.tools.picker);
+    this.composer.querySelector('.composer-foot').prepend(this.tools.noteToggle);
     this.composer.addEventListener('submit', (e) => {
       e.preventDefault();
       this.onSend();
@@ -107,6 +113,7 @@ export class ChatView {
       }
     });
     this.textarea.addEventListener('input', () => {
+      this.sendTyping();
       this.drafts.set(this.sessionId, this.textarea.value);
       this.sendError.textContent = '';
       this.autoGrow();
@@ -118,6 +125,7 @@ export class ChatView {
       h('div', { class: 'chat-notices' }, this.takenNotice, this.endedNotice, this.errorNotice),
       this.assignBar,
       this.routingBar.el,
+      this.tools.labelsEl,
       this.panel.el,
       this.log.el,
       this.composer);
@@ -126,6 +134,27 @@ export class ChatView {
 
   get session() {
     return this.sessionId == null ? null : store.session(this.sessionId);
+  }
+
+  /** While composing in an active chat of mine: typing (300 ms debounce, at most every 2 s), and
+   * "stopped" 3 s after the last keystroke. Web chat visitors see it. */
+  sendTyping() {
+    const s = this.session;
+    if (!s || s.status !== 'active' || s.agent_id !== store.me?.id || s.channel !== 'webchat') return;
+    const id = s.id;
+    clearTimeout(this.typingDebounce);
+    clearTimeout(this.typingStop);
+    this.typingDebounce = setTimeout(() => {
+      if (Date.now() - (this.typingSentAt || 0) > 2000 || this.typingSession !== id) {
+        this.typingSentAt = Date.now();
+        this.typingSession = id;
+        api.typing(id, true).catch(() => {});
+      }
+      this.typingStop = setTimeout(() => {
+        this.typingSentAt = 0;
+        api.typing(id, false).catch(() => {});
+      }, 3000);
+    }, 300);
   }
 
   // --- session switching --------------------------------------------------------------------
@@ -214,16 +243,22 @@ export class ChatView {
 
     this.renderAssign();
     this.routingBar.render(s);
+    this.tools.render(s);
     this.panel.render(s, store.messagesOf(s.id), store.previous.get(s.id));
     this.renderComposer();
   }
 
   renderSubtitle(s) {
+    const visitor = store.visitorOf(s.id);
     const sig = JSON.stringify([s.id, s.phone_number, s.status, s.agent_name, s.end_reason, s.created_at, s.agent_id === store.me?.id,
-      s.team_name, s.queue_position, s.priority]);
+      visitor, s.team_name, s.queue_position, s.priority]);
     if (this.subtitle._sig === sig) return;
     this.subtitle._sig = sig;
-    const parts = [bidi('span', phone(s.phone_number), 'chat-phone')];
+    const parts = [channelIcon(s), s.channel === 'webchat' ? h('span', { class: 'chat-phone' }, 'Web chat')
+      : bidi('span', phone(s.phone_number), 'chat-phone'), presenceDot(s)].filter(Boolean);
+    if (s.channel === 'webchat' && visitor.typing && s.status !== 'ended') {
+      parts.push(h('span', { class: 'muted', 'data-testid': 'chat-visitor-typing', 'aria-live': 'polite' }, 'typing…'));
+    }
     const status = h('span', { class: `chip chip--${s.status}` }, SESSION_STATUS_LABELS[s.status] || s.status);
     parts.push(status);
     if (s.team_name) parts.push(h('span', { class: 'chip chip--team', 'data-testid': 'chat-team' }, s.team_name));
@@ -277,7 +312,8 @@ export class ChatView {
   renderComposer() {
     const s = this.session;
     const me = store.me;
-    const canReply = !!s && s.status === 'active' && (s.agent_id === me?.id || isSupervisor(me));
+    const note = this.tools?.noteMode;
+    const canReply = note ? !!s : !!s && s.status === 'active' && (s.agent_id === me?.id || isSupervisor(me));
     const count = codePoints(this.textarea.value);
     const empty = this.textarea.value.trim() === '';
     const over = count > MAX_MESSAGE_CODE_POINTS;
@@ -293,6 +329,7 @@ export class ChatView {
     let warn = false;
     const foreign = canReply && this.supervisorInForeignChat(s);
     if (!s) hint = '';
+    else if (note) hint = 'Internal note: only agents see it.';
     else if (s.status === 'waiting') hint = 'Accept this chat to reply.';
     else if (s.status === 'ended') hint = 'This chat has ended.';
     else if (!canReply) hint = `Only ${s.agent_name || 'the assigned agent'} can reply in this chat.`;
@@ -307,7 +344,7 @@ export class ChatView {
       warn = true;
     } else hint = touchDevice() ? '' : 'Enter to send · Shift+Enter for a new line';
     this.composer.classList.toggle('is-foreign', !!foreign);
-    this.textarea.placeholder = canReply ? 'Type a message' : hint || 'Type a message';
+    this.textarea.placeholder = note ? 'Write an internal note' : canReply ? 'Type a message or / for a saved reply' : hint || 'Type a message';
     this.hint.textContent = hint;
     this.hint.classList.toggle('is-warning', warn);
   }
@@ -380,6 +417,7 @@ export class ChatView {
     const content = this.textarea.value.trim();
     if (this.send.disabled || !content) return;
     const s = this.session;
+    if (this.tools.noteMode) return this.onNote(id, content);
     if (this.supervisorInForeignChat(s) && !this.confirmedSend.has(id)) {
       this.busy.add('send');
       this.renderComposer();
@@ -412,6 +450,28 @@ export class ChatView {
       this.renderMessages();
     } catch (err) {
       this.sendError.textContent = `Not sent: ${err?.message || err}`;
+    } finally {
+      this.busy.delete('send');
+      this.renderComposer();
+      if (!this.textarea.disabled) this.textarea.focus();
+    }
+  }
+
+  async onNote(id, content) {
+    this.busy.add('send');
+    this.sendError.textContent = '';
+    this.renderComposer();
+    try {
+      store.upsertMessage(await this.ctx.actions.addNote(id, content));
+      if (this.sessionId === id) {
+        this.textarea.value = '';
+        this.autoGrow();
+      }
+      this.drafts.delete(id);
+      this.log.forceScroll = true;
+      this.renderMessages();
+    } catch (err) {
+      this.sendError.textContent = `Note not saved: ${err?.message || err}`;
     } finally {
       this.busy.delete('send');
       this.renderComposer();

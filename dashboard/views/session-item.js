@@ -8,6 +8,27 @@ import {
   customerName, duration, fullDateTime, initials, now, parseTime, phone, shortWhen, truncate, SESSION_STATUS_LABELS,
 } from '../format.js';
 
+const CHANNEL_LABELS = { whatsapp: 'WhatsApp', webchat: 'Web chat' };
+
+/** A small labelled icon of the session's channel. */
+export function channelIcon(session) {
+  const channel = session.channel || 'whatsapp';
+  return h('span', {
+    class: `channel-icon channel-icon--${channel}`, 'data-testid': 'channel-icon', dataset: { channel },
+    title: CHANNEL_LABELS[channel] || channel, role: 'img', 'aria-label': CHANNEL_LABELS[channel] || channel,
+  }, channel === 'webchat' ? '\u{1F4AC}' : '\u{1F4F1}');
+}
+
+/** A web chat visitor's presence (active, idle, offline) as a dot; nothing for other channels. */
+export function presenceDot(session) {
+  const state = store.visitorOf(session.id).presence;
+  if (session.channel !== 'webchat' || !state || session.status === 'ended') return null;
+  return h('span', {
+    class: `visitor-presence visitor-presence--${state}`, 'data-testid': 'visitor-presence', dataset: { state },
+    role: 'img', 'aria-label': `Visitor ${state}`, title: `Visitor ${state}`,
+  });
+}
+
 /** mode: 'waiting' | 'mine' | 'all' | 'history' */
 export function createSessionItem(session, mode, ctx) {
   const button = h('button', {
@@ -27,7 +48,7 @@ function signature(session, mode, ctx) {
   const msgs = store.messagesOf(session.id);
   const last = msgs[msgs.length - 1];
   return JSON.stringify([session, mode, store.unreadOf(session.id), ctx.route.sessionId === session.id,
-    last ? [last.id, last.content, last.type] : null]);
+    last ? [last.id, last.content, last.type] : null, store.visitorOf(session.id)]);
 }
 
 /** Refills the row when something it shows changed. */
@@ -64,10 +85,14 @@ export function fillSessionItem(li, session, mode, ctx) {
   const msgs = store.messagesOf(session.id);
   const last = msgs[msgs.length - 1];
   const secondLine = [];
-  if (last && (mode === 'mine' || mode === 'waiting') && last.type !== 'system') {
+  const visitor = store.visitorOf(session.id);
+  if (session.channel === 'webchat' && visitor.typing && session.status !== 'ended') {
+    secondLine.push(h('span', { class: 'session-typing', 'data-testid': 'visitor-typing' }, 'typing…'));
+  } else if (last && (mode === 'mine' || mode === 'waiting') && last.type !== 'system') {
     secondLine.push(bidi('span', truncate(last.content || `[${last.type}]`, 80), 'session-preview'));
   } else {
-    secondLine.push(bidi('span', phone(session.phone_number), 'session-phone'));
+    secondLine.push(session.channel === 'webchat' ? h('span', { class: 'session-phone' }, 'Web chat')
+      : bidi('span', phone(session.phone_number), 'session-phone'));
   }
   if (session.team_name) {
     secondLine.push(h('span', { class: 'chip chip--team', 'data-testid': 'session-team' }, session.team_name));
@@ -81,7 +106,8 @@ export function fillSessionItem(li, session, mode, ctx) {
   replaceChildren(button,
     h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(name)),
     h('span', { class: 'session-main' },
-      h('span', { class: 'session-line' }, bidi('span', name, 'session-name'), when),
+      h('span', { class: 'session-line' }, channelIcon(session), bidi('span', name, 'session-name'),
+        presenceDot(session), when),
       h('span', { class: 'session-line session-line--sub' },
         h('span', { class: 'session-sub' }, secondLine),
         unread > 0 ? h('span', { class: 'unread-badge', 'data-testid': 'unread-badge' }, String(unread)) : null,

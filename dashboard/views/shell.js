@@ -8,16 +8,20 @@ import { capitalize, STATUS_LABELS } from '../format.js';
 import { isMuted, setMuted, unlockAudio, notificationPermission, requestNotifications } from '../notify.js';
 import { SessionListView } from './session-list.js';
 import { HistoryView } from './history.js';
+import { OfflineView } from './offline.js';
 import { AgentsPanel } from './agents-panel.js';
 import { OverviewPanel } from './overview-panel.js';
 import { TeamsAdminView } from './teams-admin.js';
 import { ChatView } from './chat.js';
+import { ReportsView } from './reports.js';
 
 const TABS = [
   { id: 'waiting', label: 'Waiting', testid: 'tab-waiting' },
   { id: 'mine', label: 'My chats', testid: 'tab-mine' },
   { id: 'all', label: 'All', testid: 'tab-all', supervisor: true },
   { id: 'history', label: 'History', testid: 'tab-history' },
+  { id: 'offline', label: 'Offline', testid: 'tab-offline' },
+  { id: 'reports', label: 'Reports', testid: 'tab-reports', supervisor: true },
   { id: 'teams', label: 'Teams', testid: 'tab-teams', admin: true },
 ];
 
@@ -85,6 +89,7 @@ export class Shell {
 
     this.listView = new SessionListView(ctx);
     this.historyView = new HistoryView(ctx);
+    this.offlineView = new OfflineView((n) => this.setCount('offline', n, n === 1 ? '1 unhandled' : `${n} unhandled`));
     this.panel = h('div', { class: 'sidebar-panel', id: 'sidebar-panel', role: 'tabpanel', tabindex: '-1' });
     this.teamsView = new TeamsAdminView(ctx);
     this.agentsPanel = new AgentsPanel();
@@ -93,7 +98,9 @@ export class Shell {
       this.overviewPanel.el, this.agentsPanel.el);
 
     this.chatView = new ChatView(ctx);
-    this.workspace = h('main', { class: 'workspace' }, this.sidebar, this.chatView.el);
+    this.reportsView = new ReportsView();
+    this.reportsNote = h('p', { class: 'list-status' }, 'Reports cover the sessions created in the range, by UTC day.');
+    this.workspace = h('main', { class: 'workspace' }, this.sidebar, this.chatView.el, this.reportsView.el);
 
     this.toasts = h('div', { class: 'toasts', 'aria-live': 'polite' });
     this.el = h('div', { class: 'shell' }, topbar, this.banner, this.workspace, this.toasts);
@@ -178,12 +185,17 @@ export class Shell {
   /** Shows the route: which tab's content, which chat, and on narrow screens which of the two. */
   renderRoute(prevRoute) {
     const route = this.ctx.route;
-    const content = route.tab === 'history' ? this.historyView
-      : route.tab === 'teams' ? this.teamsView : this.listView;
+    const reports = route.tab === 'reports';
+    const content = route.tab === 'history' ? this.historyView : route.tab === 'offline' ? this.offlineView
+      : route.tab === 'teams' ? this.teamsView : reports ? { el: this.reportsNote } : this.listView;
     if (this.panel.firstChild !== content.el) replaceChildren(this.panel, content.el);
     if (route.tab === 'history') this.historyView.ensureLoaded();
+    else if (route.tab === 'offline') this.offlineView.load();
     else if (route.tab === 'teams') this.teamsView.ensureLoaded();
-    else this.listView.setMode(route.tab);
+    else if (!reports) this.listView.setMode(route.tab);
+    this.chatView.el.hidden = reports;
+    this.reportsView.show(reports);
+    this.workspace.classList.toggle('is-reports', reports);
     this.chatView.setSession(route.sessionId);
     this.workspace.dataset.view = route.sessionId != null ? 'chat' : 'list';
     this.el.dataset.view = this.workspace.dataset.view; // narrow screens: the top bar folds away in a chat
@@ -201,6 +213,7 @@ export class Shell {
   }
 
   update(topics) {
+    if (topics.has('all')) this.offlineView.load();
     if (topics.has('all') || topics.has('me')) {
       this.renderMe();
       this.renderSound();
@@ -211,6 +224,7 @@ export class Shell {
     this.renderTabs();
     this.listView.update(topics);
     this.historyView.update(topics);
+    this.reportsView.update(topics);
     if (isSupervisor(store.me)) {
       this.agentsPanel.update(topics);
       this.overviewPanel.update(topics);

@@ -4,11 +4,14 @@
 
 #include <thread>
 
+#include "channels/webchat/webchat_sender.h"
+#include "channels/webchat/webchat_service.h"
 #include "channels/whatsapp/bot_forwarder.h"
 #include "channels/whatsapp/graph_sender.h"
 #include "events/event_hub.h"
 #include "http/api_server.h"
 #include "metrics/metrics.h"
+#include "outbox/integration_relay.h"
 #include "outbox/outbox_worker.h"
 #include "router/router.h"
 #include "router/session_service.h"
@@ -54,6 +57,17 @@ RouterOptions MakeRouterOptions(const Config& c) {
   o.bot_forward_url = c.bot.forward_url;
   o.menu_body = c.bot.menu_body;
   o.menu_buttons = c.bot.menu_buttons;
+  o.group_commit.max_batch = c.database.group_commit_max;
+  if (o.group_commit.max_batch == 0) {
+    // Automatic: measured (BENCHMARKS.md) faster than a commit per webhook on SQLite, not (yet)
+    // on PostgreSQL, whose parallel backends already merge concurrent commits' WAL flushes.
+    o.group_commit.max_batch = c.database.url.rfind("sqlite:", 0) == 0 ? 64 : 1;
+  }
+  o.group_commit.window = std::chrono::microseconds(c.database.group_commit_window_us);
+  o.group_commit.max_groups = c.database.group_commit_groups;
+  o.csat_enabled = c.csat.enabled;
+  o.csat_question = c.texts.csat_question;
+  o.csat_thanks = c.texts.csat_thanks;
   return o;
 }
 
@@ -64,6 +78,8 @@ SessionServiceOptions MakeSessionServiceOptions(const Config& c) {
   o.agent_joined_text = c.texts.agent_joined;
   o.ended_text = c.texts.ended;
   o.expired_text = c.texts.expired;
+  o.csat_enabled = c.csat.enabled;
+  o.csat_question = c.texts.csat_question;
   return o;
 }
 
@@ -114,9 +130,12 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   Store& db = **store;
   // Local waiters are woken directly; other instances through the store's change notices
   // (PostgreSQL NOTIFY after the commit; see the Listen subscriptions below).
-  auto on_events = [&events, &db] {
+  // The web chat queue watcher hears of every commit too (queue positions of waiting visitors).
+  std::function<void()> webchat_nudge;
+  auto on_events = [&events, &db, &webchat_nudge] {
     events.Notify();
     db.Announce(Change::kEvents);
+    if (webchat_nudge) webchat_nudge();
   };
 
   const bool dry_run = config.whatsapp.access_token.empty();
@@ -128,11 +147,16 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   OutboxWorker outbox(
       **store, clock, log, metrics,
       [&]() -> std::unique_ptr<ChannelSender> {
-        if (dry_run) return std::make_unique<LoggingDryRunSender>(log);
-        return whatsapp::MakeGraphSender(graph, MakeCurlHttpClient(graph.http));
+        std::unique_ptr<ChannelSender> whatsapp_sender =
+            dry_run ? std::make_unique<LoggingDryRunSender>(log)
+                    : whatsapp::MakeGraphSender(graph, MakeCurlHttpClient(graph.http));
+        return webchat::MakeChannelRouter(std::move(whatsapp_sender), webchat::MakeWebchatSender());
       },
       [&config] {
-        return whatsapp::MakeBotForwarder(MakeCurlHttpClient({}), config.bot.forward_secret);
+        std::map<std::string, std::string> hooks;
+        for (const auto& h : config.integrations.webhooks) hooks[h.url] = h.secret;
+        return whatsapp::MakeBotForwarder(MakeCurlHttpClient({}), config.bot.forward_secret,
+                                          std::move(hooks));
       },
       outbox_options);
 
@@ -174,6 +198,7 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   session_options.on_capacity_freed = [&routing_nudge] {
     if (routing_nudge) routing_nudge();
   };
+  session_options.metrics = &metrics;
   SessionService sessions(**store, clock, session_options);
 
   ExpiryJob expiry_job(**store, sessions, clock, log, metrics);
@@ -194,6 +219,13 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   api_options.port = config.server.port;
   api_options.max_body_bytes = config.server.max_body_bytes;
   api_options.threads = config.server.threads;
+  api_options.max_connections = config.server.max_connections;
+  api_options.max_connections_per_address = config.server.max_connections_per_address;
+  api_options.reserved_connections = config.server.reserved_connections;
+  api_options.head_timeout = config.server.head_timeout;
+  api_options.worker_idle_timeout = config.server.worker_idle_timeout;
+  api_options.worker_stack_kb = config.server.worker_stack_kb;
+  api_options.max_streams_per_agent = config.server.max_streams_per_agent;
   api_options.app_secret = config.whatsapp.app_secret;
   api_options.verify_token = config.whatsapp.verify_token;
   api_options.phone_number_ids = config.whatsapp.phone_number_ids;
@@ -206,10 +238,24 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   api_options.login_failures_per_account = config.auth.login_failures_per_account;
   api_options.login_failures_per_address = config.auth.login_failures_per_address;
   api_options.login_window = config.auth.login_window;
+  std::unique_ptr<webchat::WebchatService> webchat_service;
+  if (!config.webchat.widgets.empty()) {
+    webchat::WebchatOptions wc;
+    wc.widgets = config.webchat.widgets;
+    wc.session_ttl = config.webchat.session_ttl;
+    wc.rate_limit = config.webchat.rate_limit;
+    wc.visitors_per_minute = config.webchat.visitors_per_minute;
+    wc.router = router_options;
+    wc.on_events = on_events;
+    webchat_service =
+        std::make_unique<webchat::WebchatService>(**store, clock, log, metrics, std::move(wc));
+    webchat_service->Start();
+    webchat_nudge = [svc = webchat_service.get()] { svc->Nudge(); };
+  }
   routing_nudge = nudge_routing;
-  ApiServer server(
-      {**store, router, sessions, clock, log, metrics, &events, &routing, nudge_routing},
-      api_options);
+  ApiServer server({**store, router, sessions, clock, log, metrics, &events, &routing,
+                    nudge_routing, webchat_service.get()},
+                   api_options);
   Status bound = server.Bind();
   if (!bound.ok()) {
     log.Error("server.bind_failed", {{"error", bound.message()}});
@@ -239,7 +285,14 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
       !wake_on(Change::kOutbox, [&outbox] { outbox.Notify(); })) {
     return 1;
   }
+  IntegrationRelayOptions relay_options;
+  for (const auto& h : config.integrations.webhooks)
+    relay_options.hooks.push_back({h.url, h.events});
+  relay_options.high_water = [&events] { return events.HighWater(); };
+  relay_options.on_outbox = [&outbox] { outbox.Notify(); };
+  IntegrationRelay relay(**store, clock, log, relay_options);
   outbox.Start();
+  relay.Start();
   expiry_thread->Start();
   routing_thread->Start();
   std::thread signal_thread([&] {
@@ -260,8 +313,10 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   server.Run();
 
   listening.clear();  // no wake-ups of stopped waiters
-  outbox.Stop();      // waits for sends under way, gives back every claimed item not sent
+  relay.Stop();
+  outbox.Stop();  // waits for sends under way, gives back every claimed item not sent
   expiry_thread->Stop();
+  if (webchat_service) webchat_service->Stop();  // a later Nudge() only sets a flag
   routing_thread->Stop();
   events.Stop();
   if (signal_thread.joinable()) {

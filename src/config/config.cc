@@ -88,6 +88,16 @@ std::vector<Field> Fields(Config& c) {
   fields.push_back(integer("server.max_body_bytes", 1, std::numeric_limits<int64_t>::max(),
                            c.server.max_body_bytes));
   fields.push_back(integer("server.threads", 1, 1024, c.server.threads));
+  fields.push_back(integer("server.max_connections", 1, 1000000, c.server.max_connections));
+  fields.push_back(integer("server.max_connections_per_address", 1, 1000000,
+                           c.server.max_connections_per_address));
+  fields.push_back(
+      integer("server.reserved_connections", 0, 100000, c.server.reserved_connections));
+  fields.push_back(duration("server.head_timeout", "", c.server.head_timeout));
+  fields.push_back(duration("server.worker_idle_timeout", "", c.server.worker_idle_timeout));
+  fields.push_back(integer("server.worker_stack_kb", 0, 65536, c.server.worker_stack_kb));
+  fields.push_back(
+      integer("server.max_streams_per_agent", 1, 100000, c.server.max_streams_per_agent));
   fields.push_back(plain("server.dashboard_dir", "", c.server.dashboard_dir));
   fields.push_back(text("server.public_url", "HANDOFFD_PUBLIC_URL",
                         [&c](const std::string& l, const std::string& v) {
@@ -111,6 +121,10 @@ std::vector<Field> Fields(Config& c) {
                           return SetDatabaseUrl(l, v, c.database.url);
                         }));
   fields.push_back(integer("database.pool_size", 1, 512, c.database.pool_size));
+  fields.push_back(integer("database.group_commit_max", 0, 1024, c.database.group_commit_max));
+  fields.push_back(
+      integer("database.group_commit_window_us", 0, 100000, c.database.group_commit_window_us));
+  fields.push_back(integer("database.group_commit_groups", 1, 64, c.database.group_commit_groups));
   fields.push_back(plain("whatsapp.app_secret", "WHATSAPP_APP_SECRET", c.whatsapp.app_secret));
   fields.push_back(
       plain("whatsapp.verify_token", "WHATSAPP_VERIFY_TOKEN", c.whatsapp.verify_token));
@@ -181,6 +195,25 @@ std::vector<Field> Fields(Config& c) {
   fields.push_back(std::move(queue_updates));
   fields.push_back(duration("routing.queue_update_interval", "", c.routing.queue_update_interval));
   fields.push_back(duration("routing.sweep_interval", "", c.routing.sweep_interval));
+  fields.push_back(
+      text("texts.csat_question", "", [&c](const std::string& l, const std::string& v) {
+        return SetText(l, v, kMaxInteractiveBody, c.texts.csat_question);
+      }));
+  fields.push_back(message_text("texts.csat_thanks", c.texts.csat_thanks));
+  Field csat_enabled;
+  csat_enabled.key = "csat.enabled";
+  csat_enabled.node = [&c](const std::string& l, const toml::node& n) {
+    if (!n.is_boolean()) return Err(l, "expected true or false");
+    c.csat.enabled = n.as_boolean()->get();
+    return Status::Ok();
+  };
+  fields.push_back(std::move(csat_enabled));
+  Field hooks;
+  hooks.key = "integrations.webhooks";
+  hooks.node = [&c](const std::string& l, const toml::node& n) {
+    return SetIntegrationWebhooks(l, n, c.integrations.webhooks);
+  };
+  fields.push_back(std::move(hooks));
   fields.push_back(text("bot.forward_url", "HANDOFFD_BOT_FORWARD_URL",
                         [&c](const std::string& l, const std::string& v) {
                           return SetForwardUrl(l, v, c.bot.forward_url);
@@ -196,6 +229,16 @@ std::vector<Field> Fields(Config& c) {
     return SetMenuButtons(l, n, c.bot.menu_buttons);
   };
   fields.push_back(std::move(buttons));
+  Field widgets;
+  widgets.key = "webchat.widgets";
+  widgets.node = [&c](const std::string& l, const toml::node& n) {
+    return SetWebchatWidgets(l, n, c.webchat.widgets);
+  };
+  fields.push_back(std::move(widgets));
+  fields.push_back(duration("webchat.session_ttl", "", c.webchat.session_ttl));
+  fields.push_back(integer("webchat.rate_limit", 1, 100000, c.webchat.rate_limit));
+  fields.push_back(
+      integer("webchat.visitors_per_minute", 1, 1000000, c.webchat.visitors_per_minute));
   fields.push_back(
       text("log.format", "HANDOFFD_LOG_FORMAT", [&c](const std::string& l, const std::string& v) {
         return SetOneOf(l, v, {"json", "text"}, c.log.format);

@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "domain/reply_button.h"
+#include "domain/webchat.h"
 
 namespace handoffd {
 
@@ -25,6 +26,20 @@ struct Config {
     /// HTTP worker threads at start; each open connection (an event stream too) holds one, and
     /// the pool grows beyond this on demand (extension key).
     int threads = 64;
+    /// Connection limits (issue 9 #2; SECURITY.md, docs/connections.md): open connections in
+    /// total, ordinary ones per client address, and the part of the total kept for webhooks and
+    /// health checks.
+    int max_connections = 12000;
+    int max_connections_per_address = 512;
+    int reserved_connections = 256;
+    /// The whole request head must arrive within this.
+    Duration head_timeout = std::chrono::seconds(10);
+    /// Workers above `threads` idle this long exit.
+    Duration worker_idle_timeout = std::chrono::seconds(60);
+    /// Worker stack size in KiB; 0: the system default.
+    int worker_stack_kb = 0;
+    /// GET /api/events streams one agent may hold open at once (429 beyond).
+    int max_streams_per_agent = 16;
     /// Serve the dashboard from this folder instead of the compiled-in copy (development).
     std::string dashboard_dir;
     /// The public address of the dashboard ("https://support.example.com"); an https:// URL
@@ -48,6 +63,14 @@ struct Config {
     std::string url = "sqlite:var/handoffd.db";
     /// Connections in the pool (extension key database.pool_size).
     int pool_size = 16;
+    /// Most concurrent webhooks committed in one shared transaction (1: each commits alone; 0:
+    /// automatic, 64 on SQLite and 1 on PostgreSQL, where group commit measured no faster).
+    int group_commit_max = 0;
+    /// Microseconds a group's leader waits for more webhooks before it begins (0: none; the
+    /// webhooks that arrive while a group commits form the next one).
+    int group_commit_window_us = 0;
+    /// Groups committed at the same time, each on its own pooled connection.
+    int group_commit_groups = 4;
   } database;
 
   struct WhatsApp {
@@ -82,6 +105,9 @@ struct Config {
     std::string queued = "You are number {position} in line. Estimated wait: about {wait}.";
     std::string after_hours = "We are closed now and will answer when we open ({next_open}).";
     std::string transferred = "Transferring you to {team_name}...";
+    /// CSAT (csat.enabled): the rating question (interactive body) and the thanks after it.
+    std::string csat_question = "How would you rate this chat?";
+    std::string csat_thanks = "Thank you for your feedback!";
   } texts;
 
   /// Teams, queues and routing (API.md "Teams and routing").
@@ -95,6 +121,23 @@ struct Config {
     Duration sweep_interval = std::chrono::seconds(5);
   } routing;
 
+  struct Csat {
+    /// Ask for a rating (buttons CSAT_3 Good, CSAT_2 OK, CSAT_1 Bad) after an agent, supervisor
+    /// or customer ends a WhatsApp session (not after expiry).
+    bool enabled = false;
+  } csat;
+
+  /// One [[integrations.webhooks]] receiver: every event whose type is in `events` (or all with
+  /// "*") is POSTed to `url`, signed with `secret` (X-Handoffd-Signature: sha256=HEX).
+  struct IntegrationWebhook {
+    std::string url;
+    std::string secret;
+    std::vector<std::string> events = {"*"};
+  };
+  struct Integrations {
+    std::vector<IntegrationWebhook> webhooks;
+  } integrations;
+
   struct Bot {
     std::string forward_url;     // HANDOFFD_BOT_FORWARD_URL; empty = built-in menu
     std::string forward_secret;  // HANDOFFD_BOT_FORWARD_SECRET
@@ -103,6 +146,16 @@ struct Config {
     std::vector<ReplyButton> menu_buttons = {{"AGENT_MODE", "Talk to Expert"}};
   } bot;
 
+  /// The web chat channel (API.md "Web chat"); no widgets: the channel is off.
+  struct Webchat {
+    std::vector<WebchatWidget> widgets;
+    /// A web chat session ends after this long without visitor activity.
+    Duration session_ttl = std::chrono::hours(1);
+    /// Visitor messages per minute per visitor.
+    int rate_limit = 20;
+    /// Visitors created per minute per client address (extension key).
+    int visitors_per_minute = 30;
+  } webchat;
   struct Log {
     std::string format = "json";  // HANDOFFD_LOG_FORMAT: json | text
     std::string level = "info";   // extension key log.level: debug | info | warn | error

@@ -57,9 +57,17 @@ Status SetText(std::string_view label, const std::string& value, size_t max_char
 /// Trimmed entries; an entry that is empty after trimming is an error.
 Status SetTrimmedList(std::string_view label, const std::vector<std::string>& values,
                       std::vector<std::string>& out);
+/// integrations.webhooks: an array of tables {url (http/https), secret (non-empty), events
+/// (strings, default ["*"])}.
+Status SetIntegrationWebhooks(std::string_view label, const toml::node& node,
+                              std::vector<Config::IntegrationWebhook>& out);
 /// bot.menu.buttons: an array of at most kMaxButtons tables {id, title} within Meta's limits.
 Status SetMenuButtons(std::string_view label, const toml::node& node,
                       std::vector<ReplyButton>& out);
+/// webchat.widgets (webchat_widgets.cc): an array of tables {key, name, allowed_origins, team,
+/// welcome_text, bot_forward_url, menu_buttons}; keys unique, origins scheme://host[:port].
+Status SetWebchatWidgets(std::string_view label, const toml::node& node,
+                         std::vector<WebchatWidget>& out);
 
 // `Int` is int or int64_t; `min` and `max` fit in it.
 template <typename Int>

@@ -1,6 +1,7 @@
 #include "domain/event.h"
 
 #include "domain/json_views.h"
+#include "domain/webchat.h"
 
 namespace handoffd {
 
@@ -12,7 +13,23 @@ std::optional<EventAudience> ParseEventAudience(std::string_view s) {
   return std::nullopt;
 }
 
+bool IsVisitorOnly(const EventRecord& event) {
+  return event.audience == EventAudience::kAgent && !event.agent_id;
+}
+
+EventRecord VisitorOnlyEvent(const std::string& type, const std::string& visitor_key,
+                             std::string data, TimePoint now) {
+  EventRecord e;
+  e.type = type;
+  e.audience = EventAudience::kAgent;
+  e.visitor_key = visitor_key;
+  e.data = std::move(data);
+  e.created_at = now;
+  return e;
+}
+
 bool EventVisibleTo(const EventRecord& event, const Agent& agent) {
+  if (IsVisitorOnly(event)) return false;
   // An agent's own read position is theirs alone, supervisors included.
   if (event.type == kReadUpdatedEvent) return event.agent_id == agent.id;
   if (IsSupervisor(agent.role) || event.audience == EventAudience::kAllAgents) return true;
@@ -34,6 +51,7 @@ EventRecord Visible(std::string type, const Session& s, bool was_waiting, std::s
   SetSessionAudience(e, s, was_waiting);
   e.data = std::move(data);
   e.created_at = now;
+  if (s.channel == kWebchatChannel) e.visitor_key = s.phone_number;
   return e;
 }
 

@@ -30,7 +30,18 @@ struct EventRecord {
   std::optional<int64_t> agent_id;  // for kAgent
   std::string data;                 // the SESSION, MESSAGE or AGENT as JSON text
   TimePoint created_at{};
+  /// The web chat visitor (customer key, VisitorKey) the event also concerns; empty: none.
+  /// The visitor's own stream (GET /widget/v1/events) filters on it.
+  std::string visitor_key;
 };
+
+/// True for an event meant for a web chat visitor alone (queue.position, agent.typing, bot
+/// messages before a session): audience kAgent with no agent, so no agent receives it.
+bool IsVisitorOnly(const EventRecord& event);
+
+/// An event for visitor `visitor_key` alone (see IsVisitorOnly); `data` is JSON text.
+EventRecord VisitorOnlyEvent(const std::string& type, const std::string& visitor_key,
+                             std::string data, TimePoint now);
 
 /// The event of SessionService::MarkRead: {"session_id","message_id"}, only to its agent.
 inline constexpr const char* kReadUpdatedEvent = "read.updated";

@@ -8,6 +8,8 @@ nlohmann::json OrNull(const std::optional<T>& v, F f) {
   return v ? nlohmann::json(f(*v)) : nlohmann::json(nullptr);
 }
 
+double MillisToSeconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
+
 }  // namespace
 
 nlohmann::json SessionJson(const Session& s) {
@@ -34,6 +36,12 @@ nlohmann::json SessionJson(const Session& s) {
       {"team_name", s.team_name.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.team_name)},
       {"queue_position", OrNull(s.queue_position, [](int64_t v) { return v; })},
       {"priority", s.priority},
+      {"labels", s.labels},
+      {"csat_score", OrNull(s.csat_score, [](int v) { return v; })},
+      {"csat_comment", OrNull(s.csat_comment, [](const std::string& v) { return v; })},
+      {"wait_seconds", OrNull(s.wait_ms, MillisToSeconds)},
+      {"first_response_seconds", OrNull(s.first_response_ms, MillisToSeconds)},
+      {"handle_seconds", OrNull(s.handle_ms, MillisToSeconds)},
   };
 }
 

@@ -25,13 +25,21 @@ Status EventHub::Start() {
 }
 
 void EventHub::Stop() {
+  std::vector<std::function<void()>> listeners;
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
+    listeners = listeners_;
   }
   wake_.notify_all();
   published_.notify_all();
+  for (auto& fn : listeners) fn();
   if (thread_.joinable()) thread_.join();
+}
+
+void EventHub::AddListener(std::function<void()> fn) {
+  std::lock_guard lock(mu_);
+  listeners_.push_back(std::move(fn));
 }
 
 void EventHub::Notify() {
@@ -66,7 +74,7 @@ void EventHub::PumpOnce(std::chrono::steady_clock::time_point now) {
     log_.Warn("events.read_failed", {{"error", events.status().ToString()}});
     return;
   }
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (base_unknown_ && !events->empty()) {
     high_water_ = std::max(high_water_, events->front().id - 1);
     base_unknown_ = false;
@@ -87,7 +95,11 @@ void EventHub::PumpOnce(std::chrono::steady_clock::time_point now) {
     ++published;
   }
   while (ring_.size() > options_.ring_capacity) ring_.pop_front();
-  if (published > 0) published_.notify_all();
+  if (published == 0) return;
+  published_.notify_all();
+  std::vector<std::function<void()>> listeners = listeners_;
+  lock.unlock();
+  for (auto& fn : listeners) fn();
 }
 
 EventBatch EventHub::Next(int64_t cursor, size_t limit, Duration wait) {

@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -56,6 +57,12 @@ class EventHub {
   /// Every event id <= this is published (contiguous or given up on).
   int64_t HighWater() const;
 
+  /// Calls `fn` (from the pump thread, without the hub's lock held) after each publication and
+  /// when the hub stops: how an event loop holding many streams learns there is something to
+  /// send (http/stream_loop.h). `fn` must be cheap and thread-safe, and stay callable for the
+  /// hub's life (capture a weak reference when its owner may go first).
+  void AddListener(std::function<void()> fn);
+
   /// Events after `cursor` (at most `limit`), waiting up to `wait` when there are none yet.
   /// Served from memory when possible, else from the store (up to the high water mark).
   EventBatch Next(int64_t cursor, size_t limit, Duration wait);
@@ -79,6 +86,7 @@ class EventHub {
   bool base_unknown_ = false;
   std::deque<EventRecord> ring_;
   std::optional<std::chrono::steady_clock::time_point> gap_since_;
+  std::vector<std::function<void()>> listeners_;
   std::thread thread_;
 };
 

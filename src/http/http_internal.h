@@ -13,10 +13,14 @@
 
 #include "auth/login_guard.h"
 #include "domain/json_views.h"
+#include "events/stream_slots.h"
 #include "http/api_server.h"
 #include "http/errors.h"
+#include "router/agent_tools.h"
 
 namespace handoffd::http {
+
+class StreamLoop;
 
 /// Cookie set at login and read on every dashboard request.
 inline constexpr const char* kTokenCookie = "handoffd_token";
@@ -32,6 +36,11 @@ struct Context {
   ApiServerOptions options;
   std::vector<PostRoute> post_routes;
   std::unique_ptr<LoginGuard> login_guard;  // login abuse limits (auth_routes.cc)
+  /// Open event streams per holder ("agent:ID"; web chat: "visitor:ID"), capped.
+  std::unique_ptr<StreamSlots> stream_slots;
+  /// Writes open event streams (ServeEventStream); null: streams hold their worker.
+  StreamLoop* stream_loop = nullptr;
+  std::unique_ptr<AgentTools> tools;  // notes, labels, transcripts (tools_routes.cc)
 };
 
 /// Wraps `handler` so the body is read by handoffd, not httplib: httplib 0.11 applies
@@ -91,5 +100,9 @@ void RegisterAgentRoutes(httplib::Server& server, Context& ctx);
 void RegisterDashboardRoutes(httplib::Server& server, Context& ctx);
 void RegisterTeamRoutes(httplib::Server& server, Context& ctx);
 void RegisterRoutingSessionRoutes(httplib::Server& server, Context& ctx);
+/// Notes, labels, transcripts and canned responses (tools_routes.cc); creates ctx.tools.
+void RegisterToolRoutes(httplib::Server& server, Context& ctx);
+/// GET /api/reports/summary (report_routes.cc).
+void RegisterReportRoutes(httplib::Server& server, Context& ctx);
 
 }  // namespace handoffd::http

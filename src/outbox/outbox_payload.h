@@ -2,6 +2,7 @@
 //   {"kind":"text","text":"..."}
 //   {"kind":"buttons","text":"...","buttons":[{"id":"...","title":"..."}]}
 //   {"kind":"forward","url":"...","body":"<raw webhook body>"}   (bot forwarding)
+//   {"kind":"integration","url":"...","body":"<event JSON>"}     (integration webhooks)
 // Producers (router, conversation) encode with it; the outbox worker decodes with it.
 #pragma once
 
@@ -15,19 +16,21 @@
 namespace handoffd {
 
 struct OutboxPayload {
-  enum class Kind { kText, kButtons, kForward };
+  enum class Kind { kText, kButtons, kForward, kIntegration };
   Kind kind = Kind::kText;
   /// kText, kButtons: the message text (interactive body for kButtons).
   std::string text;
   /// kButtons: the reply buttons.
   std::vector<ReplyButton> buttons;
-  /// kForward: the bot's URL and the raw webhook body.
+  /// kForward: the bot's URL and the raw webhook body. kIntegration: the receiver's URL
+  /// ([[integrations.webhooks]] url) and the event body to POST signed.
   std::string url;
   std::string body;
 
   static OutboxPayload Text(std::string text);
   static OutboxPayload Buttons(std::string text, std::vector<ReplyButton> buttons);
   static OutboxPayload Forward(std::string url, std::string body);
+  static OutboxPayload Integration(std::string url, std::string body);
 };
 
 /// The JSON text stored in the outbox.

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 #include <utility>
+#include <vector>
 
 #include "domain/event.h"
 #include "router/conversation.h"
@@ -124,8 +125,10 @@ Result<int> RoutingService::ExpireLeases(TimePoint now) {
 
 Result<int> RoutingService::AutoAssign(TimePoint now) {
   int assigned = 0;
+  std::vector<int64_t> first_waits_ms;  // waits of first assignments, observed after the commit
   Status st = store_.Transact([&](StoreTx& tx) -> Status {
     assigned = 0;
+    first_waits_ms.clear();
     HANDOFFD_ASSIGN_OR_RETURN(
         auto state, tx.LockRoutingState(now - options_.presence_window, options_.batch_limit));
     if (state.queue.empty()) return Status::Ok();
@@ -147,6 +150,11 @@ Result<int> RoutingService::AutoAssign(TimePoint now) {
       const std::string& name = by_id[p.agent_id]->name;
       HANDOFFD_ASSIGN_OR_RETURN(auto updated,
                                 PublishSession(tx, "session.assigned", p.session_id, true, now));
+      if (updated.wait_ms && updated.assigned_at &&
+          ToUnixMillis(*updated.assigned_at) - ToUnixMillis(updated.created_at) ==
+              *updated.wait_ms) {
+        first_waits_ms.push_back(*updated.wait_ms);
+      }
       HANDOFFD_RETURN_IF_ERROR(AddSystemNote(tx, updated, "Assigned to " + name + " (auto)", now));
       HANDOFFD_RETURN_IF_ERROR(QueueText(tx, updated, SenderType::kSystem, "",
                                          Substitute(options_.agent_joined_text, name), now)
@@ -158,6 +166,7 @@ Result<int> RoutingService::AutoAssign(TimePoint now) {
   if (!st.ok()) return st;
   if (assigned > 0) {
     metrics_.assignments_auto += assigned;
+    for (int64_t ms : first_waits_ms) metrics_.ObserveWait(static_cast<double>(ms) / 1000.0);
     if (options_.on_outbox) options_.on_outbox();
     if (options_.on_events) options_.on_events();
   }

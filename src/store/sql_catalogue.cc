@@ -108,7 +108,12 @@ Catalogue BuildCatalogue(SqlDialect d) {
       " FROM agent_sessions w WHERE w.status = 'waiting' AND w.team_id = u.team_id"
       " AND (w.priority > u.priority OR (w.priority = u.priority AND (w.queue_order <"
       " u.queue_order OR (w.queue_order = u.queue_order AND w.id <= u.id))))) END,"
-      " 'priority', u.priority)::TEXT,"
+      " 'priority', u.priority,"
+      " 'labels', to_json(array_remove(string_to_array(u.labels, ','), '')),"
+      " 'csat_score', u.csat_score, 'csat_comment', u.csat_comment,"
+      " 'wait_seconds', u.wait_ms / 1000.0,"
+      " 'first_response_seconds', u.first_response_ms / 1000.0,"
+      " 'handle_seconds', u.handle_ms / 1000.0)::TEXT,"
       " :ecreated2 FROM u LEFT JOIN agents ag ON ag.id = u.agent_id"
       " LEFT JOIN teams tt ON tt.id = u.team_id WHERE :with_event2 = 1"
       " RETURNING id)"
@@ -116,17 +121,21 @@ Catalogue BuildCatalogue(SqlDialect d) {
       " (SELECT COUNT(*) FROM u) + (SELECT COUNT(*) FROM e) + (SELECT COUNT(*) FROM e2)",
       "ttttttttttiiiiiiitiiii", "iii"};
   c[kAssignSession] = {
-      "UPDATE agent_sessions SET status = 'active', agent_id = :agent, assigned_at = :now"
+      "UPDATE agent_sessions SET status = 'active', agent_id = :agent, assigned_at = :now,"
+      " wait_ms = COALESCE(wait_ms, :now2 - created_at)"
       " WHERE id = :id AND status = 'waiting'",
-      "iii", ""};
+      "iiii", ""};
   c[kReassignSession] = {
-      "UPDATE agent_sessions SET status = 'active', agent_id = :agent, assigned_at = :now"
+      "UPDATE agent_sessions SET status = 'active', agent_id = :agent, assigned_at = :now,"
+      " wait_ms = COALESCE(wait_ms, :now2 - created_at)"
       " WHERE id = :id AND status IN ('waiting', 'active')",
-      "iii", ""};
+      "iiii", ""};
   c[kEndSession] = {
-      "UPDATE agent_sessions SET status = 'ended', ended_at = :now, end_reason = :reason"
+      "UPDATE agent_sessions SET status = 'ended', ended_at = :now, end_reason = :reason,"
+      " handle_ms = CASE WHEN wait_ms IS NULL THEN NULL ELSE :now2 - created_at - wait_ms END,"
+      " missed = CASE WHEN wait_ms IS NULL THEN 1 ELSE 0 END"
       " WHERE id = :id AND status IN ('waiting', 'active')",
-      "iti", ""};
+      "itii", ""};
   c[kEnqueue] = {
       "INSERT INTO outbox (message_id, channel, phone_number_id, recipient, payload, attempts,"
       " next_attempt_at, created_at) VALUES (:message, :channel, :pnid, :recipient, :payload,"
@@ -182,20 +191,26 @@ Catalogue BuildCatalogue(SqlDialect d) {
   // order to webhooks either). PostgreSQL: SKIP LOCKED keeps concurrent claimers apart, and a
   // head locked by another claimer still blocks its queue through NOT EXISTS.
   c[kClaimOutbox] = {
-      "UPDATE outbox SET leased_until = :lease WHERE id IN (SELECT o.id FROM outbox o"
+      "UPDATE outbox SET leased_until = :lease, lease_owner = :owner WHERE id IN (SELECT o.id"
+      " FROM outbox o"
       " WHERE o.next_attempt_at <= :now1 AND (o.leased_until IS NULL OR o.leased_until <= :now2)"
       " AND (o.recipient = '' OR NOT EXISTS (SELECT 1 FROM outbox p WHERE p.phone_number_id ="
       " o.phone_number_id AND p.recipient = o.recipient AND p.id < o.id))"
       " ORDER BY o.next_attempt_at, o.id LIMIT :limit" +
           std::string(pg ? " FOR UPDATE OF o SKIP LOCKED" : "") + ") RETURNING " +
           SelectList(kOutboxCols),
-      "iiii", outbox_kinds};
+      "itiii", outbox_kinds};
+  // Owner-checked: only the store that holds the lease may use it (lease_owner, migration 0009).
   c[kBeginOutboxAttempt] = {
-      "UPDATE outbox SET attempted_at = :now, leased_until = :lease WHERE id = :id", "iii", ""};
+      "UPDATE outbox SET attempted_at = :now, leased_until = :lease WHERE id = :id"
+      " AND leased_until IS NOT NULL AND lease_owner = :owner",
+      "iiit", ""};
   c[kRenewOutbox] = {
-      "UPDATE outbox SET leased_until = :lease WHERE id = :id AND leased_until IS NOT NULL", "ii",
-      ""};
-  c[kReleaseOutbox] = {"UPDATE outbox SET leased_until = NULL WHERE id = :id", "i", ""};
+      "UPDATE outbox SET leased_until = :lease WHERE id = :id AND leased_until IS NOT NULL"
+      " AND lease_owner = :owner",
+      "iit", ""};
+  c[kReleaseOutbox] = {
+      "UPDATE outbox SET leased_until = NULL WHERE id = :id AND lease_owner = :owner", "it", ""};
   c[kListOutbox] = {"SELECT " + SelectList(kOutboxCols) +
                         " FROM outbox WHERE id > :after ORDER BY id LIMIT :limit",
                     "ii", outbox_kinds};
@@ -226,16 +241,16 @@ Catalogue BuildCatalogue(SqlDialect d) {
   c[kPruneWebhookKeys] = {"DELETE FROM processed_webhook_ids WHERE created_at < :before", "i", ""};
   c[kPruneTokens] = {"DELETE FROM auth_tokens WHERE expires_at <= :now", "i", ""};
   c[kAppendEvent] = {
-      "INSERT INTO events (type, audience, agent_id, data, created_at)"
-      " VALUES (:type, :audience, :agent, :data, :created) RETURNING id",
-      "ttiti", "i"};
+      "INSERT INTO events (type, audience, agent_id, data, created_at, visitor_key)"
+      " VALUES (:type, :audience, :agent, :data, :created, :visitor) RETURNING id",
+      "ttitit", "i"};
   c[kSetAgentStatus] = {"UPDATE agents SET status = :status, last_seen_at = :now WHERE id = :id",
                         "tii", ""};
   c[kTouchAgent] = {"UPDATE agents SET last_seen_at = :now WHERE id = :id", "ii", ""};
   c[kListEvents] = {
-      "SELECT id, type, audience, agent_id, data, created_at FROM events"
+      "SELECT id, type, audience, agent_id, data, created_at, visitor_key FROM events"
       " WHERE id > :after AND id <= :upto ORDER BY id LIMIT :n",
-      "iii", "ittiti"};
+      "iii", "ittitit"};
   c[kEventIdRange] = {"SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0) FROM events", "", "ii"};
   c[kPruneEvents] = {"DELETE FROM events WHERE created_at < :before", "i", ""};
   // An agent's read position only moves forward (two tabs may report out of order).
@@ -275,7 +290,10 @@ Catalogue BuildCatalogue(SqlDialect d) {
            " WHERE status IN ('waiting', 'active') AND expires_at <= :now"
            " ORDER BY expires_at, id LIMIT :limit FOR UPDATE SKIP LOCKED),"
            " ended AS (UPDATE agent_sessions u SET status = 'ended', ended_at = u.expires_at,"
-           " end_reason = 'expired' FROM due WHERE u.id = due.id"
+           " end_reason = 'expired', handle_ms = CASE WHEN u.wait_ms IS NULL THEN NULL"
+           " ELSE u.expires_at - u.created_at - u.wait_ms END,"
+           " missed = CASE WHEN u.wait_ms IS NULL THEN 1 ELSE 0 END"
+           " FROM due WHERE u.id = due.id"
            " RETURNING u.*, due.status AS previous_status)"
            " SELECT " +
                SelectList(kSessionCols) +
@@ -285,7 +303,9 @@ Catalogue BuildCatalogue(SqlDialect d) {
          : "",
       pg ? "ii" : "", pg ? session_kinds + "t" : ""};
   c[kExpireSession] = {
-      "UPDATE agent_sessions SET status = 'ended', ended_at = expires_at, end_reason = 'expired'"
+      "UPDATE agent_sessions SET status = 'ended', ended_at = expires_at, end_reason = 'expired',"
+      " handle_ms = CASE WHEN wait_ms IS NULL THEN NULL ELSE expires_at - created_at - wait_ms END,"
+      " missed = CASE WHEN wait_ms IS NULL THEN 1 ELSE 0 END"
       " WHERE id = :id AND status IN ('waiting', 'active') AND expires_at <= :now",
       "ii", ""};
   // PostgreSQL only: many rows in one statement, passed as one JSON array of objects and
@@ -318,11 +338,12 @@ Catalogue BuildCatalogue(SqlDialect d) {
          : "",
       pg ? "t" : "", ""};
   c[kAppendEvents] = {
-      pg ? "INSERT INTO events (type, audience, agent_id, data, created_at)"
-           " SELECT r.type, r.audience, r.agent_id, r.data, r.created_at"
+      pg ? "INSERT INTO events (type, audience, agent_id, data, created_at, visitor_key)"
+           " SELECT r.type, r.audience, r.agent_id, r.data, r.created_at, r.visitor_key"
            " FROM ROWS FROM (json_to_recordset(CAST(:rows AS json)) AS (type text,"
-           " audience text, agent_id bigint, data text, created_at bigint)) WITH ORDINALITY"
-           " AS r(type, audience, agent_id, data, created_at, n) ORDER BY r.n"
+           " audience text, agent_id bigint, data text, created_at bigint, visitor_key text))"
+           " WITH ORDINALITY AS r(type, audience, agent_id, data, created_at, visitor_key, n)"
+           " ORDER BY r.n"
          : "",
       pg ? "t" : "", ""};
 
@@ -427,7 +448,99 @@ Catalogue BuildCatalogue(SqlDialect d) {
       "UPDATE agent_sessions SET queue_told_position = :position, queue_told_at = :now"
       " WHERE id = :id",
       "iii", ""};
+  // Agent tools and reports (issue 12).
+  c[kRecordFirstResponse] = {
+      "UPDATE agent_sessions SET first_response_ms = :at - created_at - wait_ms"
+      " WHERE id = :id AND first_response_ms IS NULL AND wait_ms IS NOT NULL",
+      "ii", ""};
+  c[kSetSessionLabels] = {"UPDATE agent_sessions SET labels = :labels WHERE id = :id", "ti", ""};
+  c[kMarkCsatAsked] = {"UPDATE agent_sessions SET csat_asked_at = :now WHERE id = :id", "ii", ""};
+  c[kFindCsatSession] = {session_select +
+                             " WHERE s.channel = :channel AND s.phone_number = :phone"
+                             " AND s.status = 'ended' AND s.csat_asked_at >= :since"
+                             " ORDER BY s.csat_asked_at DESC, s.id DESC LIMIT 1" +
+                             (pg ? " FOR UPDATE OF s" : ""),
+                         "tti", session_kinds};
+  c[kSetCsatScore] = {
+      "UPDATE agent_sessions SET csat_score = :score, csat_answered_at = :now WHERE id = :id",
+      "iii", ""};
+  c[kSetCsatComment] = {"UPDATE agent_sessions SET csat_comment = :comment WHERE id = :id", "ti",
+                        ""};
+  c[kInitIntegrationCursor] = {
+      "INSERT INTO integration_cursors (hook, last_event_id, updated_at)"
+      " VALUES (:hook, :initial, :now) ON CONFLICT (hook) DO NOTHING",
+      "tii", ""};
+  c[kLockIntegrationCursor] = {"SELECT last_event_id FROM integration_cursors WHERE hook = :hook" +
+                                   std::string(pg ? " FOR UPDATE" : ""),
+                               "t", "i"};
+  c[kSetIntegrationCursor] = {
+      "UPDATE integration_cursors SET last_event_id = :id, updated_at = :now WHERE hook = :hook",
+      "iit", ""};
+  const std::string canned_select =
+      "SELECT id, shortcut, content, created_by, created_at, updated_at FROM canned_responses";
+  c[kListCanned] = {canned_select + " ORDER BY shortcut", "", "ittiii"};
+  c[kGetCanned] = {canned_select + " WHERE id = :id", "i", "ittiii"};
+  c[kCreateCanned] = {
+      "INSERT INTO canned_responses (shortcut, content, created_by, created_at, updated_at)"
+      " VALUES (:shortcut, :content, :by, :created, :updated)"
+      " ON CONFLICT (shortcut) DO NOTHING RETURNING id",
+      "ttiii", "i"};
+  c[kUpdateCanned] = {
+      "UPDATE canned_responses SET shortcut = :shortcut, content = :content,"
+      " updated_at = :updated WHERE id = :id",
+      "ttii", ""};
+  c[kDeleteCanned] = {"DELETE FROM canned_responses WHERE id = :id", "i", ""};
+  AddWebchatQueries(c, message_select, message_kinds);
   return c;
+}
+
+void AddWebchatQueries(Catalogue& c, const std::string& message_select,
+                       const std::string& message_kinds) {
+  const std::string offline_cols =
+      "id, widget_key, visitor_id, name, email, message, created_at, handled_at, handled_by";
+  const std::string offline_kinds = "ititttiii";
+  // The contact is created under a key unique to the new token, then renamed to 'v' || id once
+  // the visitor has its id (one transaction).
+  c[kInsertVisitorContact] = {
+      "INSERT INTO contacts (channel, customer_key, name, created_at, updated_at)"
+      " VALUES ('webchat', :key, :name, :created, :updated) RETURNING id",
+      "ttii", "i"};
+  c[kInsertVisitor] = {
+      "INSERT INTO webchat_visitors (widget_key, token_hash, contact_id, name, email, created_at)"
+      " VALUES (:widget, :token, :contact, :name, :email, :created) RETURNING id",
+      "ttitti", "i"};
+  c[kSetVisitorContactKey] = {"UPDATE contacts SET customer_key = :key WHERE id = :id", "ti", ""};
+  c[kFindVisitorByToken] = {
+      "SELECT id, widget_key, contact_id, name, email, created_at FROM webchat_visitors"
+      " WHERE token_hash = :token",
+      "t", "itittti"};
+  c[kListUnattachedMessages] = {
+      message_select +
+          " WHERE contact_id = :contact AND session_id IS NULL ORDER BY id DESC LIMIT :n",
+      "ii", message_kinds};
+  // Delivery of agent/system/bot texts to a visitor only moves forward (queued < sent <
+  // delivered < read); `:from_a`..`:from_c` are the states the target may replace.
+  c[kAdvanceVisitorDelivery] = {
+      "UPDATE agent_messages SET delivery_status = :status"
+      " WHERE session_id = :session AND id <= :upto AND direction = 'out'"
+      " AND delivery_status IN (:from_a, :from_b, :from_c) RETURNING id",
+      "tiittt", "i"};
+  c[kInsertOfflineMessage] = {
+      "INSERT INTO webchat_offline_messages (widget_key, visitor_id, name, email, message,"
+      " created_at) VALUES (:widget, :visitor, :name, :email, :message, :created) RETURNING id",
+      "tittti", "i"};
+  c[kListOfflineMessages] = {
+      "SELECT " + offline_cols +
+          " FROM webchat_offline_messages WHERE (:any = 1 OR (handled_at IS NOT NULL) = (:handled"
+          " = 1)) AND id < :before ORDER BY id DESC LIMIT :n",
+      "iiii", offline_kinds};
+  c[kMarkOfflineHandled] = {
+      "UPDATE webchat_offline_messages SET handled_at = :now, handled_by = :agent"
+      " WHERE id = :id AND handled_at IS NULL",
+      "iii", ""};
+  c[kGetOfflineMessage] = {
+      "SELECT " + offline_cols + " FROM webchat_offline_messages WHERE id = :id", "i",
+      offline_kinds};
 }
 
 }  // namespace handoffd::sqlstore

@@ -104,6 +104,31 @@ enum Query : size_t {
   kRecentWaits,
   kLockQueueNotices,
   kMarkQueueTold,
+  kInsertVisitorContact,
+  kInsertVisitor,
+  kSetVisitorContactKey,
+  kFindVisitorByToken,
+  kListUnattachedMessages,
+  kAdvanceVisitorDelivery,
+  kInsertOfflineMessage,
+  kListOfflineMessages,
+  kMarkOfflineHandled,
+  kGetOfflineMessage,
+  // Agent tools and reports (issue 12).
+  kRecordFirstResponse,
+  kSetSessionLabels,
+  kMarkCsatAsked,
+  kFindCsatSession,
+  kSetCsatScore,
+  kSetCsatComment,
+  kInitIntegrationCursor,
+  kLockIntegrationCursor,
+  kSetIntegrationCursor,
+  kListCanned,
+  kGetCanned,
+  kCreateCanned,
+  kUpdateCanned,
+  kDeleteCanned,
   kQueryCount,
 };
 
@@ -119,5 +144,9 @@ using Catalogue = std::array<QuerySpec, kQueryCount>;
 
 /// The fixed statements of `d`, indexed by Query.
 Catalogue BuildCatalogue(SqlDialect d);
+
+/// Adds the web chat statements (visitors, offline messages, visitor delivery) to `c`.
+void AddWebchatQueries(Catalogue& c, const std::string& message_select,
+                       const std::string& message_kinds);
 
 }  // namespace handoffd::sqlstore

@@ -4,6 +4,8 @@
 #include <string>
 #include <utility>
 
+#include "domain/labels.h"
+
 namespace handoffd::sqlstore {
 namespace {
 
@@ -60,6 +62,15 @@ Session ReadSession(const std::vector<Cell>& row) {
   s.team_name = r.OptText().value_or("");
   s.priority = static_cast<int>(r.Int());
   s.queue_position = r.OptInt();
+  s.labels = DecodeLabels(r.Text());
+  s.wait_ms = r.OptInt();
+  s.first_response_ms = r.OptInt();
+  s.handle_ms = r.OptInt();
+  s.missed = r.Int() != 0;
+  s.csat_asked_at = r.OptTime();
+  if (auto score = r.OptInt()) s.csat_score = static_cast<int>(*score);
+  s.csat_answered_at = r.OptTime();
+  s.csat_comment = r.OptText();
   return s;
 }
 
@@ -117,6 +128,7 @@ EventRecord ReadEvent(const std::vector<Cell>& row) {
   e.agent_id = r.OptInt();
   e.data = r.Text();
   e.created_at = r.Time();
+  e.visitor_key = r.OptText().value_or("");
   return e;
 }
 
@@ -183,7 +195,8 @@ Stmt& BindEvent(Stmt& st, const EventRecord& e, const Clock& clock) {
       .Text(ToString(e.audience))
       .OptInt(e.agent_id)
       .Text(e.data)
-      .Time(e.created_at == TimePoint{} ? clock.Now() : e.created_at);
+      .Time(e.created_at == TimePoint{} ? clock.Now() : e.created_at)
+      .OptText(e.visitor_key.empty() ? std::nullopt : std::optional<std::string>(e.visitor_key));
 }
 
 }  // namespace handoffd::sqlstore

@@ -54,6 +54,15 @@ inline constexpr Col kSessionCols[] = {
      " OR (w.priority = s.priority AND (w.queue_order < s.queue_order"
      " OR (w.queue_order = s.queue_order AND w.id <= s.id))))) END",
      'i'},
+    {"s.labels", 't'},
+    {"s.wait_ms", 'i'},
+    {"s.first_response_ms", 'i'},
+    {"s.handle_ms", 'i'},
+    {"s.missed", 'i'},
+    {"s.csat_asked_at", 'i'},
+    {"s.csat_score", 'i'},
+    {"s.csat_answered_at", 'i'},
+    {"s.csat_comment", 't'},
 };
 
 /// The FROM clause of kSessionCols (sessions s, their agent a and team t).

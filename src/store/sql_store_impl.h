@@ -91,6 +91,12 @@ class SqlStore final : public Store {
                                               int limit) override;
   Result<std::pair<int64_t, int64_t>> EventIdRange() override;
   Result<int64_t> PruneEvents(TimePoint before) override;
+  Result<std::vector<CannedResponse>> ListCannedResponses() override;
+  Result<std::optional<CannedResponse>> GetCannedResponse(int64_t id) override;
+  Result<CannedResponse> CreateCannedResponse(const CannedResponse& c) override;
+  Result<std::optional<CannedResponse>> UpdateCannedResponse(const CannedResponse& c) override;
+  Result<bool> DeleteCannedResponse(int64_t id) override;
+  Result<std::vector<ReportRow>> Report(const ReportQuery& q) override;
 
   // sql_store_teams.cc
   Result<Team> CreateTeam(const Team& t) override;
@@ -104,14 +110,18 @@ class SqlStore final : public Store {
   void Announce(Change what) override;
   Result<std::unique_ptr<Listening>> Listen(std::function<void(Change)> on_change) override;
   Result<int64_t> Prune(TimePoint before, TimePoint now) override;
+  // sql_store_webchat.cc
+  Result<Visitor> CreateVisitor(const NewVisitor& v) override;
+  Result<std::optional<Visitor>> FindVisitorByToken(const std::string& token_hash) override;
+  Result<std::vector<Message>> ListUnattachedMessages(int64_t contact_id, int limit) override;
+  Result<OfflineMessage> CreateOfflineMessage(const OfflineMessage& m) override;
+  Result<std::vector<OfflineMessage>> ListOfflineMessages(std::optional<bool> handled,
+                                                          int64_t before_id, int limit) override;
+  Result<std::optional<OfflineMessage>> MarkOfflineMessageHandled(int64_t id, int64_t agent_id,
+                                                                  TimePoint now) override;
 
  private:
   Stmt& Get(Conn& c, Query q) const { return pool_.Get(c, q); }
-  /// The PostgreSQL fast path: AppendToOpenSession in one statement.
-  Result<AppendOutcome> AppendInOneStatement(const std::string& channel,
-                                             const std::string& customer_key, const Message& m,
-                                             std::optional<std::pair<TimePoint, TimePoint>> extend,
-                                             const std::string& event_tail);
   /// Writes t's trigger ids (after removing the old ones); kConflict when one is taken.
   Status WriteTriggers(Conn& c, const Team& t);
   /// Reads the updated message and writes its event, inside the caller's transaction.
@@ -119,6 +129,8 @@ class SqlStore final : public Store {
 
   const SqlDialect dialect_;
   const Clock& clock_;
+  /// Identifies this store's outbox leases (outbox.lease_owner): random, one per SqlStore.
+  const std::string lease_owner_;
   ConnectionPool pool_;
   // PostgreSQL only (pg_notify.h); the listener is made by the first Listen().
   std::unique_ptr<PgNotifier> notifier_;

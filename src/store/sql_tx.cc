@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/sql_append.h"
 #include "store/sql_json_rows.h"
 #include "store/sql_rows.h"
 
@@ -116,7 +117,22 @@ Result<std::optional<Message>> SqlTx::InsertMessage(const Message& m) {
                              .OptTime(out.sent_at));
     if (!id) return std::optional<Message>();
     out.id = *id;
+    if (out.session_id && out.sender_type == SenderType::kAgent &&
+        out.direction == Direction::kOut) {
+      // The first agent message after the first assignment is the first response.
+      Get(kRecordFirstResponse).Time(out.created_at).Int(*out.session_id).RunAll();
+    }
     return std::optional<Message>(std::move(out));
+  });
+}
+
+Result<AppendOutcome> SqlTx::AppendToOpenSession(
+    const std::string& channel, const std::string& customer_key, const Message& m,
+    std::optional<std::pair<TimePoint, TimePoint>> extend, const std::string& event_tail) {
+  const AppendRequest request{channel, customer_key, m, extend, event_tail};
+  if (pool_.dialect() != SqlDialect::kPostgres) return AppendStepByStep(*this, request);
+  return Guard([&]() -> Result<AppendOutcome> {
+    return AppendInOneStatement(pool_, conn_, clock_, request);
   });
 }
 
@@ -150,6 +166,7 @@ Result<bool> SqlTx::AssignSession(int64_t session_id, int64_t agent_id, TimePoin
     Stmt& st = Get(allow_reassign ? kReassignSession : kAssignSession)
                    .Int(agent_id)
                    .Time(now)
+                   .Time(now)
                    .Int(session_id);
     st.RunAll();
     return st.Affected() == 1;
@@ -158,7 +175,7 @@ Result<bool> SqlTx::AssignSession(int64_t session_id, int64_t agent_id, TimePoin
 
 Result<bool> SqlTx::EndSession(int64_t session_id, EndReason reason, TimePoint now) {
   return Guard([&]() -> Result<bool> {
-    Stmt& st = Get(kEndSession).Time(now).Text(ToString(reason)).Int(session_id);
+    Stmt& st = Get(kEndSession).Time(now).Text(ToString(reason)).Time(now).Int(session_id);
     st.RunAll();
     return st.Affected() == 1;
   });
@@ -269,6 +286,11 @@ Result<std::vector<EndedSession>> SqlTx::ExpireDueSessions(TimePoint now, int li
       e.session.ended_at = e.session.expires_at;
       e.session.end_reason = EndReason::kExpired;
       e.session.queue_position.reset();  // no longer in a queue
+      e.session.missed = !e.session.wait_ms.has_value();
+      if (e.session.wait_ms) {
+        e.session.handle_ms = ToUnixMillis(e.session.expires_at) -
+                              ToUnixMillis(e.session.created_at) - *e.session.wait_ms;
+      }
       out.push_back(std::move(e));
     }
     return out;
@@ -384,11 +406,38 @@ Status SqlTx::AppendEvents(const std::vector<EventRecord>& events) {
           .Text("audience", ToString(e.audience))
           .OptInt("agent_id", e.agent_id)
           .Text("data", e.data)
-          .Int("created_at", ToUnixMillis(e.created_at == TimePoint{} ? now : e.created_at));
+          .Int("created_at", ToUnixMillis(e.created_at == TimePoint{} ? now : e.created_at))
+          .OptText("visitor_key", e.visitor_key.empty()
+                                      ? std::nullopt
+                                      : std::optional<std::string>(e.visitor_key));
     }
     Get(kAppendEvents).Text(rows.Take()).RunAll();
     return Status::Ok();
   });
+}
+
+Result<std::vector<int64_t>> SqlTx::AdvanceVisitorDelivery(int64_t session_id,
+                                                           int64_t up_to_message_id,
+                                                           DeliveryStatus status) {
+  return Guard([&]() -> Result<std::vector<int64_t>> {
+    const bool read = status == DeliveryStatus::kRead;
+    Stmt& st = Get(kAdvanceVisitorDelivery)
+                   .Text(ToString(status))
+                   .Int(session_id)
+                   .Int(up_to_message_id)
+                   .Text("queued")
+                   .Text("sent")
+                   .Text(read ? "delivered" : "sent");
+    std::vector<int64_t> ids;
+    for (bool row = st.Run(); row; row = st.Fetch()) ids.push_back(st.row().at(0).i);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  });
+}
+
+Result<std::optional<Message>> SqlTx::GetMessage(int64_t id) {
+  return Guard(
+      [&]() -> Result<std::optional<Message>> { return OneMessage(Get(kGetMessage).Int(id)); });
 }
 
 }  // namespace handoffd::sqlstore

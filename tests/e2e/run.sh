@@ -11,6 +11,7 @@
 #   HANDOFFD_E2E_SCREENSHOTS=DIR  where the screenshots go (default: a temporary directory;
 #                                 docs/screenshots/ to refresh the README's pictures)
 #   HANDOFFD_E2E_KEEP=1           keep the temporary directory (config, database, daemon log)
+#   HANDOFFD_E2E_ONLY=GLOB         run only the browser tests here matching GLOB (e.g. webchat.test.mjs)
 #   HANDOFFD_E2E_DASHBOARD_DIR=DIR serve the dashboard from DIR (server.dashboard_dir) instead of
 #                                 the copy compiled into the binary: try dashboard edits unbuilt
 # Exits non-zero when a test fails; the last line is "e2e-sqlite: N passed, N failed" (or e2e-postgresql).
@@ -89,6 +90,8 @@ cleanup() { [ -n "${reported:-}" ] || report; }
 trap cleanup EXIT
 
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+# The web chat tests serve a host page from another port (another origin) embedding the widget.
+widget_port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 secret=$(node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))')
 config=$work/handoffd.toml
 dashboard_line=
@@ -111,6 +114,12 @@ phone_number_id = "123456789012345"
 
 [log]
 format = "json"
+
+[[webchat.widgets]]
+key = "e2e-shop"
+name = "E2E Shop"
+allowed_origins = ["http://127.0.0.1:$widget_port"]
+welcome_text = "Hello from the E2E Shop!"
 EOF
 
 "$binary" migrate --config "$config" >>"$log" 2>&1
@@ -144,20 +153,25 @@ fi
 
 export HANDOFFD_BINARY=$binary HANDOFFD_E2E_URL=$url HANDOFFD_E2E_APP_SECRET=$secret \
   HANDOFFD_E2E_CONFIG=$config HANDOFFD_E2E_PIDFILE=$pidfile HANDOFFD_E2E_LOG=$log \
-  HANDOFFD_E2E_ARTIFACTS=$work HANDOFFD_E2E_CHROMIUM=$chromium \
+  HANDOFFD_E2E_ARTIFACTS=$work HANDOFFD_E2E_CHROMIUM=$chromium HANDOFFD_E2E_WIDGET_PORT=$widget_port \
   HANDOFFD_E2E_SCREENSHOTS=${screenshots:-$work/screenshots}
 
+files=("$repo"/tests/dashboard/*.test.mjs "$here"/*.test.mjs)
+if [ -n "${HANDOFFD_E2E_ONLY:-}" ]; then
+  # shellcheck disable=SC2206 # the glob is meant to expand
+  files=("$here"/${HANDOFFD_E2E_ONLY})
+fi
 set +e
-timeout -k 10 300 node --test --test-concurrency=1 \
+timeout -k 10 900 node --test --test-concurrency=1 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$work/results.tap" \
-  "$repo"/tests/dashboard/*.test.mjs "$here"/*.test.mjs
+  "${files[@]}"
 status=$?
 set -e
 
 passed=$(grep -E '^# pass [0-9]+' "$work/results.tap" 2>/dev/null | awk '{print $3}' | tail -n 1)
 failed=$(grep -E '^# fail [0-9]+' "$work/results.tap" 2>/dev/null | awk '{print $3}' | tail -n 1)
-[ "$status" -eq 124 ] && echo "e2e: the suite did not finish within 300 s" >&2
+[ "$status" -eq 124 ] && echo "e2e: the suite did not finish within 900 s" >&2
 if [ "$status" -ne 0 ] && [ "${failed:-0}" -eq 0 ]; then failed=1; fi
 report
 reported=1
