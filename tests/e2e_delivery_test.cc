@@ -21,9 +21,9 @@ TEST_P(E2eDeliveryTest, AgentRepliesAndTheirDeliveryStatuses) {
   json session = AskForAnAgent(kAnna, "Anna", "wamid.ANNA.2", t3, alice.token);
   ASSERT_TRUE(session.is_object());
   ASSERT_NO_FATAL_FAILURE(Accept(session, alice, "Alice Agent"));
-  // Sent so far: connecting, joined.
+  // Sent so far: connecting, the place in the queue, joined.
   const size_t sent = SentTo(kAnna).size();
-  ASSERT_EQ(sent, 2u);
+  ASSERT_EQ(sent, 3u);
 
   // --- 8. The agent replies: 201 queued, then sent through the Graph API. ---
   const std::string reply1 = "Hello Anna, I am looking at your order now.";
