@@ -55,7 +55,11 @@ export class ChatTools {
     // Capture phase: runs before the composer's own Enter-to-send handler.
     ta.addEventListener('keydown', (e) => this.onKey(e), true);
     ta.addEventListener('input', () => this.updatePicker());
-    ta.addEventListener('blur', () => setTimeout(() => this.closePicker(), 150));
+    // Closed after a blur unless the composer has the focus again by then (a click on a button
+    // that hands the focus back, or a quick return, must not close a picker opened meanwhile).
+    ta.addEventListener('blur', () => setTimeout(() => {
+      if (document.activeElement !== ta) this.closePicker();
+    }, 150));
   }
 
   // --- labels -----------------------------------------------------------------------------

@@ -27,6 +27,15 @@ void End(StreamState& state, httplib::DataSink& sink, const char* reason) {
 
 }  // namespace
 
+std::string FormatStreamEvent(const EventStreamSpec& spec, const EventRecord& e) {
+  const auto frame = [&e](const std::string& type, const std::string& data) {
+    return "id: " + std::to_string(e.id) + "\nevent: " + type + "\ndata: " + data + "\n\n";
+  };
+  if (!spec.render) return frame(e.type, e.data);
+  auto r = spec.render(e);
+  return r ? frame(r->first, r->second) : std::string();
+}
+
 int64_t ResumeCursor(const httplib::Request& req, const EventHub& hub) {
   const std::string last = req.has_header("Last-Event-ID") ? req.get_header_value("Last-Event-ID")
                                                            : req.get_param_value("last_event_id");
@@ -82,21 +91,13 @@ void ServeEventStream(const httplib::Request& req, httplib::Response& res, Event
         }
         if (batch.reset) {
           s.cursor = hub.HighWater();
-          return Write(sink, "event: reset\ndata: {\"reason\":\"retention\"}\n\n");
+          return Write(sink, kResetEvent);
         }
         std::string out;
         for (const EventRecord& e : batch.events) {
           s.cursor = e.id;
           if (s.visible && !s.visible(e)) continue;
-          if (s.render) {
-            auto r = s.render(e);
-            if (!r) continue;
-            out += "id: " + std::to_string(e.id) + "\nevent: " + r->first + "\ndata: " + r->second +
-                   "\n\n";
-            continue;
-          }
-          out +=
-              "id: " + std::to_string(e.id) + "\nevent: " + e.type + "\ndata: " + e.data + "\n\n";
+          out += FormatStreamEvent(s, e);
         }
         if (!out.empty()) {
           if (!Write(sink, out)) return false;

@@ -52,6 +52,13 @@ struct EventStreamSpec {
   std::function<void(const std::string& reason)> on_end;
 };
 
+/// One event in Server-Sent Events framing as `spec`'s client sees it: the spec's `render` when
+/// set ("" when it skips the event), else the event as stored (type and data JSON).
+std::string FormatStreamEvent(const EventStreamSpec& spec, const EventRecord& e);
+
+/// The event a client gets when its cursor fell out of the hub's retention.
+inline constexpr char kResetEvent[] = "event: reset\ndata: {\"reason\":\"retention\"}\n\n";
+
 /// The cursor a client resumes from: the Last-Event-ID header, else ?last_event_id=, when it is a
 /// non-negative integer; else the hub's high water mark (only new events).
 int64_t ResumeCursor(const httplib::Request& req, const EventHub& hub);

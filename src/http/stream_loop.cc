@@ -153,20 +153,6 @@ bool StreamLoop::Send(Stream& s, const std::string& text) {
   return Flush(s);
 }
 
-// One event as this stream's client sees it: the spec's render (the web chat visitor's
-// VMESSAGE/VSESSION; "" when it skips the event), else `common` (formatted once for every stream)
-// or the stored event.
-std::string StreamLoop::Format(const EventStreamSpec& spec, const EventRecord& e,
-                               const std::string* common) {
-  if (spec.render) {
-    auto r = spec.render(e);
-    if (!r) return {};
-    return "id: " + std::to_string(e.id) + "\nevent: " + r->first + "\ndata: " + r->second + "\n\n";
-  }
-  if (common != nullptr) return *common;
-  return "id: " + std::to_string(e.id) + "\nevent: " + e.type + "\ndata: " + e.data + "\n\n";
-}
-
 // Runs the spec's after_write once a batch was handed to the socket; passes `ok` through.
 bool StreamLoop::Written(Stream& s, bool ok) {
   if (ok && s.spec.after_write) s.spec.after_write();
@@ -181,7 +167,7 @@ bool StreamLoop::Deliver(Stream& s, bool* more) {
   if (batch.stopping) return false;
   if (batch.reset) {
     spec.cursor = spec.hub->HighWater();
-    return Send(s, "event: reset\ndata: {\"reason\":\"retention\"}\n\n");
+    return Send(s, kResetEvent);
   }
   if (batch.events.empty()) return true;
   if (batch.events.size() == 200) *more = true;
@@ -189,7 +175,7 @@ bool StreamLoop::Deliver(Stream& s, bool* more) {
   for (const EventRecord& e : batch.events) {
     spec.cursor = e.id;
     if (spec.visible && !spec.visible(e)) continue;
-    out += Format(spec, e, nullptr);
+    out += FormatStreamEvent(spec, e);
   }
   return out.empty() || Written(s, Send(s, out));
 }
@@ -209,9 +195,9 @@ void StreamLoop::Fanout(bool* more) {
   }
   std::vector<std::string> texts;
   texts.reserve(common.events.size());
+  const EventStreamSpec as_stored;  // no render: the event as stored
   for (const EventRecord& e : common.events) {
-    texts.push_back("id: " + std::to_string(e.id) + "\nevent: " + e.type + "\ndata: " + e.data +
-                    "\n\n");
+    texts.push_back(FormatStreamEvent(as_stored, e));
   }
   const int64_t from = fanned_;
   if (!common.reset && !common.events.empty()) {
@@ -226,7 +212,7 @@ void StreamLoop::Fanout(bool* more) {
       std::string out;
       for (size_t i = 0; i < common.events.size(); ++i) {
         if (!spec.visible || spec.visible(common.events[i])) {
-          out += Format(spec, common.events[i], &texts[i]);
+          out += spec.render ? FormatStreamEvent(spec, common.events[i]) : texts[i];
         }
       }
       if (!common.events.empty()) spec.cursor = fanned_;

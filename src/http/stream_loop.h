@@ -58,8 +58,6 @@ class StreamLoop {
   void Wake();
   void Fanout(bool* more);
   bool Deliver(Stream& s, bool* more);
-  static std::string Format(const EventStreamSpec& spec, const EventRecord& e,
-                            const std::string* common);
   static bool Written(Stream& s, bool ok);
   bool Send(Stream& s, const std::string& text);
   bool Flush(Stream& s);
