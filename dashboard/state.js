@@ -147,6 +147,8 @@ class Store {
     const changed = !same(prev, cur);
     if (changed) {
       this.sessions.set(session.id, cur);
+      // Back in a queue (transfer to a team, decline, claim lease): no longer someone else's.
+      if (cur.status === 'waiting' && this.taken.delete(session.id)) this.emit('taken');
       this.emit('sessions');
       this.emit(`session:${session.id}`);
     }
