@@ -102,7 +102,9 @@ std::optional<Status> CookieWriteRefusal(const Context& ctx, const httplib::Requ
     std::string type = Lower(req.get_header_value("Content-Type"));
     type = type.substr(0, type.find(';'));
     while (!type.empty() && type.back() == ' ') type.pop_back();
-    if (type != "application/json") {
+    const bool attachment = type == "multipart/form-data" && req.path.size() > 12 &&
+                            req.path.compare(req.path.size() - 12, 12, "/attachments") == 0;
+    if (type != "application/json" && !attachment) {
       return Status(ErrorCode::kUnsupportedMediaType,
                     "cookie-authenticated writes need Content-Type: application/json");
     }
@@ -189,7 +191,10 @@ ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
   // `threads` workers at start, one more per connection beyond that (SSE streams hold theirs).
   const size_t threads = static_cast<size_t>(std::max(1, ctx.options.threads));
   server.new_task_queue = [threads] { return new http::GrowingThreadPool(threads, 4096); };
-  server.set_payload_max_length(static_cast<size_t>(ctx.options.max_body_bytes));
+  // Attachments may be larger than other bodies (media.max_bytes); every other route is bounded
+  // by max_body_bytes while its body streams in (BoundedBody).
+  server.set_payload_max_length(static_cast<size_t>(
+      std::max(ctx.options.max_body_bytes, ctx.options.media_max_bytes + (int64_t{1} << 20))));
   server.set_keep_alive_max_count(10000);
   server.set_tcp_nodelay(true);
   // Debian's libcpp-httplib is compiled with a listen backlog of 5, which drops connections when
@@ -287,6 +292,7 @@ ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
   });
   http::RegisterWebhookRoutes(server, ctx);
   http::RegisterAuthRoutes(server, ctx);
+  http::RegisterWhatsAppRoutes(server, ctx);
   http::RegisterSessionRoutes(server, ctx);
   http::RegisterEventRoutes(server, ctx);
   http::RegisterAgentRoutes(server, ctx);

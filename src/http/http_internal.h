@@ -89,5 +89,6 @@ void RegisterSessionRoutes(httplib::Server& server, Context& ctx);
 void RegisterEventRoutes(httplib::Server& server, Context& ctx);
 void RegisterAgentRoutes(httplib::Server& server, Context& ctx);
 void RegisterDashboardRoutes(httplib::Server& server, Context& ctx);
+void RegisterWhatsAppRoutes(httplib::Server& server, Context& ctx);
 
 }  // namespace handoffd::http

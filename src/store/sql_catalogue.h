@@ -77,6 +77,11 @@ enum Query : size_t {
   kInsertMessages,
   kEnqueueMany,
   kAppendEvents,
+  kFindIdempotent,
+  kSetIdempotencyKey,
+  kLastInboundMessage,
+  kUpdateMedia,
+  kClaimMediaFetches,
   kQueryCount,
 };
 
