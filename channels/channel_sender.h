@@ -86,6 +86,17 @@ class BotForwarder {
   virtual ~BotForwarder() = default;
   /// POSTs `raw_body` to `url`; never throws. Outcomes as for ChannelSender::Send.
   virtual SendResult Forward(const std::string& url, const std::string& raw_body) = 0;
+  /// POSTs an integration event `body` to `url` ([[integrations.webhooks]]), signed with that
+  /// hook's secret in X-Handoffd-Signature. Outcomes as for Forward; kPermanent when no hook
+  /// with that URL is configured (any more).
+  virtual SendResult DeliverEvent(const std::string& url, const std::string& body) {
+    (void)url;
+    (void)body;
+    SendResult r;
+    r.outcome = SendResult::Outcome::kPermanent;
+    r.error = MessageError{0, "integration webhooks are not configured"};
+    return r;
+  }
 };
 
 }  // namespace handoffd

@@ -93,6 +93,10 @@ export function makeActions({ onLogout }) {
       return m;
     },
 
+    addNote(id, content) {
+      return api.addNote(id, content);
+    },
+
     loadSessionMessages(id) {
       return loadMessages(id);
     },

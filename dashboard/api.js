@@ -132,3 +132,19 @@ export const previousSessions = (sessionId) => request('GET', `${S}/${id(session
 export const readPositions = () => request('GET', '/api/me/read-positions');
 export const markRead = (sessionId, messageId) =>
   request('PUT', `${S}/${id(sessionId)}/read-position`, { body: { message_id: messageId } });
+
+// --- agent tools and reports (issue 12) -----------------------------------------------------
+export const addNote = (sessionId, content) =>
+  request('POST', `${S}/${id(sessionId)}/notes`, { body: { content } });
+export const setLabels = (sessionId, labels) =>
+  request('PUT', `${S}/${id(sessionId)}/labels`, { body: { labels } });
+export const cannedResponses = () => request('GET', '/api/canned-responses');
+export const createCanned = (shortcut, content) =>
+  request('POST', '/api/canned-responses', { body: { shortcut, content } });
+export const updateCanned = (cannedId, shortcut, content) =>
+  request('PUT', `/api/canned-responses/${id(cannedId)}`, { body: { shortcut, content } });
+export const deleteCanned = (cannedId) => request('DELETE', `/api/canned-responses/${id(cannedId)}`);
+/** params: {from, to, group_by, team_id, agent_id, label} */
+export const reportSummary = (params = {}, signal) => request('GET', '/api/reports/summary', { query: params, signal });
+/** The CSV download address of the same report. */
+export const reportCsvUrl = (params = {}) => apiUrl('/api/reports/summary', { ...params, format: 'csv' });

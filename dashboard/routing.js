@@ -4,12 +4,12 @@ import { store, isSupervisor } from './state.js';
 import { ctx } from './ctx.js';
 import { loadAllPage, loadMessages, refreshSession, loadPrevious, markRead } from './loaders.js';
 
-export const TABS = ['waiting', 'mine', 'all', 'history'];
+export const TABS = ['waiting', 'mine', 'all', 'history', 'reports'];
 
 export function parseHash() {
   const m = /^#\/([a-z]+)(?:\/(\d+))?$/.exec(location.hash);
   let tab = m && TABS.includes(m[1]) ? m[1] : 'waiting';
-  if (tab === 'all' && !isSupervisor(store.me)) tab = 'waiting';
+  if ((tab === 'all' || tab === 'reports') && !isSupervisor(store.me)) tab = 'waiting';
   return { tab, sessionId: m && m[2] ? Number(m[2]) : null };
 }
 

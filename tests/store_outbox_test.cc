@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <latch>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -205,6 +206,47 @@ TEST_P(StoreOutbox, RetryOutboxCountsTheAttemptAndReschedules) {
             "curl: timeout");
   // The message stays queued meanwhile.
   EXPECT_EQ((*store_->GetMessage(msg.id))->delivery_status, DeliveryStatus::kQueued);
+}
+
+// Owner-checked leases: an instance that stalled longer than its lease (a GC pause, a frozen VM)
+// must not take back, send or release an item another instance claimed meanwhile.
+TEST_P(StoreOutbox, ARenewalAfterAStallDoesNotTakeBackAnItemAnotherInstanceClaimed) {
+  Session s = Open("15550002221");
+  auto [m, o] = QueueOutbound(s.contact_id, s.id, kT0, "15550002221");
+  std::unique_ptr<Store> other = db_->OpenMigrated(2);  // a second instance, same database
+  auto lease_of = [&]() -> std::optional<TimePoint> {
+    auto items = store_->ListOutbox(o - 1, 1);
+    EXPECT_TRUE(items.ok() && items->size() == 1u);
+    return items.ok() && !items->empty() ? items->front().leased_until : std::nullopt;
+  };
+
+  auto mine = store_->ClaimOutbox(kT0, 10, seconds(30));
+  ASSERT_TRUE(mine.ok());
+  ASSERT_EQ(mine->size(), 1u);
+  // This instance stalls past its lease; the other one claims the item.
+  auto theirs = other->ClaimOutbox(kT0 + seconds(31), 10, seconds(30));
+  ASSERT_TRUE(theirs.ok());
+  ASSERT_EQ(theirs->size(), 1u);
+  EXPECT_EQ(theirs->front().id, o);
+
+  // The stalled instance wakes up and renews what it believes it holds: nothing changes.
+  ASSERT_TRUE(store_->RenewOutboxLeases({o}, kT0 + seconds(90)).ok());
+  EXPECT_EQ(lease_of(), kT0 + seconds(61));
+  // Nor may it begin a send (the other instance sends) or give the item back.
+  Status begun = store_->BeginOutboxAttempt(mine->front(), kT0 + seconds(40), kT0 + seconds(70));
+  EXPECT_EQ(begun.code(), ErrorCode::kConflict) << begun.ToString();
+  ASSERT_TRUE(store_->ReleaseOutbox({o}).ok());
+  EXPECT_EQ(lease_of(), kT0 + seconds(61));
+  auto items = store_->ListOutbox(o - 1, 1);
+  ASSERT_TRUE(items.ok());
+  EXPECT_FALSE(items->front().attempted_at.has_value());
+
+  // The owner renews and sends as usual.
+  ASSERT_TRUE(other->RenewOutboxLeases({o}, kT0 + seconds(100)).ok());
+  EXPECT_EQ(lease_of(), kT0 + seconds(100));
+  EXPECT_TRUE(
+      other->BeginOutboxAttempt(theirs->front(), kT0 + seconds(41), kT0 + seconds(71)).ok());
+  EXPECT_EQ(lease_of(), kT0 + seconds(71));
 }
 
 HANDOFFD_STORE_CONTRACT_SUITE(StoreOutbox);

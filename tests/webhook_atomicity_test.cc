@@ -105,6 +105,41 @@ TEST_P(WebhookAtomicityTest, AFailedFastPathIsA503AndTheRedeliveryCountsOnce) {
   EXPECT_EQ(contents[1], "text:Hallo, ich habe eine Frage zu meiner Bestellung.");
 }
 
+TEST_P(WebhookAtomicityTest, ConcurrentWebhooksWhoseCommitFailsAllGet503AndRedeliveryStoresEach) {
+  constexpr int kPosts = 4;
+  std::vector<std::string> bodies;
+  for (int i = 0; i < kPosts; ++i) {
+    std::string body = ReadFixture("01_text.json");
+    const std::string wamid = "wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFDc5Njc5MEFERENGOEQxREMwOTE1AA==";
+    const auto at = body.find(wamid);
+    EXPECT_NE(at, std::string::npos);
+    body.replace(at, wamid.size(), wamid + "commit" + std::to_string(i));
+    bodies.push_back(body);
+  }
+  auto post_all = [&] {
+    std::vector<int> codes(kPosts, 0);
+    std::vector<std::thread> posts;
+    for (int i = 0; i < kPosts; ++i) {
+      posts.emplace_back([&, i] {
+        auto r = Post(bodies[static_cast<size_t>(i)]);
+        codes[static_cast<size_t>(i)] = r ? r->status : -1;
+      });
+    }
+    for (auto& t : posts) t.join();
+    return codes;
+  };
+  const auto before = CustomerContents().size();
+  failing.fail_commits = true;  // every (shared) COMMIT is lost
+  EXPECT_EQ(post_all(), std::vector<int>(kPosts, 503));
+  EXPECT_EQ(CustomerContents().size(), before);
+
+  failing.fail_commits = false;
+  for (int round = 0; round < 2; ++round) {  // redelivered, and once more: stored once each
+    EXPECT_EQ(post_all(), std::vector<int>(kPosts, 200));
+  }
+  EXPECT_EQ(CustomerContents().size(), before + kPosts);
+}
+
 INSTANTIATE_TEST_SUITE_P(Db, WebhookAtomicityTest, ::testing::ValuesIn(TestDialects()),
                          [](const auto& info) { return info.param; });
 

@@ -19,30 +19,58 @@ SendResult Failure(SendResult::Outcome outcome, int64_t code, std::string title)
 
 class HttpBotForwarder final : public BotForwarder {
  public:
-  HttpBotForwarder(std::unique_ptr<HttpClient> client, std::string secret)
-      : client_(std::move(client)), secret_(std::move(secret)) {}
+  HttpBotForwarder(std::unique_ptr<HttpClient> client, std::string secret,
+                   std::map<std::string, std::string> integration_secrets)
+      : client_(std::move(client)),
+        secret_(std::move(secret)),
+        integration_secrets_(std::move(integration_secrets)) {}
   SendResult Forward(const std::string& url, const std::string& raw_body) override {
     return ForwardToBot(*client_, url, secret_, raw_body);
+  }
+  SendResult DeliverEvent(const std::string& url, const std::string& body) override {
+    auto it = integration_secrets_.find(url);
+    if (it == integration_secrets_.end()) return BotForwarder::DeliverEvent(url, body);
+    return DeliverIntegrationEvent(*client_, url, it->second, body);
   }
 
  private:
   std::unique_ptr<HttpClient> client_;
   std::string secret_;
+  std::map<std::string, std::string> integration_secrets_;
 };
 
 }  // namespace
 
-std::unique_ptr<BotForwarder> MakeBotForwarder(std::unique_ptr<HttpClient> client,
-                                               std::string secret) {
-  return std::make_unique<HttpBotForwarder>(std::move(client), std::move(secret));
+/// POSTs `raw_body` signed in `header` with `secret`; outcomes as ForwardToBot's.
+SendResult PostSigned(HttpClient& client, const std::string& url, const std::string& header,
+                      const std::string& secret, const std::string& raw_body);
+
+std::unique_ptr<BotForwarder> MakeBotForwarder(
+    std::unique_ptr<HttpClient> client, std::string secret,
+    std::map<std::string, std::string> integration_secrets) {
+  return std::make_unique<HttpBotForwarder>(std::move(client), std::move(secret),
+                                            std::move(integration_secrets));
 }
 
 SendResult ForwardToBot(HttpClient& client, const std::string& url, const std::string& secret,
                         const std::string& raw_body) {
+  return PostSigned(client, url, "X-Hub-Signature-256", secret, raw_body);
+}
+
+SendResult DeliverIntegrationEvent(HttpClient& client, const std::string& url,
+                                   const std::string& secret, const std::string& body) {
+  SendResult r = PostSigned(client, url, "X-Handoffd-Signature", secret, body);
+  // Retried until a 2xx, whatever the receiver answers (API.md "Agent tools and reports").
+  if (r.outcome == SendResult::Outcome::kPermanent) r.outcome = SendResult::Outcome::kRetryable;
+  return r;
+}
+
+SendResult PostSigned(HttpClient& client, const std::string& url, const std::string& header,
+                      const std::string& secret, const std::string& raw_body) {
   try {
     std::map<std::string, std::string> headers = {
         {"Content-Type", "application/json"},
-        {"X-Hub-Signature-256", SignBody(secret, raw_body)},
+        {header, SignBody(secret, raw_body)},
     };
     HttpResponse http = client.Post(url, headers, raw_body);
     if (http.timed_out) {

@@ -2,6 +2,7 @@
 // secret in X-Hub-Signature-256 so the bot can verify it exactly as it would verify Meta.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -16,8 +17,16 @@ namespace handoffd::whatsapp {
 SendResult ForwardToBot(HttpClient& client, const std::string& url, const std::string& secret,
                         const std::string& raw_body);
 
-/// The BotForwarder of the outbox: ForwardToBot over `client`, signed with `secret`.
-std::unique_ptr<BotForwarder> MakeBotForwarder(std::unique_ptr<HttpClient> client,
-                                               std::string secret);
+/// POSTs an integration event `body` to `url` with Content-Type application/json and
+/// X-Handoffd-Signature = SignBody(secret, body) ("sha256=" + hex HMAC-SHA256). 2xx -> kSent;
+/// anything else (any status, timeout, transport error) -> kRetryable.
+SendResult DeliverIntegrationEvent(HttpClient& client, const std::string& url,
+                                   const std::string& secret, const std::string& body);
+
+/// The BotForwarder of the outbox: ForwardToBot over `client`, signed with `secret`; integration
+/// events to the hooks of `integration_secrets` (url -> secret).
+std::unique_ptr<BotForwarder> MakeBotForwarder(
+    std::unique_ptr<HttpClient> client, std::string secret,
+    std::map<std::string, std::string> integration_secrets = {});
 
 }  // namespace handoffd::whatsapp

@@ -11,6 +11,7 @@ import { MessageLog } from './message-log.js';
 import { CustomerPanel } from './customer-panel.js';
 import { confirmDialog } from './dialog.js';
 import { windowState } from '../delivery.js';
+import { ChatTools } from './chat-tools.js';
 
 /** Touch-first devices: no keyboard shortcuts to advertise. */
 function touchDevice() {
@@ -94,6 +95,9 @@ export class ChatView {
       h('div', { class: 'composer-row' }, this.textarea, this.send),
       h('div', { class: 'composer-foot' }, this.hint, this.counter),
       this.sendError);
+    this.tools = new ChatTools(this);
+    this.composer.prepend(this.tools.picker);
+    this.composer.querySelector('.composer-foot').prepend(this.tools.noteToggle);
     this.composer.addEventListener('submit', (e) => {
       e.preventDefault();
       this.onSend();
@@ -115,6 +119,7 @@ export class ChatView {
       this.header,
       h('div', { class: 'chat-notices' }, this.takenNotice, this.endedNotice, this.errorNotice),
       this.assignBar,
+      this.tools.labelsEl,
       this.panel.el,
       this.log.el,
       this.composer);
@@ -209,6 +214,7 @@ export class ChatView {
     }
 
     this.renderAssign();
+    this.tools.render(s);
     this.panel.render(s, store.messagesOf(s.id), store.previous.get(s.id));
     this.renderComposer();
   }
@@ -266,7 +272,8 @@ export class ChatView {
   renderComposer() {
     const s = this.session;
     const me = store.me;
-    const canReply = !!s && s.status === 'active' && (s.agent_id === me?.id || isSupervisor(me));
+    const note = this.tools?.noteMode;
+    const canReply = note ? !!s : !!s && s.status === 'active' && (s.agent_id === me?.id || isSupervisor(me));
     const count = codePoints(this.textarea.value);
     const empty = this.textarea.value.trim() === '';
     const over = count > MAX_MESSAGE_CODE_POINTS;
@@ -282,6 +289,7 @@ export class ChatView {
     let warn = false;
     const foreign = canReply && this.supervisorInForeignChat(s);
     if (!s) hint = '';
+    else if (note) hint = 'Internal note: only agents see it.';
     else if (s.status === 'waiting') hint = 'Accept this chat to reply.';
     else if (s.status === 'ended') hint = 'This chat has ended.';
     else if (!canReply) hint = `Only ${s.agent_name || 'the assigned agent'} can reply in this chat.`;
@@ -296,7 +304,7 @@ export class ChatView {
       warn = true;
     } else hint = touchDevice() ? '' : 'Enter to send · Shift+Enter for a new line';
     this.composer.classList.toggle('is-foreign', !!foreign);
-    this.textarea.placeholder = canReply ? 'Type a message' : hint || 'Type a message';
+    this.textarea.placeholder = note ? 'Write an internal note' : canReply ? 'Type a message or / for a saved reply' : hint || 'Type a message';
     this.hint.textContent = hint;
     this.hint.classList.toggle('is-warning', warn);
   }
@@ -369,6 +377,7 @@ export class ChatView {
     const content = this.textarea.value.trim();
     if (this.send.disabled || !content) return;
     const s = this.session;
+    if (this.tools.noteMode) return this.onNote(id, content);
     if (this.supervisorInForeignChat(s) && !this.confirmedSend.has(id)) {
       this.busy.add('send');
       this.renderComposer();
@@ -401,6 +410,28 @@ export class ChatView {
       this.renderMessages();
     } catch (err) {
       this.sendError.textContent = `Not sent: ${err?.message || err}`;
+    } finally {
+      this.busy.delete('send');
+      this.renderComposer();
+      if (!this.textarea.disabled) this.textarea.focus();
+    }
+  }
+
+  async onNote(id, content) {
+    this.busy.add('send');
+    this.sendError.textContent = '';
+    this.renderComposer();
+    try {
+      store.upsertMessage(await this.ctx.actions.addNote(id, content));
+      if (this.sessionId === id) {
+        this.textarea.value = '';
+        this.autoGrow();
+      }
+      this.drafts.delete(id);
+      this.log.forceScroll = true;
+      this.renderMessages();
+    } catch (err) {
+      this.sendError.textContent = `Note not saved: ${err?.message || err}`;
     } finally {
       this.busy.delete('send');
       this.renderComposer();

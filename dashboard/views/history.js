@@ -29,12 +29,17 @@ export class HistoryView {
     this.agent = h('select', { class: 'input', 'data-testid': 'history-agent' });
     this.from = h('input', { type: 'date', class: 'input', 'data-testid': 'history-from' });
     this.to = h('input', { type: 'date', class: 'input', 'data-testid': 'history-to' });
+    this.label = h('input', {
+      type: 'text', class: 'input', 'data-testid': 'history-label', placeholder: 'e.g. billing',
+      autocomplete: 'off', spellcheck: 'false', maxlength: '32',
+    });
     this.error = h('p', { class: 'form-error', role: 'alert' });
 
     this.form = h('form', { class: 'history-filters', role: 'search', 'aria-label': 'Search history', novalidate: true },
       field('Search', this.search),
       h('div', { class: 'field-row' }, field('Status', this.status), field('Agent', this.agent)),
       h('div', { class: 'field-row' }, field('From', this.from), field('To', this.to)),
+      field('Label', this.label),
       this.error,
       h('div', { class: 'form-actions' },
         h('button', { type: 'submit', class: 'btn btn-primary btn-small', 'data-testid': 'history-submit' }, 'Search'),
@@ -57,7 +62,7 @@ export class HistoryView {
       clearTimeout(timer);
       timer = setTimeout(() => this.apply(), 350);
     });
-    for (const control of [this.status, this.agent, this.from, this.to]) {
+    for (const control of [this.status, this.agent, this.from, this.to, this.label]) {
       control.addEventListener('change', () => this.apply());
     }
     this.renderAgents();
@@ -70,6 +75,7 @@ export class HistoryView {
       agent_id: this.agent.value,
       start_date: this.from.value,
       end_date: this.to.value,
+      label: this.label.value.trim().toLowerCase(),
     };
     return p;
   }
@@ -89,6 +95,7 @@ export class HistoryView {
     this.status.value = '';
     this.from.value = '';
     this.to.value = '';
+    this.label.value = '';
     if (!this.agent.disabled) this.agent.value = '';
     this.apply();
   }

@@ -84,6 +84,17 @@ export function renderMessage(m, ctx) {
   });
   el._sig = messageSignature(m, ctx);
 
+  if (m.type === 'note') {
+    // An internal note: only agents see it; it never reaches the customer.
+    el.classList.add('msg--note');
+    el.append(h('div', { class: 'note-bubble', 'data-testid': 'note' },
+      h('span', { class: 'note-head' }, h('span', { class: 'note-label' }, 'Internal note'), ' · ',
+        bidi('span', meta(m).author_name || authorName(m), 'msg-sender')),
+      text(m.content),
+      h('span', { class: 'msg-meta' }, timeEl(m))));
+    return el;
+  }
+
   if (side === 'system') {
     el.append(h('div', { class: 'system-note' },
       h('span', { class: 'visually-hidden' }, 'System: '),

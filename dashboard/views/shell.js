@@ -10,12 +10,14 @@ import { SessionListView } from './session-list.js';
 import { HistoryView } from './history.js';
 import { AgentsPanel } from './agents-panel.js';
 import { ChatView } from './chat.js';
+import { ReportsView } from './reports.js';
 
 const TABS = [
   { id: 'waiting', label: 'Waiting', testid: 'tab-waiting' },
   { id: 'mine', label: 'My chats', testid: 'tab-mine' },
   { id: 'all', label: 'All', testid: 'tab-all', supervisor: true },
   { id: 'history', label: 'History', testid: 'tab-history' },
+  { id: 'reports', label: 'Reports', testid: 'tab-reports', supervisor: true },
 ];
 
 export class Shell {
@@ -87,7 +89,9 @@ export class Shell {
     this.sidebar = h('nav', { class: 'sidebar', 'aria-label': 'Conversations' }, this.tablist, this.panel, this.agentsPanel.el);
 
     this.chatView = new ChatView(ctx);
-    this.workspace = h('main', { class: 'workspace' }, this.sidebar, this.chatView.el);
+    this.reportsView = new ReportsView();
+    this.reportsNote = h('p', { class: 'list-status' }, 'Reports cover the sessions created in the range, by UTC day.');
+    this.workspace = h('main', { class: 'workspace' }, this.sidebar, this.chatView.el, this.reportsView.el);
 
     this.toasts = h('div', { class: 'toasts', 'aria-live': 'polite' });
     this.el = h('div', { class: 'shell' }, topbar, this.banner, this.workspace, this.toasts);
@@ -168,10 +172,14 @@ export class Shell {
   /** Shows the route: which tab's content, which chat, and on narrow screens which of the two. */
   renderRoute(prevRoute) {
     const route = this.ctx.route;
-    const content = route.tab === 'history' ? this.historyView : this.listView;
+    const reports = route.tab === 'reports';
+    const content = route.tab === 'history' ? this.historyView : reports ? { el: this.reportsNote } : this.listView;
     if (this.panel.firstChild !== content.el) replaceChildren(this.panel, content.el);
-    if (route.tab !== 'history') this.listView.setMode(route.tab);
-    else this.historyView.ensureLoaded();
+    if (route.tab === 'history') this.historyView.ensureLoaded();
+    else if (!reports) this.listView.setMode(route.tab);
+    this.chatView.el.hidden = reports;
+    this.reportsView.show(reports);
+    this.workspace.classList.toggle('is-reports', reports);
     this.chatView.setSession(route.sessionId);
     this.workspace.dataset.view = route.sessionId != null ? 'chat' : 'list';
     this.el.dataset.view = this.workspace.dataset.view; // narrow screens: the top bar folds away in a chat
@@ -199,6 +207,7 @@ export class Shell {
     this.renderTabs();
     this.listView.update(topics);
     this.historyView.update(topics);
+    this.reportsView.update(topics);
     if (isSupervisor(store.me)) this.agentsPanel.update(topics);
     this.chatView.update(topics);
   }

@@ -10,6 +10,7 @@
 #include "http/api_server.h"
 #include "media/media_fetcher.h"
 #include "metrics/metrics.h"
+#include "outbox/integration_relay.h"
 #include "outbox/outbox_worker.h"
 #include "router/agent_sends.h"
 #include "router/router.h"
@@ -55,6 +56,11 @@ RouterOptions MakeRouterOptions(const Config& c) {
   o.bot_forward_url = c.bot.forward_url;
   o.menu_body = c.bot.menu_body;
   o.menu_buttons = c.bot.menu_buttons;
+  o.group_commit.max_batch = c.database.group_commit_max;
+  o.group_commit.window = std::chrono::microseconds(c.database.group_commit_window_us);
+  o.csat_enabled = c.csat.enabled;
+  o.csat_question = c.texts.csat_question;
+  o.csat_thanks = c.texts.csat_thanks;
   return o;
 }
 
@@ -65,6 +71,8 @@ SessionServiceOptions MakeSessionServiceOptions(const Config& c) {
   o.agent_joined_text = c.texts.agent_joined;
   o.ended_text = c.texts.ended;
   o.expired_text = c.texts.expired;
+  o.csat_enabled = c.csat.enabled;
+  o.csat_question = c.texts.csat_question;
   return o;
 }
 
@@ -124,7 +132,10 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
         return whatsapp::MakeGraphSender(graph, MakeCurlHttpClient(graph.http));
       },
       [&config] {
-        return whatsapp::MakeBotForwarder(MakeCurlHttpClient({}), config.bot.forward_secret);
+        std::map<std::string, std::string> hooks;
+        for (const auto& h : config.integrations.webhooks) hooks[h.url] = h.secret;
+        return whatsapp::MakeBotForwarder(MakeCurlHttpClient({}), config.bot.forward_secret,
+                                          std::move(hooks));
       },
       outbox_options);
 
@@ -148,6 +159,7 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   session_options.on_outbox = on_outbox;
   session_options.on_session_opened = on_opened;
   session_options.on_events = on_events;
+  session_options.metrics = &metrics;
   SessionService sessions(**store, clock, session_options);
 
   AgentSendsOptions sends_options;
@@ -192,6 +204,13 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   api_options.port = config.server.port;
   api_options.max_body_bytes = config.server.max_body_bytes;
   api_options.threads = config.server.threads;
+  api_options.max_connections = config.server.max_connections;
+  api_options.max_connections_per_address = config.server.max_connections_per_address;
+  api_options.reserved_connections = config.server.reserved_connections;
+  api_options.head_timeout = config.server.head_timeout;
+  api_options.worker_idle_timeout = config.server.worker_idle_timeout;
+  api_options.worker_stack_kb = config.server.worker_stack_kb;
+  api_options.max_streams_per_agent = config.server.max_streams_per_agent;
   api_options.app_secret = config.whatsapp.app_secret;
   api_options.verify_token = config.whatsapp.verify_token;
   api_options.phone_number_ids = config.whatsapp.phone_number_ids;
@@ -240,7 +259,14 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
       !wake_on(Change::kOutbox, [&outbox] { outbox.Notify(); })) {
     return 1;
   }
+  IntegrationRelayOptions relay_options;
+  for (const auto& h : config.integrations.webhooks)
+    relay_options.hooks.push_back({h.url, h.events});
+  relay_options.high_water = [&events] { return events.HighWater(); };
+  relay_options.on_outbox = [&outbox] { outbox.Notify(); };
+  IntegrationRelay relay(**store, clock, log, relay_options);
   outbox.Start();
+  relay.Start();
   if (!dry_run) media_fetcher.Start();
   expiry_thread->Start();
   std::thread signal_thread([&] {
@@ -260,7 +286,8 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
                               {"version", HANDOFFD_VERSION}});
   server.Run();
 
-  listening.clear();     // no wake-ups of stopped waiters
+  listening.clear();  // no wake-ups of stopped waiters
+  relay.Stop();
   outbox.Stop();         // waits for sends under way, gives back every claimed item not sent
   media_fetcher.Stop();  // a download under way finishes; its lease covers a crash
   expiry_thread->Stop();

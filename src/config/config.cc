@@ -88,6 +88,16 @@ std::vector<Field> Fields(Config& c) {
   fields.push_back(integer("server.max_body_bytes", 1, std::numeric_limits<int64_t>::max(),
                            c.server.max_body_bytes));
   fields.push_back(integer("server.threads", 1, 1024, c.server.threads));
+  fields.push_back(integer("server.max_connections", 1, 1000000, c.server.max_connections));
+  fields.push_back(integer("server.max_connections_per_address", 1, 1000000,
+                           c.server.max_connections_per_address));
+  fields.push_back(
+      integer("server.reserved_connections", 0, 100000, c.server.reserved_connections));
+  fields.push_back(duration("server.head_timeout", "", c.server.head_timeout));
+  fields.push_back(duration("server.worker_idle_timeout", "", c.server.worker_idle_timeout));
+  fields.push_back(integer("server.worker_stack_kb", 0, 65536, c.server.worker_stack_kb));
+  fields.push_back(
+      integer("server.max_streams_per_agent", 1, 100000, c.server.max_streams_per_agent));
   fields.push_back(plain("server.dashboard_dir", "", c.server.dashboard_dir));
   fields.push_back(text("server.public_url", "HANDOFFD_PUBLIC_URL",
                         [&c](const std::string& l, const std::string& v) {
@@ -111,6 +121,9 @@ std::vector<Field> Fields(Config& c) {
                           return SetDatabaseUrl(l, v, c.database.url);
                         }));
   fields.push_back(integer("database.pool_size", 1, 512, c.database.pool_size));
+  fields.push_back(integer("database.group_commit_max", 1, 1024, c.database.group_commit_max));
+  fields.push_back(
+      integer("database.group_commit_window_us", 0, 100000, c.database.group_commit_window_us));
   fields.push_back(plain("whatsapp.app_secret", "WHATSAPP_APP_SECRET", c.whatsapp.app_secret));
   fields.push_back(
       plain("whatsapp.verify_token", "WHATSAPP_VERIFY_TOKEN", c.whatsapp.verify_token));
@@ -161,6 +174,25 @@ std::vector<Field> Fields(Config& c) {
   fields.push_back(message_text("texts.agent_joined", c.texts.agent_joined));
   fields.push_back(message_text("texts.ended", c.texts.ended));
   fields.push_back(message_text("texts.expired", c.texts.expired));
+  fields.push_back(
+      text("texts.csat_question", "", [&c](const std::string& l, const std::string& v) {
+        return SetText(l, v, kMaxInteractiveBody, c.texts.csat_question);
+      }));
+  fields.push_back(message_text("texts.csat_thanks", c.texts.csat_thanks));
+  Field csat_enabled;
+  csat_enabled.key = "csat.enabled";
+  csat_enabled.node = [&c](const std::string& l, const toml::node& n) {
+    if (!n.is_boolean()) return Err(l, "expected true or false");
+    c.csat.enabled = n.as_boolean()->get();
+    return Status::Ok();
+  };
+  fields.push_back(std::move(csat_enabled));
+  Field hooks;
+  hooks.key = "integrations.webhooks";
+  hooks.node = [&c](const std::string& l, const toml::node& n) {
+    return SetIntegrationWebhooks(l, n, c.integrations.webhooks);
+  };
+  fields.push_back(std::move(hooks));
   fields.push_back(text("bot.forward_url", "HANDOFFD_BOT_FORWARD_URL",
                         [&c](const std::string& l, const std::string& v) {
                           return SetForwardUrl(l, v, c.bot.forward_url);

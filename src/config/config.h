@@ -26,6 +26,20 @@ struct Config {
     /// HTTP worker threads at start; each open connection (an event stream too) holds one, and
     /// the pool grows beyond this on demand (extension key).
     int threads = 64;
+    /// Connection limits (issue 9 #2; SECURITY.md, docs/connections.md): open connections in
+    /// total, ordinary ones per client address, and the part of the total kept for webhooks and
+    /// health checks.
+    int max_connections = 12000;
+    int max_connections_per_address = 512;
+    int reserved_connections = 256;
+    /// The whole request head must arrive within this.
+    Duration head_timeout = std::chrono::seconds(10);
+    /// Workers above `threads` idle this long exit.
+    Duration worker_idle_timeout = std::chrono::seconds(60);
+    /// Worker stack size in KiB; 0: the system default.
+    int worker_stack_kb = 0;
+    /// GET /api/events streams one agent may hold open at once (429 beyond).
+    int max_streams_per_agent = 16;
     /// Serve the dashboard from this folder instead of the compiled-in copy (development).
     std::string dashboard_dir;
     /// The public address of the dashboard ("https://support.example.com"); an https:// URL
@@ -49,6 +63,11 @@ struct Config {
     std::string url = "sqlite:var/handoffd.db";
     /// Connections in the pool (extension key database.pool_size).
     int pool_size = 16;
+    /// Most concurrent webhooks committed in one shared transaction (1: each commits alone).
+    int group_commit_max = 64;
+    /// Microseconds a group's leader waits for more webhooks before it begins (0: none; the
+    /// webhooks that arrive while a group commits form the next one).
+    int group_commit_window_us = 0;
   } database;
 
   struct WhatsApp {
@@ -90,7 +109,27 @@ struct Config {
     std::string agent_joined = "You are now chatting with {agent_name}.";
     std::string ended = "This chat has ended. Thank you for contacting us!";
     std::string expired = "Chat expired after 22 hours. Send us a message any time to start again.";
+    /// CSAT (csat.enabled): the rating question (interactive body) and the thanks after it.
+    std::string csat_question = "How would you rate this chat?";
+    std::string csat_thanks = "Thank you for your feedback!";
   } texts;
+
+  struct Csat {
+    /// Ask for a rating (buttons CSAT_3 Good, CSAT_2 OK, CSAT_1 Bad) after an agent, supervisor
+    /// or customer ends a WhatsApp session (not after expiry).
+    bool enabled = false;
+  } csat;
+
+  /// One [[integrations.webhooks]] receiver: every event whose type is in `events` (or all with
+  /// "*") is POSTed to `url`, signed with `secret` (X-Handoffd-Signature: sha256=HEX).
+  struct IntegrationWebhook {
+    std::string url;
+    std::string secret;
+    std::vector<std::string> events = {"*"};
+  };
+  struct Integrations {
+    std::vector<IntegrationWebhook> webhooks;
+  } integrations;
 
   struct Bot {
     std::string forward_url;     // HANDOFFD_BOT_FORWARD_URL; empty = built-in menu

@@ -319,4 +319,47 @@ Status SetMenuButtons(std::string_view label, const toml::node& node,
   return Status::Ok();
 }
 
+Status SetIntegrationWebhooks(std::string_view label, const toml::node& node,
+                              std::vector<Config::IntegrationWebhook>& out) {
+  const toml::array* array = node.as_array();
+  if (array == nullptr) return Err(label, "expected an array of tables with url and secret");
+  std::vector<Config::IntegrationWebhook> hooks;
+  for (size_t i = 0; i < array->size(); ++i) {
+    const std::string item = std::string(label) + "[" + std::to_string(i) + "]";
+    const toml::table* t = (*array)[i].as_table();
+    if (t == nullptr) return Err(item, "expected a table with url, secret and events");
+    for (const auto& [key, value] : *t) {
+      if (key.str() != "url" && key.str() != "secret" && key.str() != "events") {
+        return Status::BadRequest("unknown key " + item + "." + std::string(key.str()));
+      }
+    }
+    Config::IntegrationWebhook hook;
+    const toml::node* url = t->get("url");
+    if (url == nullptr || !url->is_string()) return Err(item + ".url", "expected a URL string");
+    HANDOFFD_ASSIGN_OR_RETURN(hook.url,
+                              NormalizeHttpUrl(item + ".url", url->as_string()->get(), false));
+    const toml::node* secret = t->get("secret");
+    if (secret == nullptr || !secret->is_string() || secret->as_string()->get().empty()) {
+      return Err(item + ".secret", "expected a non-empty string");
+    }
+    hook.secret = secret->as_string()->get();
+    if (const toml::node* events = t->get("events")) {
+      const toml::array* list = events->as_array();
+      if (list == nullptr || list->empty()) {
+        return Err(item + ".events", "expected a non-empty array of event types");
+      }
+      hook.events.clear();
+      for (const auto& e : *list) {
+        if (!e.is_string() || Trim(e.as_string()->get()).empty()) {
+          return Err(item + ".events", "expected event type strings");
+        }
+        hook.events.push_back(Trim(e.as_string()->get()));
+      }
+    }
+    hooks.push_back(std::move(hook));
+  }
+  out = std::move(hooks);
+  return Status::Ok();
+}
+
 }  // namespace handoffd::config_internal

@@ -64,6 +64,10 @@ Status SetTemplates(std::string_view label, const toml::node& node,
 /// whatsapp.numbers: an array of tables {phone_number_id, access_token?, team?}; ids are digits
 /// and unique.
 Status SetNumbers(std::string_view label, const toml::node& node, std::vector<BusinessNumber>& out);
+/// integrations.webhooks: an array of tables {url (http/https), secret (non-empty), events
+/// (strings, default ["*"])}.
+Status SetIntegrationWebhooks(std::string_view label, const toml::node& node,
+                              std::vector<Config::IntegrationWebhook>& out);
 /// bot.menu.buttons: an array of at most kMaxButtons tables {id, title} within Meta's limits.
 Status SetMenuButtons(std::string_view label, const toml::node& node,
                       std::vector<ReplyButton>& out);

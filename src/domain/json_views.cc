@@ -8,6 +8,8 @@ nlohmann::json OrNull(const std::optional<T>& v, F f) {
   return v ? nlohmann::json(f(*v)) : nlohmann::json(nullptr);
 }
 
+double MillisToSeconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
+
 }  // namespace
 
 nlohmann::json SessionJson(const Session& s) {
@@ -30,6 +32,11 @@ nlohmann::json SessionJson(const Session& s) {
       {"last_customer_message_at", OrNull(s.last_customer_message_at, FormatRfc3339)},
       {"window_expires_at", OrNull(s.last_customer_message_at,
                                    [](TimePoint t) { return FormatRfc3339(t + kServiceWindow); })},
+      {"labels", s.labels},
+      {"csat_score", OrNull(s.csat_score, [](int v) { return v; })},
+      {"wait_seconds", OrNull(s.wait_ms, MillisToSeconds)},
+      {"first_response_seconds", OrNull(s.first_response_ms, MillisToSeconds)},
+      {"handle_seconds", OrNull(s.handle_ms, MillisToSeconds)},
   };
 }
 

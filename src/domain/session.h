@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/clock.h"
 
@@ -47,6 +48,21 @@ struct Session {
   /// When the scheduler ends the session: last customer message's WhatsApp timestamp + TTL.
   TimePoint expires_at{};
   std::optional<TimePoint> last_customer_message_at;
+  /// Labels set by agents (PUT .../labels), sorted, unique, each 1-32 of [a-z0-9_-].
+  std::vector<std::string> labels;
+  /// Per-session times in milliseconds, written at the transitions (nullopt until known): wait =
+  /// created to first assignment; first response = first assignment to the first agent message;
+  /// handle = first assignment to end.
+  std::optional<int64_t> wait_ms;
+  std::optional<int64_t> first_response_ms;
+  std::optional<int64_t> handle_ms;
+  /// Ended without ever being assigned.
+  bool missed = false;
+  /// CSAT: when the rating was asked, the answer (1 Bad, 2 OK, 3 Good) and the comment.
+  std::optional<TimePoint> csat_asked_at;
+  std::optional<int> csat_score;
+  std::optional<TimePoint> csat_answered_at;
+  std::optional<std::string> csat_comment;
 };
 
 inline bool IsOpen(SessionStatus s) { return s != SessionStatus::kEnded; }

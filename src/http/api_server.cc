@@ -1,9 +1,5 @@
 #include "http/api_server.h"
 
-#include <dirent.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -11,7 +7,7 @@
 
 #include "auth/token.h"
 #include "common/json_body.h"
-#include "http/growing_thread_pool.h"
+#include "http/connection_server.h"
 #include "http/http_internal.h"
 
 namespace handoffd {
@@ -171,44 +167,44 @@ std::optional<int64_t> ParseInt(const std::string& s) {
 
 }  // namespace http
 
+namespace {
+
+http::ConnectionServerOptions ConnectionOptions(const ApiServerOptions& o) {
+  http::ConnectionServerOptions c;
+  c.limits.max_connections = static_cast<size_t>(std::max(1, o.max_connections));
+  c.limits.max_per_address = static_cast<size_t>(std::max(1, o.max_connections_per_address));
+  c.limits.reserved = static_cast<size_t>(std::max(0, o.reserved_connections));
+  c.head_timeout = o.head_timeout;
+  c.min_threads = static_cast<size_t>(std::max(1, o.threads));
+  c.worker_idle_timeout = o.worker_idle_timeout;
+  c.worker_stack_bytes = static_cast<size_t>(std::max(0, o.worker_stack_kb)) * 1024;
+  return c;
+}
+
+}  // namespace
+
 struct ApiServer::Impl {
   http::Context ctx;
-  httplib::Server server;
-  int port = 0;
-  int listen_fd = -1;  // captured from the socket options callback
+  http::ConnectionServer server;
 };
 
 ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
-    : impl_(new Impl{http::Context{deps, std::move(options), {}, nullptr}, {}, 0, -1}) {
+    : impl_(new Impl{http::Context{deps, options, {}, nullptr, nullptr, nullptr},
+                     http::ConnectionServer(ConnectionOptions(options))}) {
   auto& server = impl_->server;
   auto& ctx = impl_->ctx;
+  ctx.stream_slots = std::make_unique<StreamSlots>(
+      static_cast<size_t>(std::max(1, ctx.options.max_streams_per_agent)));
   LoginGuardOptions guard;
   guard.max_concurrent_hashes = ctx.options.max_concurrent_hashes;
   guard.failures_per_account = ctx.options.login_failures_per_account;
   guard.failures_per_address = ctx.options.login_failures_per_address;
   guard.window = ctx.options.login_window;
   ctx.login_guard = std::make_unique<LoginGuard>(ctx.deps.clock, guard);
-  // `threads` workers at start, one more per connection beyond that (SSE streams hold theirs).
-  const size_t threads = static_cast<size_t>(std::max(1, ctx.options.threads));
-  server.new_task_queue = [threads] { return new http::GrowingThreadPool(threads, 4096); };
   // Attachments may be larger than other bodies (media.max_bytes); every other route is bounded
   // by max_body_bytes while its body streams in (BoundedBody).
   server.set_payload_max_length(static_cast<size_t>(
       std::max(ctx.options.max_body_bytes, ctx.options.media_max_bytes + (int64_t{1} << 20))));
-  server.set_keep_alive_max_count(10000);
-  server.set_tcp_nodelay(true);
-  // Debian's libcpp-httplib is compiled with a listen backlog of 5, which drops connections when
-  // many arrive together (Meta's bursts, load balancers). Remember the listening socket so Bind()
-  // can raise the backlog with a second listen(), which Linux permits.
-  // httplib's default also sets SO_REUSEPORT, which lets a second daemon bind the same port
-  // silently; SO_REUSEADDR alone still allows quick restarts.
-  server.set_socket_options([impl = impl_.get()](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-    impl->listen_fd = sock;
-  });  // else Nagle + delayed ACK add ~40 ms per kept-alive response
-  server.set_read_timeout(30, 0);
-  server.set_write_timeout(30, 0);
 
   // Every error answer has the JSON error shape, including httplib's own (404 no route, 413).
   server.set_error_handler(
@@ -239,6 +235,13 @@ ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
   server.set_pre_routing_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("Cache-Control", "no-store");
+    // Reserved capacity (admitted past the connection caps) serves webhooks and health only.
+    if (http::ConnectionServer::IsReservedConnection(req) &&
+        !http::ConnectionServer::IsReservedRoute(req.path)) {
+      res.set_header("Retry-After", "1");
+      http::SendError(res, Status::Unavailable("server busy: too many connections"));
+      return httplib::Server::HandlerResponse::Handled;
+    }
     // PostgreSQL cuts text at NUL where SQLite keeps it (issue 9 #7): no NUL in a path or query.
     bool has_nul = req.path.find('\0') != std::string::npos;
     for (const auto& [key, value] : req.params) {
@@ -292,6 +295,8 @@ ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
   });
   http::RegisterWebhookRoutes(server, ctx);
   http::RegisterAuthRoutes(server, ctx);
+  http::RegisterToolRoutes(server, ctx);  // before the session routes' broad /{id} pattern
+  http::RegisterReportRoutes(server, ctx);
   http::RegisterWhatsAppRoutes(server, ctx);
   http::RegisterSessionRoutes(server, ctx);
   http::RegisterEventRoutes(server, ctx);
@@ -302,67 +307,16 @@ ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
 ApiServer::~ApiServer() { Stop(); }
 
 Status ApiServer::Bind() {
-  auto& o = impl_->ctx.options;
-  if (o.port == 0) {
-    impl_->port = impl_->server.bind_to_any_port(o.host.c_str());
-  } else {
-    impl_->port = impl_->server.bind_to_port(o.host.c_str(), o.port) ? o.port : -1;
-  }
-  if (impl_->port <= 0) {
-    return Status::Unavailable("cannot listen on " + o.host + ":" + std::to_string(o.port));
-  }
-  if (impl_->listen_fd >= 0) ::listen(impl_->listen_fd, 1024);
-  return Status::Ok();
+  const auto& o = impl_->ctx.options;
+  return impl_->server.Bind(o.host, o.port);
 }
 
-int ApiServer::port() const { return impl_->port; }
+int ApiServer::port() const { return impl_->server.port(); }
 
-void ApiServer::Run() { impl_->server.listen_after_bind(); }
-
-namespace {
-
-/// Shuts the read side of every connection accepted on `port` (not the listening socket).
-/// cpp-httplib keeps a worker on each kept-alive connection, polling for the next request until
-/// its keep-alive timeout (5 s): with the read side shut, the poll sees end-of-stream and the
-/// worker closes the connection at once. A request being handled still writes its response.
-void ShutClientReads(int port, int listen_fd) {
-  std::vector<int> fds;
-  if (DIR* dir = opendir("/proc/self/fd")) {
-    while (dirent* e = readdir(dir)) {
-      if (e->d_name[0] != '.') fds.push_back(std::atoi(e->d_name));
-    }
-    closedir(dir);
-  }
-  for (int fd : fds) {
-    if (fd == listen_fd) continue;
-    sockaddr_storage local{};
-    socklen_t len = sizeof(local);
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) continue;
-    int local_port = -1;
-    if (local.ss_family == AF_INET) {
-      local_port = ntohs(reinterpret_cast<sockaddr_in*>(&local)->sin_port);
-    } else if (local.ss_family == AF_INET6) {
-      local_port = ntohs(reinterpret_cast<sockaddr_in6*>(&local)->sin6_port);
-    }
-    if (local_port != port) continue;
-    int listening = 0;
-    socklen_t optlen = sizeof(listening);
-    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) != 0 || listening) continue;
-    sockaddr_storage peer{};
-    len = sizeof(peer);
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;
-    ::shutdown(fd, SHUT_RD);
-  }
-}
-
-}  // namespace
+void ApiServer::Run() { impl_->server.Run(); }
 
 void ApiServer::Stop() {
-  if (impl_ && impl_->server.is_running()) {
-    const int listen_fd = impl_->listen_fd;
-    impl_->server.stop();
-    if (impl_->port > 0) ShutClientReads(impl_->port, listen_fd);
-  }
+  if (impl_) impl_->server.Stop();
 }
 
 }  // namespace handoffd

@@ -1,5 +1,7 @@
 // The HTTP server: channel webhooks, health and metrics, login, and the dashboard's session API
-// (API.md "HTTP"). Runs cpp-httplib with a fixed worker pool; every handler is thread-safe.
+// (API.md "HTTP"). cpp-httplib parses and routes; http/connection_server.h owns the connections
+// (admission caps, request-head deadline, one worker per open connection). Every handler is
+// thread-safe.
 #pragma once
 
 #include <functional>
@@ -23,7 +25,18 @@ struct ApiServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: pick a free port (see ApiServer::port())
   int64_t max_body_bytes = 4194304;
+  /// Workers kept even when idle (server.threads); more start as connections arrive.
   int threads = 64;
+  /// Connection limits (server.*; SECURITY.md, docs/connections.md).
+  int max_connections = 12000;
+  int max_connections_per_address = 512;
+  int reserved_connections = 256;
+  Duration head_timeout = std::chrono::seconds(10);
+  Duration worker_idle_timeout = std::chrono::seconds(60);
+  /// Worker stack size in KiB; 0: the system default (8 MiB virtual, touched pages only).
+  int worker_stack_kb = 0;
+  /// Event streams (GET /api/events) one agent may hold open at once.
+  int max_streams_per_agent = 16;
   /// WhatsApp app secret for X-Hub-Signature-256; empty: every webhook POST is refused (401).
   std::string app_secret;
   /// Token for the GET verification handshake; empty: refused (403).

@@ -1,41 +1,50 @@
-// The HTTP server's worker pool. cpp-httplib serves each connection on one worker for its whole
-// life (keep-alive requests, and an SSE stream until it closes), so a fixed pool of N caps the
-// open connections at N. This pool starts `min_threads` workers and adds one whenever a
-// connection arrives while none is idle, up to `max_threads`; so thread use grows with open
-// streams, one thread each. Threads stay until shutdown (a peak's threads are reused).
+// The HTTP server's worker pool. A connection is served by one worker for its whole life
+// (keep-alive requests, and an SSE stream until it closes), so the pool starts `min_threads`
+// workers and adds one whenever a job arrives while none is idle, up to `max_threads` (beyond
+// that, jobs wait in the queue). A worker above `min_threads` that stays idle for `idle_timeout`
+// exits, so a peak's threads are released after its clients leave (issue 9 #2). Thread-safe.
 #pragma once
 
-#include <httplib.h>
-
 #include <condition_variable>
+#include <cstddef>
 #include <deque>
 #include <functional>
 #include <mutex>
-#include <thread>
-#include <vector>
+
+#include "common/clock.h"
 
 namespace handoffd::http {
 
-class GrowingThreadPool final : public httplib::TaskQueue {
+class GrowingThreadPool final {
  public:
-  GrowingThreadPool(size_t min_threads, size_t max_threads);
-  ~GrowingThreadPool() override;
+  /// `stack_bytes`: each worker's stack size; 0: the system default.
+  GrowingThreadPool(size_t min_threads, size_t max_threads, Duration idle_timeout,
+                    size_t stack_bytes = 0);
+  ~GrowingThreadPool();
 
-  void enqueue(std::function<void()> fn) override;
-  void shutdown() override;
+  /// Runs `fn` on a worker (an idle one, else a new one, else when one frees up).
+  void Enqueue(std::function<void()> fn);
+  /// Lets queued jobs finish, then waits for every worker to exit. Idempotent.
+  void Shutdown();
 
-  /// Workers started so far.
+  /// Workers alive now.
   size_t threads() const;
+  /// Workers waiting for a job now.
+  size_t idle() const;
 
  private:
   void Spawn();  // mu_ held
   void Work();
 
+  const size_t min_threads_;
   const size_t max_threads_;
+  const Duration idle_timeout_;
+  const size_t stack_bytes_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable cv_;    // workers wait for jobs here
+  std::condition_variable gone_;  // Shutdown() waits here for the last worker
   std::deque<std::function<void()>> jobs_;
-  std::vector<std::thread> threads_;
+  size_t live_ = 0;
   size_t idle_ = 0;
   bool shutdown_ = false;
 };

@@ -13,8 +13,10 @@
 
 #include "auth/login_guard.h"
 #include "domain/json_views.h"
+#include "events/stream_slots.h"
 #include "http/api_server.h"
 #include "http/errors.h"
+#include "router/agent_tools.h"
 
 namespace handoffd::http {
 
@@ -32,6 +34,9 @@ struct Context {
   ApiServerOptions options;
   std::vector<PostRoute> post_routes;
   std::unique_ptr<LoginGuard> login_guard;  // login abuse limits (auth_routes.cc)
+  /// Open event streams per holder ("agent:ID"; web chat: "visitor:ID"), capped.
+  std::unique_ptr<StreamSlots> stream_slots;
+  std::unique_ptr<AgentTools> tools;        // notes, labels, transcripts (tools_routes.cc)
 };
 
 /// Wraps `handler` so the body is read by handoffd, not httplib: httplib 0.11 applies
@@ -90,5 +95,9 @@ void RegisterEventRoutes(httplib::Server& server, Context& ctx);
 void RegisterAgentRoutes(httplib::Server& server, Context& ctx);
 void RegisterDashboardRoutes(httplib::Server& server, Context& ctx);
 void RegisterWhatsAppRoutes(httplib::Server& server, Context& ctx);
+/// Notes, labels, transcripts and canned responses (tools_routes.cc); creates ctx.tools.
+void RegisterToolRoutes(httplib::Server& server, Context& ctx);
+/// GET /api/reports/summary (report_routes.cc).
+void RegisterReportRoutes(httplib::Server& server, Context& ctx);
 
 }  // namespace handoffd::http

@@ -1,5 +1,6 @@
 // /api/agent/sessions/... (API.md "Agent sessions"): who may do what is decided here and in
 // SessionService; every route needs a login.
+#include "domain/labels.h"
 #include "http/http_internal.h"
 
 namespace handoffd::http {
@@ -131,6 +132,13 @@ void RegisterSessionRoutes(httplib::Server& server, Context& ctx) {
         }
         const std::string search = req.get_param_value("search");
         if (!search.empty()) q.search = search;
+        const std::string label = req.get_param_value("label");
+        if (!label.empty()) {
+          q.label = NormalizeLabel(label);
+          if (!q.label) {
+            return SendError(res, Status::BadRequest("label must be 1-32 of a-z, 0-9, _ and -"));
+          }
+        }
         for (const char* name : {"start_date", "end_date"}) {
           const std::string v = req.get_param_value(name);
           if (v.empty()) continue;

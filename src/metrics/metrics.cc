@@ -24,6 +24,46 @@ void Metrics::ObserveRequest(const std::string& route, double seconds) {
   h.sum += seconds;
 }
 
+namespace {
+
+template <typename H, typename B>
+void Observe(H& h, const B& buckets, double seconds) {
+  for (size_t i = 0; i < buckets.size(); ++i) {
+    if (seconds <= buckets[i]) ++h.counts[i];
+  }
+  ++h.count;
+  h.sum += seconds;
+}
+
+template <typename H, typename B>
+void RenderHistogram(std::ostringstream& o, const char* name, const char* help, const H& h,
+                     const B& buckets) {
+  o << "# HELP " << name << ' ' << help << "\n# TYPE " << name << " histogram\n";
+  for (size_t i = 0; i < buckets.size(); ++i) {
+    o << name << "_bucket{le=\"" << buckets[i] << "\"} " << h.counts[i] << '\n';
+  }
+  o << name << "_bucket{le=\"+Inf\"} " << h.count << '\n'
+    << name << "_sum " << h.sum << '\n'
+    << name << "_count " << h.count << '\n';
+}
+
+}  // namespace
+
+void Metrics::ObserveWait(double seconds) {
+  std::lock_guard lock(mu_);
+  Observe(wait_, kTimeBuckets, seconds);
+}
+
+void Metrics::ObserveFirstResponse(double seconds) {
+  std::lock_guard lock(mu_);
+  Observe(first_response_, kTimeBuckets, seconds);
+}
+
+void Metrics::CsatAnswered(int score) {
+  std::lock_guard lock(mu_);
+  ++csat_[score];
+}
+
 std::string Metrics::Render(const std::map<std::string, int64_t>& sessions_by_status) const {
   std::ostringstream o;
   auto counter = [&o](const char* name, const char* help, uint64_t v) {
@@ -44,6 +84,9 @@ std::string Metrics::Render(const std::map<std::string, int64_t>& sessions_by_st
           send_unknown_outcome.load());
   counter("handoffd_expiry_sweeps_total", "Expiry sweeps run.", expiry_sweeps.load());
   counter("handoffd_sessions_expired_total", "Sessions ended by expiry.", sessions_expired.load());
+  counter("handoffd_integration_deliveries_total",
+          "Integration webhook events acknowledged by their receivers.",
+          integration_deliveries.load());
 
   std::lock_guard lock(mu_);
   o << "# HELP handoffd_webhooks_rejected_total Webhook POSTs refused, by reason.\n"
@@ -61,6 +104,18 @@ std::string Metrics::Render(const std::map<std::string, int64_t>& sessions_by_st
     auto it = sessions_by_status.find(s);
     o << "handoffd_sessions{status=\"" << s << "\"} "
       << (it == sessions_by_status.end() ? 0 : it->second) << '\n';
+  }
+  RenderHistogram(o, "handoffd_session_wait_seconds", "Session wait (created to first assignment).",
+                  wait_, kTimeBuckets);
+  RenderHistogram(o, "handoffd_first_response_seconds",
+                  "First response time (first assignment to first agent message).", first_response_,
+                  kTimeBuckets);
+  o << "# HELP handoffd_csat_answers_total CSAT answers, by score (1 Bad, 2 OK, 3 Good).\n"
+       "# TYPE handoffd_csat_answers_total counter\n";
+  for (int score : {1, 2, 3}) {
+    auto it = csat_.find(score);
+    o << "handoffd_csat_answers_total{score=\"" << score << "\"} "
+      << (it == csat_.end() ? 0 : it->second) << '\n';
   }
   o << "# HELP handoffd_http_request_duration_seconds HTTP request handling time.\n"
        "# TYPE handoffd_http_request_duration_seconds histogram\n";

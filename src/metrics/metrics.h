@@ -27,6 +27,15 @@ class Metrics {
   std::atomic<uint64_t> send_unknown_outcome{0};
   std::atomic<uint64_t> expiry_sweeps{0};
   std::atomic<uint64_t> sessions_expired{0};
+  /// Integration webhook events acknowledged (2xx) by their receivers.
+  std::atomic<uint64_t> integration_deliveries{0};
+
+  /// A session's wait (created to first assignment), in seconds, when it was first assigned.
+  void ObserveWait(double seconds);
+  /// A session's first response time (first assignment to first agent message), in seconds.
+  void ObserveFirstResponse(double seconds);
+  /// A CSAT answer (score 1-3).
+  void CsatAnswered(int score);
 
   /// A webhook POST refused, by reason ("signature", "too_large", "not_json", "database").
   void WebhookRejected(const std::string& reason);
@@ -50,6 +59,17 @@ class Metrics {
   std::map<std::string, uint64_t> rejected_;
   std::map<int64_t, uint64_t> send_failed_;
   std::map<std::string, Histogram> latency_;
+  /// Wait and first response (seconds): 10 s to 1 h.
+  static constexpr std::array<double, 10> kTimeBuckets = {10,  30,  60,   120,  300,
+                                                          600, 900, 1800, 3600, 7200};
+  struct TimeHistogram {
+    std::array<uint64_t, kTimeBuckets.size()> counts{};
+    uint64_t count = 0;
+    double sum = 0;
+  };
+  TimeHistogram wait_;
+  TimeHistogram first_response_;
+  std::map<int, uint64_t> csat_;
 };
 
 }  // namespace handoffd

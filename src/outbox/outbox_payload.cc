@@ -28,6 +28,12 @@ OutboxPayload OutboxPayload::Forward(std::string url, std::string body) {
   return p;
 }
 
+OutboxPayload OutboxPayload::Integration(std::string url, std::string body) {
+  OutboxPayload p = Forward(std::move(url), std::move(body));
+  p.kind = Kind::kIntegration;
+  return p;
+}
+
 std::string EncodeOutboxPayload(const OutboxPayload& p) {
   switch (p.kind) {
     case OutboxPayload::Kind::kText: {
@@ -59,6 +65,8 @@ std::string EncodeOutboxPayload(const OutboxPayload& p) {
     }
     case OutboxPayload::Kind::kForward:
       return nlohmann::json{{"kind", "forward"}, {"url", p.url}, {"body", p.body}}.dump();
+    case OutboxPayload::Kind::kIntegration:
+      return nlohmann::json{{"kind", "integration"}, {"url", p.url}, {"body", p.body}}.dump();
   }
   return "{}";
 }
@@ -72,6 +80,7 @@ std::optional<OutboxPayload> DecodeOutboxPayload(std::string_view json) {
   };
   const std::string kind = str("kind");
   if (kind == "forward") return OutboxPayload::Forward(str("url"), str("body"));
+  if (kind == "integration") return OutboxPayload::Integration(str("url"), str("body"));
   if (kind == "text") {
     OutboxPayload p = OutboxPayload::Text(str("text"));
     p.context = str("context");

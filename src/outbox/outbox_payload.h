@@ -8,6 +8,7 @@
 //   {"kind":"reaction","target":"<wamid>","emoji":"..."}
 //   {"kind":"read","target":"<wamid>","typing":false}
 // text and media may carry "context":"<wamid>" (a quoted reply).
+//   {"kind":"integration","url":"...","body":"<event JSON>"}     (integration webhooks)
 // Producers (router, conversation) encode with it; the outbox worker decodes with it.
 #pragma once
 
@@ -21,13 +22,14 @@
 namespace handoffd {
 
 struct OutboxPayload {
-  enum class Kind { kText, kButtons, kForward, kTemplate, kMedia, kReaction, kRead };
+  enum class Kind { kText, kButtons, kForward, kIntegration, kTemplate, kMedia, kReaction, kRead };
   Kind kind = Kind::kText;
   /// kText, kButtons: the message text (interactive body for kButtons).
   std::string text;
   /// kButtons: the reply buttons.
   std::vector<ReplyButton> buttons;
-  /// kForward: the bot's URL and the raw webhook body.
+  /// kForward: the bot's URL and the raw webhook body. kIntegration: the receiver's URL
+  /// ([[integrations.webhooks]] url) and the event body to POST signed.
   std::string url;
   std::string body;
 
@@ -54,6 +56,7 @@ struct OutboxPayload {
   static OutboxPayload Text(std::string text);
   static OutboxPayload Buttons(std::string text, std::vector<ReplyButton> buttons);
   static OutboxPayload Forward(std::string url, std::string body);
+  static OutboxPayload Integration(std::string url, std::string body);
 };
 
 /// The JSON text stored in the outbox.

@@ -237,6 +237,11 @@ bool OutboxWorker::Process(const OutboxItem& item, ChannelSender& sender, BotFor
     Status st = store_.BeginOutboxAttempt(item, now, now + options_.lease);
     if (st.ok()) return true;
     fields["error"] = st.ToString();
+    if (st.code() == ErrorCode::kConflict) {
+      // This instance stalled past its lease and another one claimed the item: it sends.
+      log_.Warn("send.lease_lost", fields);
+      return false;
+    }
     log_.Error("send.not_started", fields);
     return false;
   };
@@ -250,6 +255,11 @@ bool OutboxWorker::Process(const OutboxItem& item, ChannelSender& sender, BotFor
     fields["kind"] = "forward";
     if (stop_ || !begin_attempt()) return false;
     result = forwarder.Forward(payload->url, payload->body);
+  } else if (payload->kind == OutboxPayload::Kind::kIntegration) {
+    fields["kind"] = "integration";
+    if (stop_ || !begin_attempt()) return false;
+    result = forwarder.DeliverEvent(payload->url, payload->body);
+    if (result.outcome == SendResult::Outcome::kSent) ++metrics_.integration_deliveries;
   } else {
     OutboundMessage message;
     message.channel = item.channel;

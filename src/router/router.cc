@@ -7,6 +7,7 @@
 #include "domain/json_views.h"
 #include "outbox/outbox_payload.h"
 #include "router/conversation.h"
+#include "router/csat.h"
 
 namespace handoffd {
 namespace {
@@ -22,7 +23,11 @@ bool Matches(const std::vector<std::string>& keywords, const std::string& text) 
 
 Router::Router(Store& store, const Clock& clock, Logger& log, Metrics& metrics,
                RouterOptions options)
-    : store_(store), clock_(clock), log_(log), metrics_(metrics), options_(std::move(options)) {}
+    : store_(store), clock_(clock), log_(log), metrics_(metrics), options_(std::move(options)) {
+  if (options_.group_commit.max_batch > 1) {
+    group_ = std::make_unique<GroupCommitter>(store_, options_.group_commit);
+  }
+}
 
 bool Router::IsTrigger(const InboundMessage& m) const {
   if ((m.type == "interactive" || m.type == "button") && !m.reply_id.empty()) {
@@ -50,35 +55,29 @@ Message Router::CustomerMessage(const InboundMessage& m, TimePoint now) const {
   return msg;
 }
 
-std::optional<RouteReport> Router::TryAppendToOpenSession(const InboundBatch& batch, TimePoint now,
-                                                          Status& error) {
-  if (batch.messages.size() != 1 || !batch.statuses.empty()) return std::nullopt;
-  const InboundMessage& m = batch.messages[0];
-  if (IsEndKeyword(m)) return std::nullopt;
-  std::optional<std::pair<TimePoint, TimePoint>> extend;
-  if (m.extends_window) extend.emplace(m.sent_at, m.sent_at + options_.session_ttl);
-  const Message msg = CustomerMessage(m, now);
-  auto appended =
-      store_.AppendToOpenSession(m.channel, m.customer.key, msg, extend, MessageJsonTail(msg));
-  if (!appended.ok()) {
-    error = appended.status();
-    return std::nullopt;
-  }
-  if (!appended->session_id) return std::nullopt;  // no open session: the full path decides
-  RouteReport report;
-  if (appended->message_id) {
-    report.messages_stored = 1;
-    ++metrics_.messages_in;
-    log_.Info("message.received", {{"session_id", *appended->session_id},
-                                   {"message_id", *appended->message_id},
-                                   {"wamid", m.channel_message_id},
-                                   {"type", m.type}});
+bool Router::FastPathApplies(const InboundBatch& batch) const {
+  return batch.messages.size() == 1 && batch.statuses.empty() && !IsEndKeyword(batch.messages[0]);
+}
+
+std::optional<std::pair<TimePoint, TimePoint>> Router::Extension(const InboundMessage& m) const {
+  if (!m.extends_window) return std::nullopt;
+  return std::make_pair(m.sent_at, m.sent_at + options_.session_ttl);
+}
+
+void Router::RecordAppend(const InboundMessage& m, const AppendOutcome& appended, Outcome& out) {
+  if (appended.message_id) {
+    out.report.messages_stored = 1;
+    out.logs.push_back({{"event", "message.received"},
+                        {"fields",
+                         {{"session_id", *appended.session_id},
+                          {"message_id", *appended.message_id},
+                          {"wamid", m.channel_message_id},
+                          {"type", m.type}}}});
   } else {
-    report.duplicates = 1;
-    ++metrics_.duplicates;
-    log_.Info("message.duplicate", {{"wamid", m.channel_message_id}});
+    out.report.duplicates = 1;
+    out.logs.push_back(
+        {{"event", "message.duplicate"}, {"fields", {{"wamid", m.channel_message_id}}}});
   }
-  return report;
 }
 
 namespace {
@@ -117,50 +116,76 @@ Result<RouteReport> Router::HandleBatch(const InboundBatch& received, const std:
   }
   const InboundBatch& batch =
       clamped.messages.empty() && clamped.statuses.empty() ? received : clamped;
-  // Most webhooks carry one message joining an open session: one atomic statement suffices.
-  Status fast_error;
-  if (auto fast = TryAppendToOpenSession(batch, now, fast_error)) {
-    for (const auto& ignored : batch.ignored) {
-      log_.Info("webhook.ignored", {{"reason", ignored.reason}});
-    }
-    if (fast->messages_stored > 0 && options_.on_events) options_.on_events();
-    return *fast;
+  Outcome out;
+  if (group_) {
+    // One transaction shared with concurrent webhooks; answered after its commit.
+    const std::string key = batch.messages.empty() ? std::string() : batch.messages[0].customer.key;
+    HANDOFFD_RETURN_IF_ERROR(group_->Run(key, [&](StoreTx& tx) {
+      return Route(tx, batch, raw_body, now, /*append_first=*/true, out);
+    }));
+    Finish(batch, out);
+    return out.report;
   }
-  if (!fast_error.ok()) return fast_error;
-  RouteReport report;
-  bool forward = false;
-  std::vector<nlohmann::json> logs;
-  Status st = store_.Transact([&](StoreTx& tx) -> Status {
-    report = RouteReport{};
-    forward = false;
-    logs.clear();
-    for (const InboundMessage& m : batch.messages) {
-      HANDOFFD_RETURN_IF_ERROR(HandleMessage(tx, m, now, report, forward, logs));
+  // Most webhooks carry one message joining an open session: one atomic statement suffices.
+  if (FastPathApplies(batch)) {
+    const InboundMessage& m = batch.messages[0];
+    const Message msg = CustomerMessage(m, now);
+    HANDOFFD_ASSIGN_OR_RETURN(
+        auto appended, store_.AppendToOpenSession(m.channel, m.customer.key, msg, Extension(m),
+                                                  MessageJsonTail(msg)));
+    if (appended.session_id) {
+      RecordAppend(m, appended, out);
+      Finish(batch, out);
+      return out.report;
     }
-    for (const StatusUpdate& s : batch.statuses) {
-      HANDOFFD_RETURN_IF_ERROR(HandleStatus(tx, s, now, report, logs));
-    }
-    if (forward && !raw_body.empty()) {
-      OutboxItem item;
-      item.channel = "whatsapp";
-      item.payload =
-          EncodeOutboxPayload(OutboxPayload::Forward(options_.bot_forward_url, raw_body));
-      item.next_attempt_at = now;
-      item.created_at = now;
-      HANDOFFD_RETURN_IF_ERROR(tx.Enqueue(item));
-    }
-    return Status::Ok();
-  });
-  if (!st.ok()) return st;
+  }
+  HANDOFFD_RETURN_IF_ERROR(store_.Transact(
+      [&](StoreTx& tx) { return Route(tx, batch, raw_body, now, /*append_first=*/false, out); }));
+  Finish(batch, out);
+  return out.report;
+}
 
+Status Router::Route(StoreTx& tx, const InboundBatch& batch, const std::string& raw_body,
+                     TimePoint now, bool append_first, Outcome& out) {
+  out = Outcome{};
+  if (append_first && FastPathApplies(batch)) {
+    const InboundMessage& m = batch.messages[0];
+    const Message msg = CustomerMessage(m, now);
+    HANDOFFD_ASSIGN_OR_RETURN(
+        auto appended,
+        tx.AppendToOpenSession(m.channel, m.customer.key, msg, Extension(m), MessageJsonTail(msg)));
+    if (appended.session_id) {
+      RecordAppend(m, appended, out);
+      return Status::Ok();
+    }
+  }
+  for (const InboundMessage& m : batch.messages) {
+    HANDOFFD_RETURN_IF_ERROR(HandleMessage(tx, m, now, out.report, out.forward, out.logs));
+  }
+  for (const StatusUpdate& s : batch.statuses) {
+    HANDOFFD_RETURN_IF_ERROR(HandleStatus(tx, s, now, out.report, out.logs));
+  }
+  if (out.forward && !raw_body.empty()) {
+    OutboxItem item;
+    item.channel = "whatsapp";
+    item.payload = EncodeOutboxPayload(OutboxPayload::Forward(options_.bot_forward_url, raw_body));
+    item.next_attempt_at = now;
+    item.created_at = now;
+    HANDOFFD_RETURN_IF_ERROR(tx.Enqueue(item));
+  }
+  return Status::Ok();
+}
+
+void Router::Finish(const InboundBatch& batch, const Outcome& out) {
+  const RouteReport& report = out.report;
   metrics_.messages_in += report.messages_stored;
   metrics_.duplicates += report.duplicates;
-  for (const auto& line : logs) log_.Info(line["event"].get<std::string>(), line["fields"]);
+  for (const auto& line : out.logs) log_.Info(line["event"].get<std::string>(), line["fields"]);
   for (const auto& ignored : batch.ignored) {
     log_.Info("webhook.ignored", {{"reason", ignored.reason}});
   }
   if ((report.bot_replies > 0 || report.sessions_opened > 0 || report.sessions_ended > 0 ||
-       forward) &&
+       out.forward) &&
       options_.on_outbox) {
     options_.on_outbox();
   }
@@ -168,7 +193,6 @@ Result<RouteReport> Router::HandleBatch(const InboundBatch& received, const std:
   if ((report.messages_stored > 0 || report.statuses_applied > 0) && options_.on_events) {
     options_.on_events();
   }
-  return report;
 }
 
 Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now,
@@ -186,6 +210,11 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
 
   Message msg = CustomerMessage(m, now);
   if (open.has_value()) msg.session_id = open->id;
+  std::optional<Session> csat;
+  if (!open.has_value()) {
+    HANDOFFD_ASSIGN_OR_RETURN(csat, CsatTarget(tx, m, now));
+    if (csat.has_value()) msg.session_id = csat->id;  // kept with the rated session
+  }
   msg.contact_id = contact_id;
   HANDOFFD_ASSIGN_OR_RETURN(auto inserted, tx.InsertMessage(msg));
   if (!inserted.has_value()) {
@@ -195,6 +224,17 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
   }
   ++report.messages_stored;
   const Message& stored = *inserted;
+  if (csat.has_value()) {
+    HANDOFFD_RETURN_IF_ERROR(PublishMessage(tx, stored, *csat, now));
+    HANDOFFD_RETURN_IF_ERROR(ApplyCsat(tx, m, *csat, now));
+    if (auto score = CsatScoreFromReply(m.reply_id)) {
+      metrics_.CsatAnswered(*score);
+      if (!options_.csat_thanks.empty()) ++report.bot_replies;
+    }
+    logs.push_back({{"event", "csat.received"},
+                    {"fields", {{"session_id", csat->id}, {"wamid", m.channel_message_id}}}});
+    return Status::Ok();
+  }
 
   if (open.has_value()) {
     const Session& s = *open;
@@ -203,6 +243,9 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
       HANDOFFD_RETURN_IF_ERROR(EndInTx(tx, s, EndReason::kCustomer, "Customer ended the chat",
                                        Substitute(options_.ended_text, s.agent_name.value_or("")),
                                        now));
+      if (options_.csat_enabled && s.channel == "whatsapp") {
+        HANDOFFD_RETURN_IF_ERROR(AskCsat(tx, s, options_.csat_question, now));
+      }
       ++report.sessions_ended;
       logs.push_back(
           {{"event", "session.ended"},
@@ -332,6 +375,37 @@ Status Router::HandleStatus(StoreTx& tx, const StatusUpdate& s, TimePoint now, R
   }
   logs.push_back({{"event", "message.status"}, {"fields", fields}});
   return Status::Ok();
+}
+
+Result<std::optional<Session>> Router::CsatTarget(StoreTx& tx, const InboundMessage& m,
+                                                  TimePoint now) {
+  if (!options_.csat_enabled || m.channel != "whatsapp" || IsTrigger(m)) {
+    return std::optional<Session>();
+  }
+  const bool button = m.type == "interactive" || m.type == "button";
+  const std::optional<int> score = button ? CsatScoreFromReply(m.reply_id) : std::nullopt;
+  if (!score && m.type != "text") return std::optional<Session>();
+  HANDOFFD_ASSIGN_OR_RETURN(auto found,
+                            tx.FindCsatSession(m.channel, m.customer.key, now - kCsatAnswerWindow));
+  if (!found.has_value()) return std::optional<Session>();
+  if (score) return found;
+  const bool comment_due = found->csat_answered_at.has_value() && !found->csat_comment &&
+                           now - *found->csat_answered_at <= kCsatCommentWindow;
+  return comment_due ? found : std::optional<Session>();
+}
+
+Status Router::ApplyCsat(StoreTx& tx, const InboundMessage& m, const Session& s, TimePoint now) {
+  const std::optional<int> score = CsatScoreFromReply(m.reply_id);
+  if (score) {
+    HANDOFFD_RETURN_IF_ERROR(tx.SetCsatScore(s.id, *score, now));
+    if (!options_.csat_thanks.empty()) {
+      HANDOFFD_RETURN_IF_ERROR(
+          QueueText(tx, s, SenderType::kSystem, "", options_.csat_thanks, now).status());
+    }
+  } else {
+    HANDOFFD_RETURN_IF_ERROR(tx.SetCsatComment(s.id, TruncateComment(m.text)));
+  }
+  return PublishSession(tx, "csat.received", s.id, false, now).status();
 }
 
 }  // namespace handoffd

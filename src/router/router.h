@@ -5,8 +5,10 @@
 
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/clock.h"
@@ -15,6 +17,7 @@
 #include "domain/reply_button.h"
 #include "log/logger.h"
 #include "metrics/metrics.h"
+#include "router/group_commit.h"
 #include "store/store.h"
 
 namespace handoffd {
@@ -34,6 +37,11 @@ struct RouterOptions {
   std::string bot_forward_url;
   std::string menu_body;
   std::vector<ReplyButton> menu_buttons;
+  /// CSAT (csat.enabled, router/csat.h): ask after a customer's end; take answers and comments.
+  bool csat_enabled = false;
+  std::string csat_question = "How would you rate this chat?";
+  /// Sent after a rating; empty: nothing.
+  std::string csat_thanks;
   /// Bot-phase messages at most this old are attached to a session when it opens.
   Duration bot_history = std::chrono::hours(24);
   /// Called after a commit that queued outbox items (wakes the sender).
@@ -42,6 +50,9 @@ struct RouterOptions {
   std::function<void()> on_session_opened;
   /// Called after a commit that wrote real-time events (wakes the event hub).
   std::function<void()> on_events;
+  /// Concurrent webhooks share one transaction (router/group_commit.h); max_batch 1: each
+  /// webhook commits on its own.
+  GroupCommitOptions group_commit;
 };
 
 /// What a handled batch did (for the webhook's log line and tests).
@@ -61,19 +72,44 @@ class Router {
   /// Handles everything one webhook carried, in order, in ONE transaction. `raw_body` is the
   /// webhook as received (forwarded to the bot unchanged). On kUnavailable nothing was committed
   /// and the channel should redeliver (HTTP 503).
+  /// With group commit, concurrent calls share one transaction: each returns only after the
+  /// shared commit, and a call that fails does not fail the others (router/group_commit.h).
   Result<RouteReport> HandleBatch(const InboundBatch& batch, const std::string& raw_body);
 
+  /// The group committer; nullptr when group commit is off. For tests and metrics.
+  const GroupCommitter* group_commit() const { return group_.get(); }
+
  private:
+  /// What one batch wrote, gathered inside the transaction and acted on after its commit.
+  struct Outcome {
+    RouteReport report;
+    bool forward = false;  // the raw webhook was queued for the bot
+    std::vector<nlohmann::json> logs;
+  };
+
+  /// Everything `batch` carried, inside `tx`; resets `out` first (it may run again). With
+  /// `append_first`, a batch of one message that is not an end keyword first tries the fast
+  /// path (StoreTx::AppendToOpenSession).
+  Status Route(StoreTx& tx, const InboundBatch& batch, const std::string& raw_body, TimePoint now,
+               bool append_first, Outcome& out);
+  /// After the commit: metrics, log lines and the wake-up callbacks.
+  void Finish(const InboundBatch& batch, const Outcome& out);
+  /// The batch is one message that is not an end keyword (the fast path's case).
+  bool FastPathApplies(const InboundBatch& batch) const;
+  /// The fast path's arguments for that one message.
+  std::optional<std::pair<TimePoint, TimePoint>> Extension(const InboundMessage& m) const;
+  /// Records a fast-path append that found an open session.
+  static void RecordAppend(const InboundMessage& m, const AppendOutcome& appended, Outcome& out);
   Status HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now, RouteReport& report,
                        bool& forward, std::vector<nlohmann::json>& logs);
   Status HandleStatus(StoreTx& tx, const StatusUpdate& s, TimePoint now, RouteReport& report,
                       std::vector<nlohmann::json>& logs);
-  /// The fast path (Store::AppendToOpenSession) for a batch of one message that is not an end
-  /// keyword. nullopt when it does not apply or found no open session (then, or on `error`, the
-  /// caller decides).
-  std::optional<RouteReport> TryAppendToOpenSession(const InboundBatch& batch, TimePoint now,
-                                                    Status& error);
   Message CustomerMessage(const InboundMessage& m, TimePoint now) const;
+  /// The ended session whose CSAT `m` answers (a CSAT_n button) or comments on (a text within
+  /// kCsatCommentWindow after the answer); nullopt when it is neither or CSAT is off.
+  Result<std::optional<Session>> CsatTarget(StoreTx& tx, const InboundMessage& m, TimePoint now);
+  /// Stores the answer or comment `m` (already stored as `stored`) on `s`.
+  Status ApplyCsat(StoreTx& tx, const InboundMessage& m, const Session& s, TimePoint now);
   bool IsTrigger(const InboundMessage& m) const;
   bool IsEndKeyword(const InboundMessage& m) const;
 
@@ -82,6 +118,7 @@ class Router {
   Logger& log_;
   Metrics& metrics_;
   RouterOptions options_;
+  std::unique_ptr<GroupCommitter> group_;  // null when group commit is off
 };
 
 }  // namespace handoffd

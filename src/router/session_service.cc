@@ -4,6 +4,7 @@
 
 #include "domain/event.h"
 #include "router/conversation.h"
+#include "router/csat.h"
 
 namespace handoffd {
 namespace {
@@ -176,7 +177,12 @@ Result<Session> SessionService::Assign(int64_t session_id, const Agent& actor,
   });
   if (!st.ok()) return st;
   Committed(true);
-  return Reload(session_id);
+  auto out = Reload(session_id);
+  if (out.ok() && options_.metrics != nullptr && out->wait_ms && out->assigned_at &&
+      ToUnixMillis(*out->assigned_at) - ToUnixMillis(out->created_at) == *out->wait_ms) {
+    options_.metrics->ObserveWait(static_cast<double>(*out->wait_ms) / 1000.0);  // first one
+  }
+  return out;
 }
 
 Result<Session> SessionService::End(int64_t session_id, const Agent& actor) {
@@ -193,8 +199,13 @@ Result<Session> SessionService::End(int64_t session_id, const Agent& actor) {
       return Status::Conflict("session " + std::to_string(session_id) + " already ended");
     }
     const EndReason reason = own ? EndReason::kAgent : EndReason::kSupervisor;
-    return EndInTx(tx, s, reason, "Chat ended by " + actor.name,
-                   Substitute(options_.ended_text, s.agent_name.value_or(actor.name)), now);
+    HANDOFFD_RETURN_IF_ERROR(
+        EndInTx(tx, s, reason, "Chat ended by " + actor.name,
+                Substitute(options_.ended_text, s.agent_name.value_or(actor.name)), now));
+    if (options_.csat_enabled && s.channel == "whatsapp") {
+      return AskCsat(tx, s, options_.csat_question, now);
+    }
+    return Status::Ok();
   });
   if (!st.ok()) return st;
   Committed(true);
@@ -209,6 +220,7 @@ Result<Message> SessionService::Reply(int64_t session_id, const Agent& actor,
   }
   const TimePoint now = clock_.Now();
   std::optional<Message> out;
+  std::optional<int64_t> first_response;  // ms, when this reply is the first response
   Status st = store_.Transact([&](StoreTx& tx) -> Status {
     HANDOFFD_ASSIGN_OR_RETURN(auto locked, tx.LockSession(session_id));
     if (!locked.has_value()) return NotFoundSession(session_id);
@@ -223,10 +235,17 @@ Result<Message> SessionService::Reply(int64_t session_id, const Agent& actor,
     HANDOFFD_ASSIGN_OR_RETURN(
         auto q, QueueText(tx, s, SenderType::kAgent, std::to_string(actor.id), content, now));
     out = q;
+    first_response.reset();
+    if (!s.first_response_ms && s.wait_ms) {
+      first_response = ToUnixMillis(now) - ToUnixMillis(s.created_at) - *s.wait_ms;
+    }
     return Status::Ok();
   });
   if (!st.ok()) return st;
   Committed(true);
+  if (first_response && options_.metrics != nullptr) {
+    options_.metrics->ObserveFirstResponse(static_cast<double>(*first_response) / 1000.0);
+  }
   return *out;
 }
 

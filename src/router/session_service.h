@@ -13,6 +13,7 @@
 #include "domain/agent.h"
 #include "domain/message.h"
 #include "domain/session.h"
+#include "metrics/metrics.h"
 #include "store/store.h"
 
 namespace handoffd {
@@ -24,12 +25,17 @@ struct SessionServiceOptions {
   std::string agent_joined_text = "You are now chatting with {agent_name}.";
   std::string ended_text;
   std::string expired_text;
+  /// CSAT (csat.enabled): the rating question after an agent's or supervisor's end (csat.h).
+  bool csat_enabled = false;
+  std::string csat_question = "How would you rate this chat?";
   /// Called after a commit that queued outbox items.
   std::function<void()> on_outbox;
   /// Called after a commit that opened a session.
   std::function<void()> on_session_opened;
   /// Called after every commit (each writes real-time events).
   std::function<void()> on_events;
+  /// Wait and first-response histograms (null: not observed). Not owned.
+  Metrics* metrics = nullptr;
 };
 
 /// Outcome of ending one due session.

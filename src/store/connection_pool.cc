@@ -3,8 +3,10 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "store/search_fold.h"
 #include "store/unicode_lower.h"
@@ -42,7 +44,46 @@ void SqliteFold(sqlite_api::sqlite3_context* ctx, int, sqlite_api::sqlite3_value
                                       static_cast<intptr_t>(-1)));  // SQLITE_TRANSIENT
 }
 
+/// handoffd_percentile(x, p): aggregate state, the group's non-NULL values and p.
+struct PercentileState {
+  std::vector<double>* values;
+  double p;
+};
+
+void PercentileStep(sqlite_api::sqlite3_context* ctx, int, sqlite_api::sqlite3_value** argv) {
+  auto* st = static_cast<PercentileState*>(
+      sqlite_api::sqlite3_aggregate_context(ctx, static_cast<int>(sizeof(PercentileState))));
+  if (st == nullptr) return;
+  if (st->values == nullptr) {
+    st->values = new std::vector<double>();
+    st->p = sqlite_api::sqlite3_value_double(argv[1]);
+  }
+  if (sqlite_api::sqlite3_value_type(argv[0]) == SQLITE_NULL) return;
+  st->values->push_back(sqlite_api::sqlite3_value_double(argv[0]));
+}
+
+void PercentileFinal(sqlite_api::sqlite3_context* ctx) {
+  auto* st = static_cast<PercentileState*>(sqlite_api::sqlite3_aggregate_context(ctx, 0));
+  if (st == nullptr || st->values == nullptr || st->values->empty()) {
+    if (st != nullptr) delete st->values;
+    sqlite_api::sqlite3_result_null(ctx);
+    return;
+  }
+  std::vector<double>& v = *st->values;
+  std::sort(v.begin(), v.end());
+  sqlite_api::sqlite3_result_int64(ctx, std::llround(PercentileCont(v, st->p)));
+  delete st->values;
+}
+
 }  // namespace
+
+double PercentileCont(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const double rank = std::clamp(p, 0.0, 1.0) * static_cast<double>(sorted.size() - 1);
+  const size_t lo = static_cast<size_t>(std::floor(rank));
+  const size_t hi = std::min(lo + 1, sorted.size() - 1);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - static_cast<double>(lo));
+}
 
 Stmt& Conn::Get(const Catalogue& catalogue, Query q) {
   std::unique_ptr<Stmt>& s = cache[q];
@@ -130,6 +171,10 @@ void ConnectionPool::InitSqlite(soci::session& sql) const {
   sqlite_api::sqlite3_create_function_v2(backend->conn_, "handoffd_fold", 1,
                                          SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, &SqliteFold,
                                          nullptr, nullptr, nullptr);
+  // Reports: percentile_cont as PostgreSQL computes it, rounded to an integer.
+  sqlite_api::sqlite3_create_function_v2(backend->conn_, "handoffd_percentile", 2,
+                                         SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, nullptr,
+                                         &PercentileStep, &PercentileFinal, nullptr);
 }
 
 bool ConnectionPool::Broken(Conn& c) const {

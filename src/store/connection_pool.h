@@ -44,6 +44,11 @@ struct Conn {
 /// the daemon's stderr carries JSON logs, and none of these notices is actionable.
 void QuietPostgresNotices(soci::session& sql);
 
+/// The `p` (0-1) percentile of ascending `sorted` values, interpolated between the two nearest
+/// ranks like PostgreSQL's percentile_cont; 0 for no values. SQLite's handoffd_percentile(x, p)
+/// aggregate (registered on every connection) rounds it to an integer.
+double PercentileCont(const std::vector<double>& sorted, double p);
+
 class ConnectionPool {
  public:
   /// `connect_string` is SOCI's (see OpenStore); `busy_timeout` applies to SQLite.

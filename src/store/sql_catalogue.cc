@@ -102,24 +102,32 @@ Catalogue BuildCatalogue(SqlDialect d) {
       " 'ended_at', handoffd_rfc3339(u.ended_at), 'end_reason', u.end_reason,"
       " 'expires_at', handoffd_rfc3339(u.expires_at),"
       " 'last_customer_message_at', handoffd_rfc3339(u.last_customer_message_at),"
-      " 'window_expires_at', handoffd_rfc3339(u.last_customer_message_at + 86400000))::TEXT,"
+      " 'window_expires_at', handoffd_rfc3339(u.last_customer_message_at + 86400000),"
+      " 'labels', to_json(array_remove(string_to_array(u.labels, ','), '')),"
+      " 'csat_score', u.csat_score, 'wait_seconds', u.wait_ms / 1000.0,"
+      " 'first_response_seconds', u.first_response_ms / 1000.0,"
+      " 'handle_seconds', u.handle_ms / 1000.0)::TEXT,"
       " :ecreated2 FROM u LEFT JOIN agents ag ON ag.id = u.agent_id WHERE :with_event2 = 1"
       " RETURNING id)"
       " SELECT COALESCE((SELECT id FROM s), 0), COALESCE((SELECT id FROM m), 0),"
       " (SELECT COUNT(*) FROM u) + (SELECT COUNT(*) FROM e) + (SELECT COUNT(*) FROM e2)",
       "ttttttttttiiiiiiitiiii", "iii"};
   c[kAssignSession] = {
-      "UPDATE agent_sessions SET status = 'active', agent_id = :agent, assigned_at = :now"
+      "UPDATE agent_sessions SET status = 'active', agent_id = :agent, assigned_at = :now,"
+      " wait_ms = COALESCE(wait_ms, :now2 - created_at)"
       " WHERE id = :id AND status = 'waiting'",
-      "iii", ""};
+      "iiii", ""};
   c[kReassignSession] = {
-      "UPDATE agent_sessions SET status = 'active', agent_id = :agent, assigned_at = :now"
+      "UPDATE agent_sessions SET status = 'active', agent_id = :agent, assigned_at = :now,"
+      " wait_ms = COALESCE(wait_ms, :now2 - created_at)"
       " WHERE id = :id AND status IN ('waiting', 'active')",
-      "iii", ""};
+      "iiii", ""};
   c[kEndSession] = {
-      "UPDATE agent_sessions SET status = 'ended', ended_at = :now, end_reason = :reason"
+      "UPDATE agent_sessions SET status = 'ended', ended_at = :now, end_reason = :reason,"
+      " handle_ms = CASE WHEN wait_ms IS NULL THEN NULL ELSE :now2 - created_at - wait_ms END,"
+      " missed = CASE WHEN wait_ms IS NULL THEN 1 ELSE 0 END"
       " WHERE id = :id AND status IN ('waiting', 'active')",
-      "iti", ""};
+      "itii", ""};
   c[kEnqueue] = {
       "INSERT INTO outbox (message_id, channel, phone_number_id, recipient, payload, attempts,"
       " next_attempt_at, created_at) VALUES (:message, :channel, :pnid, :recipient, :payload,"
@@ -174,20 +182,26 @@ Catalogue BuildCatalogue(SqlDialect d) {
   // order to webhooks either). PostgreSQL: SKIP LOCKED keeps concurrent claimers apart, and a
   // head locked by another claimer still blocks its queue through NOT EXISTS.
   c[kClaimOutbox] = {
-      "UPDATE outbox SET leased_until = :lease WHERE id IN (SELECT o.id FROM outbox o"
+      "UPDATE outbox SET leased_until = :lease, lease_owner = :owner WHERE id IN (SELECT o.id"
+      " FROM outbox o"
       " WHERE o.next_attempt_at <= :now1 AND (o.leased_until IS NULL OR o.leased_until <= :now2)"
       " AND (o.recipient = '' OR NOT EXISTS (SELECT 1 FROM outbox p WHERE p.phone_number_id ="
       " o.phone_number_id AND p.recipient = o.recipient AND p.id < o.id))"
       " ORDER BY o.next_attempt_at, o.id LIMIT :limit" +
           std::string(pg ? " FOR UPDATE OF o SKIP LOCKED" : "") + ") RETURNING " +
           SelectList(kOutboxCols),
-      "iiii", outbox_kinds};
+      "itiii", outbox_kinds};
+  // Owner-checked: only the store that holds the lease may use it (lease_owner, migration 0009).
   c[kBeginOutboxAttempt] = {
-      "UPDATE outbox SET attempted_at = :now, leased_until = :lease WHERE id = :id", "iii", ""};
+      "UPDATE outbox SET attempted_at = :now, leased_until = :lease WHERE id = :id"
+      " AND leased_until IS NOT NULL AND lease_owner = :owner",
+      "iiit", ""};
   c[kRenewOutbox] = {
-      "UPDATE outbox SET leased_until = :lease WHERE id = :id AND leased_until IS NOT NULL", "ii",
-      ""};
-  c[kReleaseOutbox] = {"UPDATE outbox SET leased_until = NULL WHERE id = :id", "i", ""};
+      "UPDATE outbox SET leased_until = :lease WHERE id = :id AND leased_until IS NOT NULL"
+      " AND lease_owner = :owner",
+      "iit", ""};
+  c[kReleaseOutbox] = {
+      "UPDATE outbox SET leased_until = NULL WHERE id = :id AND lease_owner = :owner", "it", ""};
   c[kListOutbox] = {"SELECT " + SelectList(kOutboxCols) +
                         " FROM outbox WHERE id > :after ORDER BY id LIMIT :limit",
                     "ii", outbox_kinds};
@@ -267,7 +281,10 @@ Catalogue BuildCatalogue(SqlDialect d) {
            " WHERE status IN ('waiting', 'active') AND expires_at <= :now"
            " ORDER BY expires_at, id LIMIT :limit FOR UPDATE SKIP LOCKED),"
            " ended AS (UPDATE agent_sessions u SET status = 'ended', ended_at = u.expires_at,"
-           " end_reason = 'expired' FROM due WHERE u.id = due.id"
+           " end_reason = 'expired', handle_ms = CASE WHEN u.wait_ms IS NULL THEN NULL"
+           " ELSE u.expires_at - u.created_at - u.wait_ms END,"
+           " missed = CASE WHEN u.wait_ms IS NULL THEN 1 ELSE 0 END"
+           " FROM due WHERE u.id = due.id"
            " RETURNING u.*, due.status AS previous_status)"
            " SELECT " +
                SelectList(kSessionCols) +
@@ -276,7 +293,9 @@ Catalogue BuildCatalogue(SqlDialect d) {
          : "",
       pg ? "ii" : "", pg ? session_kinds + "t" : ""};
   c[kExpireSession] = {
-      "UPDATE agent_sessions SET status = 'ended', ended_at = expires_at, end_reason = 'expired'"
+      "UPDATE agent_sessions SET status = 'ended', ended_at = expires_at, end_reason = 'expired',"
+      " handle_ms = CASE WHEN wait_ms IS NULL THEN NULL ELSE expires_at - created_at - wait_ms END,"
+      " missed = CASE WHEN wait_ms IS NULL THEN 1 ELSE 0 END"
       " WHERE id = :id AND status IN ('waiting', 'active') AND expires_at <= :now",
       "ii", ""};
   // PostgreSQL only: many rows in one statement, passed as one JSON array of objects and
@@ -339,6 +358,49 @@ Catalogue BuildCatalogue(SqlDialect d) {
       " AND (media_state IS NULL OR media_next_at <= :now) ORDER BY id LIMIT :limit" +
           std::string(pg ? " FOR UPDATE SKIP LOCKED" : "") + ") RETURNING id, media_attempts",
       "iii", "ii"};
+
+  // Agent tools and reports (issue 12).
+  c[kRecordFirstResponse] = {
+      "UPDATE agent_sessions SET first_response_ms = :at - created_at - wait_ms"
+      " WHERE id = :id AND first_response_ms IS NULL AND wait_ms IS NOT NULL",
+      "ii", ""};
+  c[kSetSessionLabels] = {"UPDATE agent_sessions SET labels = :labels WHERE id = :id", "ti", ""};
+  c[kMarkCsatAsked] = {"UPDATE agent_sessions SET csat_asked_at = :now WHERE id = :id", "ii", ""};
+  c[kFindCsatSession] = {session_select +
+                             " WHERE s.channel = :channel AND s.phone_number = :phone"
+                             " AND s.status = 'ended' AND s.csat_asked_at >= :since"
+                             " ORDER BY s.csat_asked_at DESC, s.id DESC LIMIT 1" +
+                             (pg ? " FOR UPDATE OF s" : ""),
+                         "tti", session_kinds};
+  c[kSetCsatScore] = {
+      "UPDATE agent_sessions SET csat_score = :score, csat_answered_at = :now WHERE id = :id",
+      "iii", ""};
+  c[kSetCsatComment] = {"UPDATE agent_sessions SET csat_comment = :comment WHERE id = :id", "ti",
+                        ""};
+  c[kInitIntegrationCursor] = {
+      "INSERT INTO integration_cursors (hook, last_event_id, updated_at)"
+      " VALUES (:hook, :initial, :now) ON CONFLICT (hook) DO NOTHING",
+      "tii", ""};
+  c[kLockIntegrationCursor] = {"SELECT last_event_id FROM integration_cursors WHERE hook = :hook" +
+                                   std::string(pg ? " FOR UPDATE" : ""),
+                               "t", "i"};
+  c[kSetIntegrationCursor] = {
+      "UPDATE integration_cursors SET last_event_id = :id, updated_at = :now WHERE hook = :hook",
+      "iit", ""};
+  const std::string canned_select =
+      "SELECT id, shortcut, content, created_by, created_at, updated_at FROM canned_responses";
+  c[kListCanned] = {canned_select + " ORDER BY shortcut", "", "ittiii"};
+  c[kGetCanned] = {canned_select + " WHERE id = :id", "i", "ittiii"};
+  c[kCreateCanned] = {
+      "INSERT INTO canned_responses (shortcut, content, created_by, created_at, updated_at)"
+      " VALUES (:shortcut, :content, :by, :created, :updated)"
+      " ON CONFLICT (shortcut) DO NOTHING RETURNING id",
+      "ttiii", "i"};
+  c[kUpdateCanned] = {
+      "UPDATE canned_responses SET shortcut = :shortcut, content = :content,"
+      " updated_at = :updated WHERE id = :id",
+      "ttii", ""};
+  c[kDeleteCanned] = {"DELETE FROM canned_responses WHERE id = :id", "i", ""};
   return c;
 }
 

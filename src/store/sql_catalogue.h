@@ -82,6 +82,21 @@ enum Query : size_t {
   kLastInboundMessage,
   kUpdateMedia,
   kClaimMediaFetches,
+  // Agent tools and reports (issue 12).
+  kRecordFirstResponse,
+  kSetSessionLabels,
+  kMarkCsatAsked,
+  kFindCsatSession,
+  kSetCsatScore,
+  kSetCsatComment,
+  kInitIntegrationCursor,
+  kLockIntegrationCursor,
+  kSetIntegrationCursor,
+  kListCanned,
+  kGetCanned,
+  kCreateCanned,
+  kUpdateCanned,
+  kDeleteCanned,
   kQueryCount,
 };
 

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "domain/labels.h"
+
 namespace handoffd::sqlstore {
 namespace {
 
@@ -36,6 +38,15 @@ Session ReadSession(const std::vector<Cell>& row) {
   }
   s.expires_at = r.Time();
   s.last_customer_message_at = r.OptTime();
+  s.labels = DecodeLabels(r.Text());
+  s.wait_ms = r.OptInt();
+  s.first_response_ms = r.OptInt();
+  s.handle_ms = r.OptInt();
+  s.missed = r.Int() != 0;
+  s.csat_asked_at = r.OptTime();
+  if (auto score = r.OptInt()) s.csat_score = static_cast<int>(*score);
+  s.csat_answered_at = r.OptTime();
+  s.csat_comment = r.OptText();
   return s;
 }
 

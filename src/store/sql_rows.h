@@ -30,11 +30,14 @@ struct Col {
 
 /// Sessions, aliased s, joined to agents a (for the assignee's name).
 inline constexpr Col kSessionCols[] = {
-    {"s.id", 'i'},           {"s.channel", 't'},       {"s.contact_id", 'i'},
-    {"s.phone_number", 't'}, {"s.customer_name", 't'}, {"s.phone_number_id", 't'},
-    {"s.status", 't'},       {"s.agent_id", 'i'},      {"a.name", 't'},
-    {"s.created_at", 'i'},   {"s.assigned_at", 'i'},   {"s.ended_at", 'i'},
-    {"s.end_reason", 't'},   {"s.expires_at", 'i'},    {"s.last_customer_message_at", 'i'},
+    {"s.id", 'i'},           {"s.channel", 't'},          {"s.contact_id", 'i'},
+    {"s.phone_number", 't'}, {"s.customer_name", 't'},    {"s.phone_number_id", 't'},
+    {"s.status", 't'},       {"s.agent_id", 'i'},         {"a.name", 't'},
+    {"s.created_at", 'i'},   {"s.assigned_at", 'i'},      {"s.ended_at", 'i'},
+    {"s.end_reason", 't'},   {"s.expires_at", 'i'},       {"s.last_customer_message_at", 'i'},
+    {"s.labels", 't'},       {"s.wait_ms", 'i'},          {"s.first_response_ms", 'i'},
+    {"s.handle_ms", 'i'},    {"s.missed", 'i'},           {"s.csat_asked_at", 'i'},
+    {"s.csat_score", 'i'},   {"s.csat_answered_at", 'i'}, {"s.csat_comment", 't'},
 };
 
 inline constexpr Col kMessageCols[] = {

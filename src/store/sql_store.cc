@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -16,6 +18,7 @@
 
 #include "store/leader_lock.h"
 #include "store/soci_includes.h"
+#include "store/sql_append.h"
 #include "store/sql_migrate.h"
 #include "store/sql_rows.h"
 #include "store/sql_store_impl.h"
@@ -24,11 +27,27 @@
 
 namespace handoffd {
 namespace sqlstore {
+namespace {
+
+/// 128 random bits in hex: unique per store instance, across processes and machines.
+std::string RandomLeaseOwner() {
+  std::random_device random;
+  std::string out;
+  for (int i = 0; i < 4; ++i) {
+    char part[9];
+    std::snprintf(part, sizeof part, "%08x", static_cast<unsigned>(random()));
+    out += part;
+  }
+  return out;
+}
+
+}  // namespace
 
 SqlStore::SqlStore(SqlDialect dialect, std::string connect_string, const StoreOptions& options,
                    const Clock& clock)
     : dialect_(dialect),
       clock_(clock),
+      lease_owner_(RandomLeaseOwner()),
       pool_(dialect, std::move(connect_string), options.pool_size, options.busy_timeout) {
   if (dialect_ == SqlDialect::kPostgres) {
     notifier_ = std::make_unique<PgNotifier>(pool_.connect_string());
@@ -93,86 +112,21 @@ Status SqlStore::Transact(const std::function<Status(StoreTx&)>& fn) {
 Result<AppendOutcome> SqlStore::AppendToOpenSession(
     const std::string& channel, const std::string& customer_key, const Message& m,
     std::optional<std::pair<TimePoint, TimePoint>> extend, const std::string& event_tail) {
+  const AppendRequest request{channel, customer_key, m, extend, event_tail};
   if (dialect_ == SqlDialect::kPostgres) {
-    return AppendInOneStatement(channel, customer_key, m, extend, event_tail);
+    // One statement in autocommit: atomic on its own.
+    return pool_.WithConn([&](Conn& c) -> Result<AppendOutcome> {
+      return AppendInOneStatement(pool_, c, clock_, request);
+    });
   }
   // SQLite has no data-modifying CTEs: the same steps in one transaction.
   AppendOutcome out;
   Status st = Transact([&](StoreTx& tx) -> Status {
-    auto open = tx.FindOpenSession(channel, customer_key);
-    if (!open.ok()) return open.status();
-    if (!open->has_value()) return Status::Ok();
-    out.session_id = (*open)->id;
-    Message row = m;
-    row.session_id = (*open)->id;
-    row.contact_id = (*open)->contact_id;
-    auto inserted = tx.InsertMessage(row);
-    if (!inserted.ok()) return inserted.status();
-    if (!inserted->has_value()) return Status::Ok();
-    out.message_id = (*inserted)->id;
-    if (extend) {
-      HANDOFFD_RETURN_IF_ERROR(tx.ExtendSession((*open)->id, extend->first, extend->second));
-    }
-    if (event_tail.empty()) return Status::Ok();
-    const Session& s = **open;
-    EventRecord e;
-    e.type = "message.created";
-    SetSessionAudience(e, s, false);
-    e.data = "{\"id\":" + std::to_string(*out.message_id) +
-             ",\"session_id\":" + std::to_string(s.id) + "," + event_tail;
-    e.created_at = row.created_at;
-    HANDOFFD_RETURN_IF_ERROR(tx.AppendEvent(e));
-    if (!extend) return Status::Ok();
-    // The moved timers reach every dashboard (as the PostgreSQL statement's e2 does).
-    HANDOFFD_ASSIGN_OR_RETURN(auto moved, tx.LockSession(s.id));
-    if (!moved.has_value()) return Status::Ok();
-    return tx.AppendEvent(SessionEvent("session.updated", *moved, false, row.created_at)).status();
+    HANDOFFD_ASSIGN_OR_RETURN(out, AppendStepByStep(tx, request));
+    return Status::Ok();
   });
   if (!st.ok()) return st;
   return out;
-}
-
-Result<AppendOutcome> SqlStore::AppendInOneStatement(
-    const std::string& channel, const std::string& customer_key, const Message& m,
-    std::optional<std::pair<TimePoint, TimePoint>> extend, const std::string& event_tail) {
-  return pool_.WithConn([&](Conn& c) -> Result<AppendOutcome> {
-    std::optional<std::string> wamid = m.channel_message_id;
-    if (wamid && wamid->empty()) wamid.reset();
-    const TimePoint created = m.created_at == TimePoint{} ? clock_.Now() : m.created_at;
-    const TimePoint last = extend ? extend->first : TimePoint{};
-    const TimePoint expires = extend ? extend->second : TimePoint{};
-    Stmt& st = Get(c, kAppendToOpenSession)
-                   .Text(channel)
-                   .Text(customer_key)
-                   .Text(ToString(m.sender_type))
-                   .Text(m.sender_id)
-                   .Text(ToString(m.direction))
-                   .Text(m.type)
-                   .Text(m.content)
-                   .Text(m.metadata)
-                   .OptText(wamid)
-                   .Text(ToString(m.delivery_status))
-                   .Time(created)
-                   .OptTime(m.sent_at)
-                   .Time(last)
-                   .Time(last)
-                   .Time(expires)
-                   .Time(expires)
-                   .Int(extend ? 1 : 0)
-                   .Text(event_tail)
-                   .Time(created)
-                   .Int(event_tail.empty() ? 0 : 1)
-                   .Time(created)
-                   .Int(event_tail.empty() ? 0 : 1);
-    AppendOutcome out;
-    if (st.Run()) {
-      const auto& row = st.row();
-      if (row.at(0).i != 0) out.session_id = row.at(0).i;
-      if (row.at(1).i != 0) out.message_id = row.at(1).i;
-    }
-    st.Drain();
-    return out;
-  });
 }
 
 Result<std::unique_ptr<LeaderLock>> SqlStore::TryAcquireLeadership(const std::string& job) {

@@ -93,6 +93,12 @@ class SqlStore final : public Store {
                                               int limit) override;
   Result<std::pair<int64_t, int64_t>> EventIdRange() override;
   Result<int64_t> PruneEvents(TimePoint before) override;
+  Result<std::vector<CannedResponse>> ListCannedResponses() override;
+  Result<std::optional<CannedResponse>> GetCannedResponse(int64_t id) override;
+  Result<CannedResponse> CreateCannedResponse(const CannedResponse& c) override;
+  Result<std::optional<CannedResponse>> UpdateCannedResponse(const CannedResponse& c) override;
+  Result<bool> DeleteCannedResponse(int64_t id) override;
+  Result<std::vector<ReportRow>> Report(const ReportQuery& q) override;
 
   Result<std::unique_ptr<LeaderLock>> TryAcquireLeadership(const std::string& job) override;
   void Announce(Change what) override;
@@ -101,16 +107,13 @@ class SqlStore final : public Store {
 
  private:
   Stmt& Get(Conn& c, Query q) const { return pool_.Get(c, q); }
-  /// The PostgreSQL fast path: AppendToOpenSession in one statement.
-  Result<AppendOutcome> AppendInOneStatement(const std::string& channel,
-                                             const std::string& customer_key, const Message& m,
-                                             std::optional<std::pair<TimePoint, TimePoint>> extend,
-                                             const std::string& event_tail);
   /// Reads the updated message and writes its event, inside the caller's transaction.
   std::optional<Message> FinishOutbox(Conn& c, const OutboxItem& item, const MessageEventFn& event);
 
   const SqlDialect dialect_;
   const Clock& clock_;
+  /// Identifies this store's outbox leases (outbox.lease_owner): random, one per SqlStore.
+  const std::string lease_owner_;
   ConnectionPool pool_;
   // PostgreSQL only (pg_notify.h); the listener is made by the first Listen().
   std::unique_ptr<PgNotifier> notifier_;

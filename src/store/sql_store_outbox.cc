@@ -15,8 +15,12 @@ namespace handoffd::sqlstore {
 Result<std::vector<OutboxItem>> SqlStore::ClaimOutbox(TimePoint now, int limit, Duration lease) {
   auto claim = [&](Conn& c) -> Result<std::vector<OutboxItem>> {
     std::vector<OutboxItem> out;
-    Stmt& st =
-        Get(c, kClaimOutbox).Time(now + lease).Time(now).Time(now).Int(int64_t{std::max(0, limit)});
+    Stmt& st = Get(c, kClaimOutbox)
+                   .Time(now + lease)
+                   .Text(lease_owner_)
+                   .Time(now)
+                   .Time(now)
+                   .Int(int64_t{std::max(0, limit)});
     for (bool row = st.Run(); row; row = st.Fetch()) out.push_back(ReadOutbox(st.row()));
     // RETURNING gives no order.
     std::sort(out.begin(), out.end(), [](const OutboxItem& a, const OutboxItem& b) {
@@ -83,7 +87,14 @@ Status SqlStore::RetryOutbox(const OutboxItem& item, TimePoint next_attempt_at,
 
 Status SqlStore::BeginOutboxAttempt(const OutboxItem& item, TimePoint now, TimePoint lease_until) {
   return pool_.WithConn([&](Conn& c) -> Status {
-    Get(c, kBeginOutboxAttempt).Time(now).Time(lease_until).Int(item.id).RunAll();
+    Stmt& st =
+        Get(c, kBeginOutboxAttempt).Time(now).Time(lease_until).Int(item.id).Text(lease_owner_);
+    st.RunAll();
+    if (st.Affected() == 0) {
+      // Our lease ran out (a stall) and another instance claimed the item: it sends, not us.
+      return Status::Conflict("outbox item " + std::to_string(item.id) +
+                              ": the lease is no longer this instance's");
+    }
     return Status::Ok();
   });
 }
@@ -91,7 +102,10 @@ Status SqlStore::BeginOutboxAttempt(const OutboxItem& item, TimePoint now, TimeP
 Status SqlStore::RenewOutboxLeases(const std::vector<int64_t>& ids, TimePoint lease_until) {
   if (ids.empty()) return Status::Ok();
   return pool_.InTx([&](Conn& c) -> Status {
-    for (int64_t id : ids) Get(c, kRenewOutbox).Time(lease_until).Int(id).RunAll();
+    // Owner-checked: an item another instance claimed after our lease ran out stays its.
+    for (int64_t id : ids) {
+      Get(c, kRenewOutbox).Time(lease_until).Int(id).Text(lease_owner_).RunAll();
+    }
     return Status::Ok();
   });
 }
@@ -99,7 +113,7 @@ Status SqlStore::RenewOutboxLeases(const std::vector<int64_t>& ids, TimePoint le
 Status SqlStore::ReleaseOutbox(const std::vector<int64_t>& ids) {
   if (ids.empty()) return Status::Ok();
   return pool_.InTx([&](Conn& c) -> Status {
-    for (int64_t id : ids) Get(c, kReleaseOutbox).Int(id).RunAll();
+    for (int64_t id : ids) Get(c, kReleaseOutbox).Int(id).Text(lease_owner_).RunAll();
     return Status::Ok();
   });
 }

@@ -89,12 +89,17 @@ Result<SessionPage> SqlStore::QuerySessions(const SessionQuery& q) {
       where += " AND s.created_at < :before";
       kinds += 'i';
     }
+    if (q.label) {
+      where += " AND s.labels LIKE :label";
+      kinds += 't';
+    }
     auto bind = [&](Stmt& st) {
       if (q.agent_id) st.Int(*q.agent_id);
       if (q.status) st.Text(ToString(*q.status));
       if (q.search) st.Text(phone_pattern).Text(pattern).Text(pattern);
       if (q.created_from) st.Time(*q.created_from);
       if (q.created_before) st.Time(*q.created_before);
+      if (q.label) st.Text("%," + *q.label + ",%");
     };
 
     SessionPage page;

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/sql_append.h"
 #include "store/sql_json_rows.h"
 #include "store/sql_rows.h"
 
@@ -103,7 +104,22 @@ Result<std::optional<Message>> SqlTx::InsertMessage(const Message& m) {
                              .OptTime(out.sent_at));
     if (!id) return std::optional<Message>();
     out.id = *id;
+    if (out.session_id && out.sender_type == SenderType::kAgent &&
+        out.direction == Direction::kOut) {
+      // The first agent message after the first assignment is the first response.
+      Get(kRecordFirstResponse).Time(out.created_at).Int(*out.session_id).RunAll();
+    }
     return std::optional<Message>(std::move(out));
+  });
+}
+
+Result<AppendOutcome> SqlTx::AppendToOpenSession(
+    const std::string& channel, const std::string& customer_key, const Message& m,
+    std::optional<std::pair<TimePoint, TimePoint>> extend, const std::string& event_tail) {
+  const AppendRequest request{channel, customer_key, m, extend, event_tail};
+  if (pool_.dialect() != SqlDialect::kPostgres) return AppendStepByStep(*this, request);
+  return Guard([&]() -> Result<AppendOutcome> {
+    return AppendInOneStatement(pool_, conn_, clock_, request);
   });
 }
 
@@ -137,6 +153,7 @@ Result<bool> SqlTx::AssignSession(int64_t session_id, int64_t agent_id, TimePoin
     Stmt& st = Get(allow_reassign ? kReassignSession : kAssignSession)
                    .Int(agent_id)
                    .Time(now)
+                   .Time(now)
                    .Int(session_id);
     st.RunAll();
     return st.Affected() == 1;
@@ -145,7 +162,7 @@ Result<bool> SqlTx::AssignSession(int64_t session_id, int64_t agent_id, TimePoin
 
 Result<bool> SqlTx::EndSession(int64_t session_id, EndReason reason, TimePoint now) {
   return Guard([&]() -> Result<bool> {
-    Stmt& st = Get(kEndSession).Time(now).Text(ToString(reason)).Int(session_id);
+    Stmt& st = Get(kEndSession).Time(now).Text(ToString(reason)).Time(now).Int(session_id);
     st.RunAll();
     return st.Affected() == 1;
   });
@@ -255,6 +272,11 @@ Result<std::vector<EndedSession>> SqlTx::ExpireDueSessions(TimePoint now, int li
       e.session.status = SessionStatus::kEnded;
       e.session.ended_at = e.session.expires_at;
       e.session.end_reason = EndReason::kExpired;
+      e.session.missed = !e.session.wait_ms.has_value();
+      if (e.session.wait_ms) {
+        e.session.handle_ms = ToUnixMillis(e.session.expires_at) -
+                              ToUnixMillis(e.session.created_at) - *e.session.wait_ms;
+      }
       out.push_back(std::move(e));
     }
     return out;

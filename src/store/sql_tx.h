@@ -33,6 +33,10 @@ class SqlTx final : public StoreTx {
   Result<std::optional<Session>> LockSession(int64_t session_id) override;
   Result<Session> CreateSession(const NewSession& s) override;
   Result<std::optional<Message>> InsertMessage(const Message& m) override;
+  Result<AppendOutcome> AppendToOpenSession(const std::string& channel,
+                                            const std::string& customer_key, const Message& m,
+                                            std::optional<std::pair<TimePoint, TimePoint>> extend,
+                                            const std::string& event_tail) override;
   Status AttachRecentMessages(int64_t contact_id, int64_t session_id, TimePoint since) override;
   Status ExtendSession(int64_t session_id, TimePoint last_customer_message_at,
                        TimePoint expires_at) override;
@@ -62,6 +66,20 @@ class SqlTx final : public StoreTx {
   Result<std::optional<Message>> UpdateMedia(int64_t message_id, const std::string& metadata,
                                              const std::string& state, int attempts,
                                              std::optional<TimePoint> next_at) override;
+  Result<bool> SetSessionLabels(int64_t session_id,
+                                const std::vector<std::string>& labels) override;
+  Status MarkCsatAsked(int64_t session_id, TimePoint now) override;
+  Result<std::optional<Session>> FindCsatSession(const std::string& channel,
+                                                 const std::string& customer_key,
+                                                 TimePoint asked_since) override;
+  Status SetCsatScore(int64_t session_id, int score, TimePoint now) override;
+  Status SetCsatComment(int64_t session_id, const std::string& comment) override;
+  Result<int64_t> LockIntegrationCursor(const std::string& hook, int64_t initial,
+                                        TimePoint now) override;
+  Status SetIntegrationCursor(const std::string& hook, int64_t last_event_id,
+                              TimePoint now) override;
+  Result<std::vector<EventRecord>> ListEventsInTx(int64_t after_id, int64_t up_to_id,
+                                                  int limit) override;
 
  private:
   /// Runs `fn`, turning an exception into a Status and remembering it as the failure.

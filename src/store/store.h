@@ -17,9 +17,11 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "domain/agent.h"
+#include "domain/canned_response.h"
 #include "domain/event.h"
 #include "domain/inbound.h"
 #include "domain/message.h"
+#include "domain/report.h"
 #include "domain/session.h"
 
 namespace handoffd {
@@ -65,6 +67,8 @@ struct SessionQuery {
   std::optional<std::string> search;
   std::optional<TimePoint> created_from;
   std::optional<TimePoint> created_before;
+  /// A normalized label (domain/labels.h) the session must carry.
+  std::optional<std::string> label;
   int limit = 50;
   int offset = 0;
 };
@@ -112,6 +116,14 @@ class StoreTx {
   /// stored, inserts nothing and returns nullopt: the database's unique index is the dedupe of
   /// inbound wamids. Never call Store methods from inside Transact: use only this object.
   virtual Result<std::optional<Message>> InsertMessage(const Message& m) = 0;
+  /// Store::AppendToOpenSession (the webhook's fast path) inside this transaction: if the
+  /// customer has an open session, inserts `m` into it (a duplicate channel_message_id inserts
+  /// nothing), applies `extend` and writes the message.created (and session.updated) events;
+  /// without an open session it writes nothing. Group commit (router/group_commit.h) runs many
+  /// of these in one transaction.
+  virtual Result<AppendOutcome> AppendToOpenSession(
+      const std::string& channel, const std::string& customer_key, const Message& m,
+      std::optional<std::pair<TimePoint, TimePoint>> extend, const std::string& event_tail) = 0;
   /// Attaches the contact's session-less messages created at or after `since` to the session
   /// (the bot history an agent sees).
   virtual Status AttachRecentMessages(int64_t contact_id, int64_t session_id, TimePoint since) = 0;
@@ -183,6 +195,30 @@ class StoreTx {
                                                      const std::string& metadata,
                                                      const std::string& state, int attempts,
                                                      std::optional<TimePoint> next_at) = 0;
+  // Agent tools and reports (issue 12).
+  /// Replaces the session's labels (normalized, domain/labels.h). False for an unknown session.
+  virtual Result<bool> SetSessionLabels(int64_t session_id,
+                                        const std::vector<std::string>& labels) = 0;
+  /// Records that the CSAT rating was asked now (the eligible end of the session).
+  virtual Status MarkCsatAsked(int64_t session_id, TimePoint now) = 0;
+  /// The customer's newest ended session whose CSAT was asked at or after `asked_since`, locked
+  /// against concurrent writers; nullopt when none.
+  virtual Result<std::optional<Session>> FindCsatSession(const std::string& channel,
+                                                         const std::string& customer_key,
+                                                         TimePoint asked_since) = 0;
+  /// Stores the rating (1-3) and when it came; a later answer replaces an earlier one.
+  virtual Status SetCsatScore(int64_t session_id, int score, TimePoint now) = 0;
+  /// Stores the comment that followed the rating.
+  virtual Status SetCsatComment(int64_t session_id, const std::string& comment) = 0;
+  /// Integration relay: the last event id queued for `hook`, locked until the transaction ends
+  /// (created at `initial` when the hook is new). Events with id > it are still to be queued.
+  virtual Result<int64_t> LockIntegrationCursor(const std::string& hook, int64_t initial,
+                                                TimePoint now) = 0;
+  virtual Status SetIntegrationCursor(const std::string& hook, int64_t last_event_id,
+                                      TimePoint now) = 0;
+  /// Events with after_id < id <= up_to_id in id order, at most `limit` (the relay's read).
+  virtual Result<std::vector<EventRecord>> ListEventsInTx(int64_t after_id, int64_t up_to_id,
+                                                          int limit) = 0;
 };
 
 /// Builds the event for a message changed by the outbox (called inside the store's transaction
@@ -360,6 +396,23 @@ class Store {
   /// kind is reported once, as notices sent meanwhile are lost). Callbacks must be quick (wake
   /// a thread) and must not destroy their own handle. SQLite: never called.
   virtual Result<std::unique_ptr<Listening>> Listen(std::function<void(Change)> on_change) = 0;
+
+  // Canned responses (API.md "Agent tools and reports").
+  /// Every canned response, by shortcut.
+  virtual Result<std::vector<CannedResponse>> ListCannedResponses() = 0;
+  virtual Result<std::optional<CannedResponse>> GetCannedResponse(int64_t id) = 0;
+  /// Stores a new one (id assigned). kConflict when the shortcut is taken.
+  virtual Result<CannedResponse> CreateCannedResponse(const CannedResponse& c) = 0;
+  /// Replaces shortcut and content and sets updated_at. nullopt for an unknown id; kConflict when
+  /// the shortcut belongs to another.
+  virtual Result<std::optional<CannedResponse>> UpdateCannedResponse(const CannedResponse& c) = 0;
+  /// False for an unknown id.
+  virtual Result<bool> DeleteCannedResponse(int64_t id) = 0;
+
+  // Reports.
+  /// One row per group, ordered by key (sessions without an agent/team first), computed in SQL
+  /// from the per-session times stored at the transitions.
+  virtual Result<std::vector<ReportRow>> Report(const ReportQuery& q) = 0;
 
   // Housekeeping.
   /// Deletes processed webhook keys older than `before` and expired tokens. Returns rows removed.

@@ -12,6 +12,21 @@ class FailingTx final : public StoreTxWrapper {
     HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
     return StoreTxWrapper::UpsertContact(c, r, t);
   }
+  Result<AppendOutcome> AppendToOpenSession(const std::string& c, const std::string& k,
+                                            const Message& m,
+                                            std::optional<std::pair<TimePoint, TimePoint>> x,
+                                            const std::string& tail) override {
+    HANDOFFD_RETURN_IF_ERROR(owner_.FastPathFailure());
+    if (!owner_.poison_wamid.empty() && m.channel_message_id == owner_.poison_wamid) {
+      Message orphan = m;  // no such session or contact: the database refuses the row
+      orphan.session_id = 987654321;
+      orphan.contact_id = 987654321;
+      auto inserted = StoreTxWrapper::InsertMessage(orphan);
+      if (!inserted.ok()) return inserted.status();
+      return Status::Internal("the poisoned message was stored");
+    }
+    return StoreTxWrapper::AppendToOpenSession(c, k, m, x, tail);
+  }
   Result<Session> CreateSession(const NewSession& s) override {
     HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
     return StoreTxWrapper::CreateSession(s);
@@ -96,16 +111,20 @@ Status FailingStore::Fail() {
 }
 
 Status FailingStore::Transact(const std::function<Status(StoreTx&)>& fn) {
+  ++transactions_;
+  if (on_transact) on_transact();
   return StoreWrapper::Transact([&](StoreTx& tx) -> Status {
     FailingTx failing(tx, *this);
-    return fn(failing);
+    Status st = fn(failing);
+    if (st.ok() && fail_commits) return Fail();  // rolled back: as if COMMIT never got through
+    return st;
   });
 }
 
 Result<AppendOutcome> FailingStore::AppendToOpenSession(
     const std::string& channel, const std::string& customer_key, const Message& m,
     std::optional<std::pair<TimePoint, TimePoint>> extend, const std::string& event_tail) {
-  if (fail_fast_path) return Fail();
+  HANDOFFD_RETURN_IF_ERROR(FastPathFailure());
   return StoreWrapper::AppendToOpenSession(channel, customer_key, m, extend, event_tail);
 }
 

@@ -35,8 +35,20 @@ class FailingStore final : public StoreWrapper {
     count_all_ = writes == Writes::kAll;
     countdown_ = n;
   }
-  /// Make AppendToOpenSession fail (kUnavailable) while set.
+  /// Make AppendToOpenSession (Store's and StoreTx's) fail (kUnavailable) while set.
   std::atomic<bool> fail_fast_path{false};
+  /// While set, every transaction runs its callback and then fails to commit (kUnavailable,
+  /// rolled back) as when the connection is lost during COMMIT.
+  std::atomic<bool> fail_commits{false};
+  /// A message with this channel_message_id makes StoreTx::AppendToOpenSession fail with a real
+  /// database error (a foreign-key violation, which aborts a PostgreSQL transaction).
+  std::string poison_wamid;
+  /// Called at the start of every Transact (before the transaction begins), e.g. to hold one.
+  std::function<void()> on_transact;
+  /// Transactions attempted so far (each Transact call, failed or not).
+  int transactions() const { return transactions_; }
+  /// Fail() while fail_fast_path is set, else OK.
+  Status FastPathFailure() { return fail_fast_path ? Fail() : Status::Ok(); }
   /// Writes failed so far.
   int failures() const { return failures_; }
 
@@ -76,6 +88,7 @@ class FailingStore final : public StoreWrapper {
   std::atomic<int> countdown_{0};
   std::atomic<bool> count_all_{false};
   std::atomic<int> failures_{0};
+  std::atomic<int> transactions_{0};
 };
 
 }  // namespace handoffd::testing

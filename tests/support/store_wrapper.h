@@ -36,6 +36,12 @@ class StoreTxWrapper : public StoreTx {
   Result<std::optional<Message>> InsertMessage(const Message& m) override {
     return target_.InsertMessage(m);
   }
+  Result<AppendOutcome> AppendToOpenSession(const std::string& channel,
+                                            const std::string& customer_key, const Message& m,
+                                            std::optional<std::pair<TimePoint, TimePoint>> extend,
+                                            const std::string& event_tail) override {
+    return target_.AppendToOpenSession(channel, customer_key, m, extend, event_tail);
+  }
   Status AttachRecentMessages(int64_t contact_id, int64_t session_id, TimePoint since) override {
     return target_.AttachRecentMessages(contact_id, session_id, since);
   }
@@ -84,6 +90,36 @@ class StoreTxWrapper : public StoreTx {
   }
   Status AppendEvents(const std::vector<EventRecord>& events) override {
     return target_.AppendEvents(events);
+  }
+  Result<bool> SetSessionLabels(int64_t session_id,
+                                const std::vector<std::string>& labels) override {
+    return target_.SetSessionLabels(session_id, labels);
+  }
+  Status MarkCsatAsked(int64_t session_id, TimePoint now) override {
+    return target_.MarkCsatAsked(session_id, now);
+  }
+  Result<std::optional<Session>> FindCsatSession(const std::string& channel,
+                                                 const std::string& customer_key,
+                                                 TimePoint asked_since) override {
+    return target_.FindCsatSession(channel, customer_key, asked_since);
+  }
+  Status SetCsatScore(int64_t session_id, int score, TimePoint now) override {
+    return target_.SetCsatScore(session_id, score, now);
+  }
+  Status SetCsatComment(int64_t session_id, const std::string& comment) override {
+    return target_.SetCsatComment(session_id, comment);
+  }
+  Result<int64_t> LockIntegrationCursor(const std::string& hook, int64_t initial,
+                                        TimePoint now) override {
+    return target_.LockIntegrationCursor(hook, initial, now);
+  }
+  Status SetIntegrationCursor(const std::string& hook, int64_t last_event_id,
+                              TimePoint now) override {
+    return target_.SetIntegrationCursor(hook, last_event_id, now);
+  }
+  Result<std::vector<EventRecord>> ListEventsInTx(int64_t after_id, int64_t up_to_id,
+                                                  int limit) override {
+    return target_.ListEventsInTx(after_id, up_to_id, limit);
   }
 
  private:
@@ -220,6 +256,22 @@ class StoreWrapper : public Store {
   }
   Result<std::pair<int64_t, int64_t>> EventIdRange() override { return target_.EventIdRange(); }
   Result<int64_t> PruneEvents(TimePoint before) override { return target_.PruneEvents(before); }
+  Result<std::vector<CannedResponse>> ListCannedResponses() override {
+    return target_.ListCannedResponses();
+  }
+  Result<std::optional<CannedResponse>> GetCannedResponse(int64_t id) override {
+    return target_.GetCannedResponse(id);
+  }
+  Result<CannedResponse> CreateCannedResponse(const CannedResponse& c) override {
+    return target_.CreateCannedResponse(c);
+  }
+  Result<std::optional<CannedResponse>> UpdateCannedResponse(const CannedResponse& c) override {
+    return target_.UpdateCannedResponse(c);
+  }
+  Result<bool> DeleteCannedResponse(int64_t id) override {
+    return target_.DeleteCannedResponse(id);
+  }
+  Result<std::vector<ReportRow>> Report(const ReportQuery& q) override { return target_.Report(q); }
   Status TouchAgent(int64_t agent_id, TimePoint now) override {
     return target_.TouchAgent(agent_id, now);
   }
