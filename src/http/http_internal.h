@@ -36,7 +36,7 @@ struct Context {
   std::unique_ptr<LoginGuard> login_guard;  // login abuse limits (auth_routes.cc)
   /// Open event streams per holder ("agent:ID"; web chat: "visitor:ID"), capped.
   std::unique_ptr<StreamSlots> stream_slots;
-  std::unique_ptr<AgentTools> tools;        // notes, labels, transcripts (tools_routes.cc)
+  std::unique_ptr<AgentTools> tools;  // notes, labels, transcripts (tools_routes.cc)
 };
 
 /// Wraps `handler` so the body is read by handoffd, not httplib: httplib 0.11 applies
