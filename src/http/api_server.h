@@ -4,6 +4,7 @@
 // thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "events/event_hub.h"
 #include "log/logger.h"
 #include "metrics/metrics.h"
+#include "router/agent_sends.h"
 #include "router/router.h"
 #include "router/session_service.h"
 #include "store/store.h"
@@ -62,6 +64,9 @@ struct ApiServerOptions {
   int login_failures_per_account = 10;
   int login_failures_per_address = 50;
   Duration login_window = std::chrono::minutes(5);
+  /// media.dir and media.max_bytes (attachments and GET /api/media).
+  std::string media_dir = "var/media";
+  int64_t media_max_bytes = 104857600;
 };
 
 /// What the handlers use. All references must outlive the server.
@@ -76,6 +81,11 @@ struct ApiDeps {
   EventHub* events;
   /// The web chat channel behind /widget/v1/...; null: those routes answer 404.
   webchat::WebchatService* webchat = nullptr;
+  /// WhatsApp agent sends (templates, attachments, read, typing, reactions, Idempotency-Key);
+  /// null: those routes are absent and replies go through SessionService::Reply.
+  AgentSends* sends = nullptr;
+  /// Called after a webhook was committed and answered (wakes the media fetcher).
+  std::function<void()> on_webhook;
 };
 
 class ApiServer {

@@ -87,6 +87,11 @@ enum Query : size_t {
   kListOfflineMessages,
   kMarkOfflineHandled,
   kGetOfflineMessage,
+  kFindIdempotent,
+  kSetIdempotencyKey,
+  kLastInboundMessage,
+  kUpdateMedia,
+  kClaimMediaFetches,
   // Agent tools and reports (issue 12).
   kRecordFirstResponse,
   kSetSessionLabels,

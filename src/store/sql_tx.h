@@ -61,6 +61,14 @@ class SqlTx final : public StoreTx {
   Result<std::optional<Message>> GetMessage(int64_t id) override;
   Status EnqueueMany(const std::vector<OutboxItem>& items) override;
   Status AppendEvents(const std::vector<EventRecord>& events) override;
+  Result<std::optional<Message>> FindIdempotentMessage(int64_t session_id,
+                                                       const std::string& key) override;
+  Status SetIdempotencyKey(int64_t message_id, const std::optional<std::string>& key) override;
+  Result<std::optional<Message>> LastInboundMessage(int64_t session_id) override;
+  Result<std::optional<Message>> FindMessage(int64_t message_id) override;
+  Result<std::optional<Message>> UpdateMedia(int64_t message_id, const std::string& metadata,
+                                             const std::string& state, int attempts,
+                                             std::optional<TimePoint> next_at) override;
   Result<bool> SetSessionLabels(int64_t session_id,
                                 const std::vector<std::string>& labels) override;
   Status MarkCsatAsked(int64_t session_id, TimePoint now) override;
