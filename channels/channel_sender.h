@@ -24,6 +24,32 @@ struct OutboundMessage {
   std::string text;
   /// Non-empty: send an interactive reply-button message with these buttons.
   std::vector<ReplyButton> buttons;
+
+  /// What to send; text (with `buttons`: interactive) unless set otherwise.
+  enum class Kind { kText, kTemplate, kMedia, kReaction, kRead };
+  Kind kind = Kind::kText;
+  /// Quoted reply: the channel id of the customer message being answered (WhatsApp
+  /// context.message_id); empty: none. kText and kMedia.
+  std::string context_message_id;
+  /// kTemplate: approved template name, language code and body parameters (in order).
+  std::string template_name;
+  std::string template_language;
+  std::vector<std::string> template_parameters;
+  /// kMedia: image|audio|video|document|sticker, the file on disk, its media type, file name
+  /// (documents) and optional caption (`text` is not used). The channel uploads it, then sends
+  /// it by the returned id.
+  std::string media_type;
+  std::string media_path;
+  std::string media_mime_type;
+  std::string media_filename;
+  std::string caption;
+  /// kReaction: the channel id of the message reacted to and the emoji (empty removes it).
+  std::string reaction_message_id;
+  std::string emoji;
+  /// kRead: marks the customer's messages up to `read_message_id` read; with `typing` also shows
+  /// the typing indicator.
+  std::string read_message_id;
+  bool typing = false;
 };
 
 /// How a send ended. Timeouts are kept apart from other failures (STYLE.md habit 9).

@@ -1,6 +1,7 @@
 // The HTTP client seam over libcurl, for outbound calls (Graph API sends, bot forwarding).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -28,6 +29,22 @@ class HttpClient {
   virtual HttpResponse Post(const std::string& url,
                             const std::map<std::string, std::string>& headers,
                             const std::string& body) = 0;
+  /// GETs `url`; the answer body is kept in memory (at most 8 MiB). Never throws.
+  virtual HttpResponse Get(const std::string& url,
+                           const std::map<std::string, std::string>& headers) = 0;
+  /// GETs `url` and streams a 2xx body into the file `path` (created or truncated; never held
+  /// in memory). More than `max_bytes` aborts the transfer with `too_large` set. Non-2xx bodies
+  /// land in HttpResponse::body (at most 64 KiB), not in the file. Never throws.
+  virtual HttpResponse GetToFile(const std::string& url,
+                                 const std::map<std::string, std::string>& headers,
+                                 const std::string& path, int64_t max_bytes, bool& too_large) = 0;
+  /// POSTs multipart/form-data: each of `fields` as a text part, then the file at `path` as part
+  /// `file` with the given media type and file name (streamed from disk). Never throws.
+  virtual HttpResponse PostFile(const std::string& url,
+                                const std::map<std::string, std::string>& headers,
+                                const std::map<std::string, std::string>& fields,
+                                const std::string& path, const std::string& mime_type,
+                                const std::string& filename) = 0;
 };
 
 struct HttpClientOptions {

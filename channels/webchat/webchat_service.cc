@@ -55,6 +55,8 @@ WebchatService::WebchatService(Store& store, const Clock& clock, Logger& log, Me
     r.bot_forward_url = w.bot_forward_url;
     r.menu_body = w.welcome_text;
     r.menu_buttons = w.menu_buttons;
+    // Handoffs queue in the widget's team (the router maps the widget key like a number).
+    if (!w.team.empty()) r.number_teams[w.key] = w.team;
     routers_[w.key] = std::make_unique<Router>(store, clock, log, metrics, std::move(r));
   }
 }
@@ -106,20 +108,16 @@ void WebchatService::RefreshQueuePositions() {
   std::vector<EventRecord> events;
   std::map<int64_t, int64_t> now_waiting;
   const TimePoint now = clock_.Now();
-  QueueInfo q;
-  bool open_known = false;
   for (size_t i = 0; i < waiting->size(); ++i) {
     const Session& s = (*waiting)[i];
     if (s.channel != kWebchatChannel) continue;
-    const int64_t position = static_cast<int64_t>(i + 1);
+    // The place in its team's queue (routing), else in the one queue.
+    const int64_t position = s.queue_position.value_or(static_cast<int64_t>(i + 1));
     now_waiting[s.id] = position;
     auto told = told_position_.find(s.id);
     if (told != told_position_.end() && told->second == position) continue;
     if (told == told_position_.end()) continue;  // just queued: the handoff told it
-    if (!open_known) {
-      q.open_now = OpenNow();
-      open_known = true;
-    }
+    QueueInfo q = Queue(s);
     q.position = position;
     events.push_back(
         VisitorOnlyEvent("queue.position", s.phone_number, VisitorSessionJson(s, q).dump(), now));
@@ -198,7 +196,7 @@ Result<VisitorConversation> WebchatService::Conversation(const Visitor& v) {
     HANDOFFD_ASSIGN_OR_RETURN(all, store_.ListMessages(out.session->id, 0, 1000));
     out.queue = Queue(*out.session);
   } else {
-    out.queue.open_now = OpenNow();
+    out.queue.open_now = OpenNow(v.widget_key);
   }
   // Bot-phase messages after the session (it ended, the visitor wrote again) follow it.
   HANDOFFD_ASSIGN_OR_RETURN(auto loose, store_.ListUnattachedMessages(v.contact_id, 200));
@@ -428,7 +426,12 @@ Status WebchatService::AgentTyping(const Session& s, const Agent& agent, bool ty
       now)});
 }
 
-bool WebchatService::OpenNow() {
+bool WebchatService::OpenNow(const std::string& widget_key) {
+  if (RoutingService* routing = options_.router.routing) {
+    const WebchatWidget* w = FindWidget(widget_key);
+    auto open = routing->TeamOpenNow(w ? w->team : "");
+    return !open.ok() || *open;
+  }
   auto agents = store_.ListAgents();
   if (!agents.ok()) return true;
   return std::any_of(agents->begin(), agents->end(),
@@ -437,7 +440,19 @@ bool WebchatService::OpenNow() {
 
 QueueInfo WebchatService::Queue(const Session& s) {
   QueueInfo q;
-  q.open_now = OpenNow();
+  if (RoutingService* routing = options_.router.routing) {
+    auto standing = routing->Standing(s);
+    if (standing.ok()) {
+      q.open_now = standing->open_now;
+      q.position = standing->position;
+      if (standing->estimated_wait) {
+        q.estimated_wait_seconds =
+            std::chrono::duration_cast<std::chrono::seconds>(*standing->estimated_wait).count();
+      }
+      return q;
+    }
+  }
+  q.open_now = OpenNow(s.phone_number_id);
   if (s.status != SessionStatus::kWaiting) return q;
   auto waiting = store_.ListWaiting();
   if (!waiting.ok()) return q;

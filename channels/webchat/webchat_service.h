@@ -104,10 +104,12 @@ class WebchatService {
   /// An agent is (not) typing in web chat session `s`: agent.typing to its visitor (a repeated
   /// `true` at most every 2 s).
   Status AgentTyping(const Session& s, const Agent& agent, bool typing);
-  /// Position and estimated wait of a waiting session, and whether anyone can answer now.
+  /// Position in its team's queue and estimated wait of a waiting session (RoutingService::
+  /// Standing), and whether its team answers now. Store reads: outside any transaction.
   QueueInfo Queue(const Session& s);
-  /// Whether the widget's team can answer now (an agent online; business hours come with teams).
-  bool OpenNow();
+  /// Whether the widget's team answers now: its business hours (and, with
+  /// routing.when_no_agents = after_hours, a member online); without routing, any agent online.
+  bool OpenNow(const std::string& widget_key);
 
   /// Starts the queue watcher: after Nudge() (any committed event), at most every 300 ms, it
   /// sends queue.position to every waiting web chat visitor whose position changed.

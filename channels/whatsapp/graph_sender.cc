@@ -137,6 +137,15 @@ SendResult Interpret(const HttpResponse& http, int attempt) {
   return Failure(SendResult::Outcome::kPermanent, http.status, std::move(title));
 }
 
+// The id of an upload answer {"id":"..."}; empty otherwise.
+std::string UploadedId(const HttpResponse& http) {
+  if (http.status < 200 || http.status >= 300) return "";
+  json body = json::parse(http.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) return "";
+  auto id = body.find("id");
+  return id != body.end() && id->is_string() ? id->get<std::string>() : "";
+}
+
 class GraphSender final : public ChannelSender {
  public:
   GraphSender(GraphSenderOptions options, std::unique_ptr<HttpClient> client)
@@ -148,12 +157,37 @@ class GraphSender final : public ChannelSender {
 
   SendResult Send(const OutboundMessage& message, int attempt) override {
     try {
+      const std::string& token = TokenFor(options_, message.phone_number_id);
       std::string url = options_.api_base + "/" + message.phone_number_id + "/messages";
       std::map<std::string, std::string> headers = {
-          {"Authorization", "Bearer " + options_.access_token},
+          {"Authorization", "Bearer " + token},
           {"Content-Type", "application/json"},
       };
-      HttpResponse http = client_->Post(url, headers, BuildSendBody(message));
+      std::string body;
+      if (message.kind == OutboundMessage::Kind::kMedia) {
+        HttpResponse up = client_->PostFile(
+            options_.api_base + "/" + message.phone_number_id + "/media",
+            {{"Authorization", "Bearer " + token}},
+            {{"messaging_product", "whatsapp"}, {"type", message.media_mime_type}},
+            message.media_path, message.media_mime_type, message.media_filename);
+        std::string media_id = UploadedId(up);
+        if (media_id.empty()) {
+          SendResult r = Interpret(up, attempt);
+          if (r.outcome == SendResult::Outcome::kSent || !r.error) {
+            r = Failure(SendResult::Outcome::kPermanent, 0, "media upload without id");
+          }
+          return r;
+        }
+        body = BuildMediaSendBody(message, media_id);
+      } else {
+        body = BuildSendBody(message);
+      }
+      HttpResponse http = client_->Post(url, headers, body);
+      if (message.kind == OutboundMessage::Kind::kRead && http.status >= 200 && http.status < 300) {
+        SendResult r;
+        r.outcome = SendResult::Outcome::kSent;
+        return r;
+      }
       return Interpret(http, attempt);
     } catch (const std::exception& e) {
       return Failure(SendResult::Outcome::kRetryable, 0, std::string("send failed: ") + e.what());
@@ -194,11 +228,71 @@ SendResult::Outcome ClassifyMetaError(int64_t code) {
   }
 }
 
-std::string BuildSendBody(const OutboundMessage& message) {
+const std::string& TokenFor(const GraphSenderOptions& options, const std::string& phone_number_id) {
+  auto it = options.number_tokens.find(phone_number_id);
+  return it != options.number_tokens.end() && !it->second.empty() ? it->second
+                                                                  : options.access_token;
+}
+
+namespace {
+ordered_json Envelope(const OutboundMessage& message) {
   ordered_json body;
   body["messaging_product"] = "whatsapp";
   body["recipient_type"] = "individual";
   body["to"] = Recipient(message.to);
+  if (!message.context_message_id.empty() && message.kind != OutboundMessage::Kind::kReaction &&
+      message.kind != OutboundMessage::Kind::kTemplate) {
+    body["context"] = {{"message_id", message.context_message_id}};
+  }
+  return body;
+}
+}  // namespace
+
+std::string BuildMediaSendBody(const OutboundMessage& message, const std::string& media_id) {
+  ordered_json body = Envelope(message);
+  ordered_json media = {{"id", media_id}};
+  if (!message.caption.empty() && message.media_type != "audio" &&
+      message.media_type != "sticker") {
+    media["caption"] = TruncateCodePoints(message.caption, 1024);
+  }
+  if (message.media_type == "document" && !message.media_filename.empty()) {
+    media["filename"] = message.media_filename;
+  }
+  body["type"] = message.media_type;
+  body[message.media_type] = std::move(media);
+  return Dump(body);
+}
+
+std::string BuildSendBody(const OutboundMessage& message) {
+  if (message.kind == OutboundMessage::Kind::kRead) {
+    ordered_json read;
+    read["messaging_product"] = "whatsapp";
+    read["status"] = "read";
+    read["message_id"] = message.read_message_id;
+    if (message.typing) read["typing_indicator"] = {{"type", "text"}};
+    return Dump(read);
+  }
+  ordered_json body = Envelope(message);
+  if (message.kind == OutboundMessage::Kind::kTemplate) {
+    ordered_json tmpl;
+    tmpl["name"] = message.template_name;
+    tmpl["language"] = {{"code", message.template_language}};
+    if (!message.template_parameters.empty()) {
+      ordered_json params = ordered_json::array();
+      for (const std::string& p : message.template_parameters) {
+        params.push_back({{"type", "text"}, {"text", p}});
+      }
+      tmpl["components"] = ordered_json::array({{{"type", "body"}, {"parameters", params}}});
+    }
+    body["type"] = "template";
+    body["template"] = std::move(tmpl);
+    return Dump(body);
+  }
+  if (message.kind == OutboundMessage::Kind::kReaction) {
+    body["type"] = "reaction";
+    body["reaction"] = {{"message_id", message.reaction_message_id}, {"emoji", message.emoji}};
+    return Dump(body);
+  }
   if (message.buttons.empty()) {
     body["type"] = "text";
     body["text"] = {{"body", TruncateCodePoints(message.text, kMaxTextChars)},

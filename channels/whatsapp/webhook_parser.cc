@@ -184,6 +184,8 @@ void FillByType(const json& msg, const std::string& wa_type, InboundMessage& m, 
       CopyIfPresent(media, key, meta);
     }
     m.content = Str(media, "caption");
+    // The media fetcher downloads it after the commit (media/media_fetcher.h).
+    if (!Str(media, "id").empty()) meta["media_status"] = "pending";
     m.bot_answers = false;
   } else if (wa_type == "location") {
     const json& loc = Obj(msg, "location");

@@ -232,20 +232,53 @@ function body(m, ctx = {}) {
   }
 }
 
+/** "1.2 MB" for a byte count (decimal units, as WhatsApp shows them). */
+export function formatSize(bytes) {
+  const n = Number(bytes);
+  if (!Number.isFinite(n) || n < 0) return '';
+  if (n < 1000) return `${n} B`;
+  if (n < 1e6) return `${(n / 1e3).toFixed(n < 1e4 ? 1 : 0)} kB`;
+  return `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MB`;
+}
+
+/** Only our own media route is ever used as a source (never a URL from a message). */
+function mediaUrl(m, md) {
+  return md.media_status === 'ready' && md.media_url === `/api/media/${m.id}` ? md.media_url : null;
+}
+
+/** The file itself once downloaded: inline image (click to enlarge), player, or a download. */
+function mediaView(m, md, url, label) {
+  if (m.type === 'image' || m.type === 'sticker') {
+    return h('a', { href: url, target: '_blank', rel: 'noopener', class: 'media-open', title: 'Open full size' },
+      h('img', { src: url, alt: md.caption || label, loading: 'lazy', class: `media-image media-image--${m.type}`, 'data-testid': 'media-image' }));
+  }
+  if (m.type === 'audio') return h('audio', { src: url, controls: true, preload: 'metadata', class: 'media-audio', 'data-testid': 'media-audio' });
+  if (m.type === 'video') return h('video', { src: url, controls: true, preload: 'metadata', class: 'media-video', 'data-testid': 'media-video' });
+  return null;
+}
+
 function media(m) {
   const md = meta(m);
   let label = MEDIA_LABELS[m.type];
   if (m.type === 'audio' && md.voice) label = 'Voice message';
   if (m.type === 'sticker' && md.animated) label = 'Animated sticker';
-  const details = md.mime_type || '';
+  const details = [md.mime_type || '', md.size_bytes != null ? formatSize(md.size_bytes) : ''].filter(Boolean).join(' · ');
   const caption = md.caption || m.content;
-  return h('div', { class: 'media' },
-    h('div', { class: 'media-card' },
-      h('span', { class: 'media-icon' }, icon(m.type)),
-      h('span', { class: 'media-info' },
-        h('span', { class: 'msg-kind' }, label),
-        md.filename ? bidi('span', md.filename, 'media-filename') : null,
-        details ? h('span', { class: 'media-mime' }, details) : null)),
+  const url = mediaUrl(m, md);
+  const state = md.media_status === 'pending' ? h('span', { class: 'media-state', 'data-testid': 'media-pending' }, 'Downloading…')
+    : md.media_status === 'failed' ? h('span', { class: 'media-state media-state--failed', 'data-testid': 'media-failed' }, `Download failed${md.error ? `: ${md.error}` : ''}`)
+      : null;
+  const card = h('div', { class: 'media-card' },
+    h('span', { class: 'media-icon' }, icon(m.type)),
+    h('span', { class: 'media-info' },
+      h('span', { class: 'msg-kind' }, label),
+      md.filename ? bidi('span', md.filename, 'media-filename') : null,
+      details ? h('span', { class: 'media-mime' }, details) : null,
+      state));
+  const view = url ? mediaView(m, md, url, label) : null;
+  const download = url && !view ? h('a', { href: url, download: md.filename || '', class: 'media-download', 'data-testid': 'media-download' }, card) : null;
+  return h('div', { class: 'media', dataset: { mediaStatus: md.media_status || '' } },
+    view, download || card,
     caption ? text(caption) : null);
 }
 

@@ -10,9 +10,11 @@
 #include "channels/whatsapp/graph_sender.h"
 #include "events/event_hub.h"
 #include "http/api_server.h"
+#include "media/media_fetcher.h"
 #include "metrics/metrics.h"
 #include "outbox/integration_relay.h"
 #include "outbox/outbox_worker.h"
+#include "router/agent_sends.h"
 #include "router/router.h"
 #include "router/session_service.h"
 #include "scheduler/expiry.h"
@@ -51,6 +53,9 @@ RouterOptions MakeRouterOptions(const Config& c) {
   o.trigger_id = c.handoff.trigger_id;
   o.trigger_keywords = c.handoff.trigger_keywords;
   o.end_keywords = c.handoff.end_keywords;
+  for (const BusinessNumber& n : c.whatsapp.numbers) {
+    if (!n.team.empty()) o.number_teams[n.phone_number_id] = n.team;
+  }
   o.session_ttl = c.handoff.session_ttl;
   o.connecting_text = c.texts.connecting;
   o.ended_text = c.texts.ended;
@@ -138,8 +143,13 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
     if (webchat_nudge) webchat_nudge();
   };
 
-  const bool dry_run = config.whatsapp.access_token.empty();
-  whatsapp::GraphSenderOptions graph{config.whatsapp.api_base, config.whatsapp.access_token, {}};
+  std::map<std::string, std::string> number_tokens;
+  for (const BusinessNumber& n : config.whatsapp.numbers) {
+    if (!n.access_token.empty()) number_tokens[n.phone_number_id] = n.access_token;
+  }
+  const bool dry_run = config.whatsapp.access_token.empty() && number_tokens.empty();
+  whatsapp::GraphSenderOptions graph{
+      config.whatsapp.api_base, config.whatsapp.access_token, {}, number_tokens};
   graph.http.total_timeout = config.whatsapp.send_timeout;
   OutboxOptions outbox_options;
   outbox_options.rate_limit_per_second = config.whatsapp.rate_limit_per_second;
@@ -201,6 +211,30 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   session_options.metrics = &metrics;
   SessionService sessions(**store, clock, session_options);
 
+  AgentSendsOptions sends_options;
+  sends_options.templates = config.whatsapp.templates;
+  sends_options.on_outbox = on_outbox;
+  sends_options.on_events = on_events;
+  AgentSends sends(**store, clock, sessions, sends_options);
+
+  // Inbound media downloads (not in dry-run mode: without a token nothing can be fetched).
+  MediaFetcherOptions media_options;
+  media_options.api_base = config.whatsapp.api_base;
+  media_options.access_token = config.whatsapp.access_token;
+  media_options.number_tokens = number_tokens;
+  media_options.media_dir = config.media.dir;
+  media_options.max_bytes = config.media.max_bytes;
+  media_options.on_events = on_events;
+  MediaFetcher media_fetcher(
+      **store, clock, log,
+      [] {
+        HttpClientOptions http;
+        // Large files take longer than a send; the transfer is bounded by max_bytes anyway.
+        http.total_timeout = std::chrono::minutes(10);
+        return MakeCurlHttpClient(http);
+      },
+      media_options);
+
   ExpiryJob expiry_job(**store, sessions, clock, log, metrics);
   ExpiryThreadOptions expiry_options;
   expiry_options.sweep_interval = config.handoff.expiry_sweep_interval;
@@ -253,8 +287,13 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
     webchat_nudge = [svc = webchat_service.get()] { svc->Nudge(); };
   }
   routing_nudge = nudge_routing;
+  api_options.media_dir = config.media.dir;
+  api_options.media_max_bytes = config.media.max_bytes;
   ApiServer server({**store, router, sessions, clock, log, metrics, &events, &routing,
-                    nudge_routing, webchat_service.get()},
+                    nudge_routing, webchat_service.get(), &sends,
+                    [&media_fetcher, dry_run] {
+                      if (!dry_run) media_fetcher.Notify();
+                    }},
                    api_options);
   Status bound = server.Bind();
   if (!bound.ok()) {
@@ -293,6 +332,7 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   IntegrationRelay relay(**store, clock, log, relay_options);
   outbox.Start();
   relay.Start();
+  if (!dry_run) media_fetcher.Start();
   expiry_thread->Start();
   routing_thread->Start();
   std::thread signal_thread([&] {
@@ -314,7 +354,8 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
 
   listening.clear();  // no wake-ups of stopped waiters
   relay.Stop();
-  outbox.Stop();  // waits for sends under way, gives back every claimed item not sent
+  outbox.Stop();         // waits for sends under way, gives back every claimed item not sent
+  media_fetcher.Stop();  // a download under way finishes; its lease covers a crash
   expiry_thread->Stop();
   if (webchat_service) webchat_service->Stop();  // a later Nudge() only sets a flag
   routing_thread->Stop();

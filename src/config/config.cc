@@ -144,6 +144,25 @@ std::vector<Field> Fields(Config& c) {
   fields.push_back(
       integer("whatsapp.rate_limit_per_second", 1, 10000, c.whatsapp.rate_limit_per_second));
   fields.push_back(duration("whatsapp.send_timeout", "", c.whatsapp.send_timeout));
+  Field templates;
+  templates.key = "whatsapp.templates";
+  templates.node = [&c](const std::string& l, const toml::node& n) {
+    return SetTemplates(l, n, c.whatsapp.templates);
+  };
+  fields.push_back(std::move(templates));
+  Field numbers;
+  numbers.key = "whatsapp.numbers";
+  numbers.node = [&c](const std::string& l, const toml::node& n) {
+    return SetNumbers(l, n, c.whatsapp.numbers);
+  };
+  fields.push_back(std::move(numbers));
+  fields.push_back(
+      text("media.dir", "HANDOFFD_MEDIA_DIR", [&c](const std::string& l, const std::string& v) {
+        if (Trim(v).empty()) return Err(l, "must not be empty");
+        c.media.dir = Trim(v);
+        return Status::Ok();
+      }));
+  fields.push_back(integer("media.max_bytes", 1, int64_t{1} << 40, c.media.max_bytes));
   fields.push_back(text("handoff.trigger_id", "", [&c](const std::string& l, const std::string& v) {
     return SetText(l, v, kMaxButtonId, c.handoff.trigger_id);
   }));

@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "domain/message_template.h"
 #include "domain/reply_button.h"
 #include "domain/webchat.h"
 
@@ -85,7 +86,18 @@ struct Config {
     /// Longest wait for the Graph API's answer to one send. Longer than Meta's p99 (a few
     /// seconds): a send that times out may still have been accepted and is sent again.
     Duration send_timeout = std::chrono::seconds(30);
+    /// Approved templates agents may send (whatsapp.templates).
+    std::vector<MessageTemplate> templates;
+    /// Business numbers with their own token and default team (whatsapp.numbers).
+    std::vector<BusinessNumber> numbers;
   } whatsapp;
+
+  struct Media {
+    /// Where downloaded and uploaded media files live (content-addressed by SHA-256).
+    std::string dir = "var/media";
+    /// Largest media file accepted either way (Meta's largest: documents, 100 MB).
+    int64_t max_bytes = 104857600;
+  } media;
 
   struct Handoff {
     std::string trigger_id = "AGENT_MODE";

@@ -198,6 +198,85 @@ Status SetTrimmedList(std::string_view label, const std::vector<std::string>& va
   return Status::Ok();
 }
 
+namespace {
+
+// The string fields of one table of an array: every key must be in `keys`; `required` ones must
+// be present; each value a string of at most its limit.
+Status ReadTableStrings(
+    const std::string& item, const toml::table& t,
+    const std::vector<std::tuple<const char*, size_t, std::string*, bool>>& keys) {
+  for (const auto& [key, value] : t) {
+    bool known = false;
+    for (const auto& k : keys) known = known || key.str() == std::get<0>(k);
+    if (!known) return Status::BadRequest("unknown key " + item + "." + std::string(key.str()));
+  }
+  for (const auto& [field, max_chars, dest, required] : keys) {
+    const std::string field_label = item + "." + field;
+    const toml::node* v = t.get(field);
+    if (v == nullptr) {
+      if (required) return Err(field_label, "missing");
+      continue;
+    }
+    if (!v->is_string()) return Err(field_label, "expected a string");
+    HANDOFFD_RETURN_IF_ERROR(SetText(field_label, v->as_string()->get(), max_chars, *dest));
+    if (required && Trim(*dest).empty()) return Err(field_label, "must not be empty");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status SetTemplates(std::string_view label, const toml::node& node,
+                    std::vector<MessageTemplate>& out) {
+  const toml::array* array = node.as_array();
+  if (array == nullptr) return Err(label, "expected an array of tables with name, language, body");
+  std::vector<MessageTemplate> templates;
+  std::set<std::string> keys;
+  for (size_t i = 0; i < array->size(); ++i) {
+    const std::string item = std::string(label) + "[" + std::to_string(i) + "]";
+    const toml::table* t = (*array)[i].as_table();
+    if (t == nullptr) return Err(item, "expected a table with name, language and body");
+    MessageTemplate tmpl;
+    HANDOFFD_RETURN_IF_ERROR(ReadTableStrings(item, *t,
+                                              {{"name", 512, &tmpl.name, true},
+                                               {"language", 16, &tmpl.language, true},
+                                               {"body", 1024, &tmpl.body, true}}));
+    if (!keys.insert(tmpl.name + "\n" + tmpl.language).second) {
+      return Err(item, "duplicate template " + Quote(tmpl.name) + " " + Quote(tmpl.language));
+    }
+    templates.push_back(std::move(tmpl));
+  }
+  out = std::move(templates);
+  return Status::Ok();
+}
+
+Status SetNumbers(std::string_view label, const toml::node& node,
+                  std::vector<BusinessNumber>& out) {
+  const toml::array* array = node.as_array();
+  if (array == nullptr) return Err(label, "expected an array of tables with phone_number_id");
+  std::vector<BusinessNumber> numbers;
+  std::set<std::string> ids;
+  for (size_t i = 0; i < array->size(); ++i) {
+    const std::string item = std::string(label) + "[" + std::to_string(i) + "]";
+    const toml::table* t = (*array)[i].as_table();
+    if (t == nullptr) return Err(item, "expected a table with phone_number_id");
+    BusinessNumber n;
+    HANDOFFD_RETURN_IF_ERROR(ReadTableStrings(item, *t,
+                                              {{"phone_number_id", 64, &n.phone_number_id, true},
+                                               {"access_token", 4096, &n.access_token, false},
+                                               {"team", 128, &n.team, false}}));
+    for (char c : n.phone_number_id) {
+      if (c < '0' || c > '9') return Err(item + ".phone_number_id", "must be digits");
+    }
+    if (!ids.insert(n.phone_number_id).second) {
+      return Err(item + ".phone_number_id", "duplicate " + Quote(n.phone_number_id));
+    }
+    numbers.push_back(std::move(n));
+  }
+  out = std::move(numbers);
+  return Status::Ok();
+}
+
 Status SetMenuButtons(std::string_view label, const toml::node& node,
                       std::vector<ReplyButton>& out) {
   const toml::array* array = node.as_array();

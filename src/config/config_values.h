@@ -57,6 +57,13 @@ Status SetText(std::string_view label, const std::string& value, size_t max_char
 /// Trimmed entries; an entry that is empty after trimming is an error.
 Status SetTrimmedList(std::string_view label, const std::vector<std::string>& values,
                       std::vector<std::string>& out);
+/// whatsapp.templates: an array of tables {name, language, body}; name and language unique
+/// together, each non-empty (name at most 512, language at most 16, body at most 1024 chars).
+Status SetTemplates(std::string_view label, const toml::node& node,
+                    std::vector<MessageTemplate>& out);
+/// whatsapp.numbers: an array of tables {phone_number_id, access_token?, team?}; ids are digits
+/// and unique.
+Status SetNumbers(std::string_view label, const toml::node& node, std::vector<BusinessNumber>& out);
 /// integrations.webhooks: an array of tables {url (http/https), secret (non-empty), events
 /// (strings, default ["*"])}.
 Status SetIntegrationWebhooks(std::string_view label, const toml::node& node,

@@ -99,7 +99,9 @@ std::optional<Status> CookieWriteRefusal(const Context& ctx, const httplib::Requ
     std::string type = Lower(req.get_header_value("Content-Type"));
     type = type.substr(0, type.find(';'));
     while (!type.empty() && type.back() == ' ') type.pop_back();
-    if (type != "application/json") {
+    const bool attachment = type == "multipart/form-data" && req.path.size() > 12 &&
+                            req.path.compare(req.path.size() - 12, 12, "/attachments") == 0;
+    if (type != "application/json" && !attachment) {
       return Status(ErrorCode::kUnsupportedMediaType,
                     "cookie-authenticated writes need Content-Type: application/json");
     }
@@ -202,7 +204,10 @@ ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
   guard.failures_per_address = ctx.options.login_failures_per_address;
   guard.window = ctx.options.login_window;
   ctx.login_guard = std::make_unique<LoginGuard>(ctx.deps.clock, guard);
-  server.set_payload_max_length(static_cast<size_t>(ctx.options.max_body_bytes));
+  // Attachments may be larger than other bodies (media.max_bytes); every other route is bounded
+  // by max_body_bytes while its body streams in (BoundedBody).
+  server.set_payload_max_length(static_cast<size_t>(
+      std::max(ctx.options.max_body_bytes, ctx.options.media_max_bytes + (int64_t{1} << 20))));
 
   // Every error answer has the JSON error shape, including httplib's own (404 no route, 413).
   server.set_error_handler(
@@ -296,6 +301,7 @@ ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
   http::RegisterRoutingSessionRoutes(server, ctx);  // before /{id} of the session routes
   http::RegisterToolRoutes(server, ctx);  // before the session routes' broad /{id} pattern
   http::RegisterReportRoutes(server, ctx);
+  http::RegisterWhatsAppRoutes(server, ctx);
   http::RegisterSessionRoutes(server, ctx);
   http::RegisterTeamRoutes(server, ctx);
   http::RegisterEventRoutes(server, ctx);

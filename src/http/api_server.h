@@ -14,6 +14,7 @@
 #include "events/event_hub.h"
 #include "log/logger.h"
 #include "metrics/metrics.h"
+#include "router/agent_sends.h"
 #include "router/router.h"
 #include "router/routing_service.h"
 #include "router/session_service.h"
@@ -64,6 +65,9 @@ struct ApiServerOptions {
   int login_failures_per_account = 10;
   int login_failures_per_address = 50;
   Duration login_window = std::chrono::minutes(5);
+  /// media.dir and media.max_bytes (attachments and GET /api/media).
+  std::string media_dir = "var/media";
+  int64_t media_max_bytes = 104857600;
 };
 
 /// What the handlers use. All references must outlive the server.
@@ -82,6 +86,11 @@ struct ApiDeps {
   std::function<void()> nudge_routing;
   /// The web chat channel behind /widget/v1/...; null: those routes answer 404.
   webchat::WebchatService* webchat = nullptr;
+  /// WhatsApp agent sends (templates, attachments, read, typing, reactions, Idempotency-Key);
+  /// null: those routes are absent and replies go through SessionService::Reply.
+  AgentSends* sends = nullptr;
+  /// Called after a webhook was committed and answered (wakes the media fetcher).
+  std::function<void()> on_webhook;
 };
 
 class ApiServer {

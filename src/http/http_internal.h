@@ -100,6 +100,7 @@ void RegisterAgentRoutes(httplib::Server& server, Context& ctx);
 void RegisterDashboardRoutes(httplib::Server& server, Context& ctx);
 void RegisterTeamRoutes(httplib::Server& server, Context& ctx);
 void RegisterRoutingSessionRoutes(httplib::Server& server, Context& ctx);
+void RegisterWhatsAppRoutes(httplib::Server& server, Context& ctx);
 /// Notes, labels, transcripts and canned responses (tools_routes.cc); creates ctx.tools.
 void RegisterToolRoutes(httplib::Server& server, Context& ctx);
 /// GET /api/reports/summary (report_routes.cc).

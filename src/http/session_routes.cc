@@ -273,6 +273,25 @@ void RegisterSessionRoutes(httplib::Server& server, Context& ctx) {
          if (!body->contains("content") || !(*body)["content"].is_string()) {
            return SendError(res, Status::BadRequest("content is required"));
          }
+         if (ctx.deps.sends != nullptr) {
+           SendOptions options;
+           options.idempotency_key = req.get_header_value("Idempotency-Key");
+           if (body->contains("reply_to") && !(*body)["reply_to"].is_null()) {
+             if (!(*body)["reply_to"].is_number_integer()) {
+               return SendError(res, Status::BadRequest("reply_to must be a message id"));
+             }
+             options.reply_to = (*body)["reply_to"].get<int64_t>();
+           }
+           auto out =
+               ctx.deps.sends->Text(*id, agent, (*body)["content"].get<std::string>(), options);
+           if (!out.ok()) return SendError(res, out.status());
+           if (!out->repeated) {
+             ctx.deps.log.Info(
+                 "message.queued",
+                 {{"session_id", *id}, {"message_id", out->message.id}, {"agent_id", agent.id}});
+           }
+           return SendJson(res, out->repeated ? 200 : 201, MessageJson(out->message));
+         }
          auto m = ctx.deps.sessions.Reply(*id, agent, (*body)["content"].get<std::string>());
          if (!m.ok()) return SendError(res, m.status());
          ctx.deps.log.Info("message.queued",

@@ -1,6 +1,7 @@
 // The agent side of web chat (API.md "Web chat"): the agent's typing reaches the visitor, and
 // the offline messages left through widgets are listed and marked handled (any agent).
 #include "http/widget_cors.h"
+#include "router/agent_sends.h"
 
 namespace handoffd::http {
 namespace {
@@ -22,27 +23,35 @@ nlohmann::json OfflineJson(const OfflineMessage& m) {
 }  // namespace
 
 void RegisterWebchatAgentRoutes(httplib::Server& server, Context& ctx) {
-  // {"typing": bool} (default true). Web chat: agent.typing to the visitor (a repeated true at
-  // most every 2 s). WhatsApp sessions: accepted and absorbed here.
+  // {"typing": bool} (default true; the body may be empty). Web chat: agent.typing to the visitor
+  // (a repeated true at most every 2 s). WhatsApp: the typing indicator through AgentSends.
   Post(server, ctx, R"(/api/agent/sessions/(\d+)/typing)",
        Timed(ctx, "api", [&ctx](const httplib::Request& req, httplib::Response& res) {
          auto agent = Authenticate(ctx, req);
          if (!agent.ok()) return SendError(res, agent.status());
          auto id = ParseInt(req.matches[1]);
          if (!id) return SendError(res, Status::NotFound("no such session"));
-         auto body = ParseJsonBody(req);
-         if (!body.ok()) return SendError(res, body.status());
-         bool typing = true;
-         if (body->contains("typing")) {
-           if (!(*body)["typing"].is_boolean()) {
-             return SendError(res, Status::BadRequest("typing must be true or false"));
+         bool typing = true;  // an empty body means "typing"
+         if (!req.body.empty()) {
+           auto body = ParseJsonBody(req);
+           if (!body.ok()) return SendError(res, body.status());
+           if (body->contains("typing")) {
+             if (!(*body)["typing"].is_boolean()) {
+               return SendError(res, Status::BadRequest("typing must be true or false"));
+             }
+             typing = (*body)["typing"].get<bool>();
            }
-           typing = (*body)["typing"].get<bool>();
          }
          auto session = ctx.deps.sessions.Readable(*id, *agent);
          if (!session.ok()) return SendError(res, session.status());
-         if (session->channel == kWebchatChannel && ctx.deps.webchat != nullptr &&
-             session->status == SessionStatus::kActive) {
+         if (session->channel != kWebchatChannel) {
+           // WhatsApp: the typing indicator (AgentSends: at most once per 20 s per session).
+           if (typing && ctx.deps.sends != nullptr) {
+             if (Status st = ctx.deps.sends->Typing(*id, *agent); !st.ok()) {
+               return SendError(res, st);
+             }
+           }
+         } else if (ctx.deps.webchat != nullptr && session->status == SessionStatus::kActive) {
            if (Status st = ctx.deps.webchat->AgentTyping(*session, *agent, typing); !st.ok()) {
              return SendError(res, st);
            }

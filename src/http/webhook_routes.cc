@@ -59,6 +59,8 @@ void RegisterWebhookRoutes(httplib::Server& server, Context& ctx) {
                                                  {"ignored", batch->ignored.size()},
                                                  {"duplicates", report->duplicates}});
          SendJson(res, 200, {{"status", "received"}});
+         // Media downloads start after the commit; the worker never delays this answer.
+         if (ctx.deps.on_webhook && !batch->messages.empty()) ctx.deps.on_webhook();
        }));
 }
 

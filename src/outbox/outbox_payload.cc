@@ -36,8 +36,28 @@ OutboxPayload OutboxPayload::Integration(std::string url, std::string body) {
 
 std::string EncodeOutboxPayload(const OutboxPayload& p) {
   switch (p.kind) {
-    case OutboxPayload::Kind::kText:
-      return nlohmann::json{{"kind", "text"}, {"text", p.text}}.dump();
+    case OutboxPayload::Kind::kText: {
+      nlohmann::json j{{"kind", "text"}, {"text", p.text}};
+      if (!p.context.empty()) j["context"] = p.context;
+      return j.dump();
+    }
+    case OutboxPayload::Kind::kTemplate:
+      return nlohmann::json{{"kind", "template"},
+                            {"name", p.template_name},
+                            {"language", p.language},
+                            {"parameters", p.parameters}}
+          .dump();
+    case OutboxPayload::Kind::kMedia: {
+      nlohmann::json j{{"kind", "media"},        {"media_type", p.media_type},
+                       {"path", p.path},         {"mime_type", p.mime_type},
+                       {"filename", p.filename}, {"caption", p.caption}};
+      if (!p.context.empty()) j["context"] = p.context;
+      return j.dump();
+    }
+    case OutboxPayload::Kind::kReaction:
+      return nlohmann::json{{"kind", "reaction"}, {"target", p.target}, {"emoji", p.emoji}}.dump();
+    case OutboxPayload::Kind::kRead:
+      return nlohmann::json{{"kind", "read"}, {"target", p.target}, {"typing", p.typing}}.dump();
     case OutboxPayload::Kind::kButtons: {
       nlohmann::json buttons = nlohmann::json::array();
       for (const ReplyButton& b : p.buttons) buttons.push_back({{"id", b.id}, {"title", b.title}});
@@ -61,7 +81,42 @@ std::optional<OutboxPayload> DecodeOutboxPayload(std::string_view json) {
   const std::string kind = str("kind");
   if (kind == "forward") return OutboxPayload::Forward(str("url"), str("body"));
   if (kind == "integration") return OutboxPayload::Integration(str("url"), str("body"));
-  if (kind == "text") return OutboxPayload::Text(str("text"));
+  if (kind == "text") {
+    OutboxPayload p = OutboxPayload::Text(str("text"));
+    p.context = str("context");
+    return p;
+  }
+  if (kind == "template") {
+    OutboxPayload p;
+    p.kind = OutboxPayload::Kind::kTemplate;
+    p.template_name = str("name");
+    p.language = str("language");
+    auto it = j.find("parameters");
+    if (it != j.end() && it->is_array()) {
+      for (const auto& v : *it) p.parameters.push_back(v.is_string() ? v.get<std::string>() : "");
+    }
+    return p;
+  }
+  if (kind == "media") {
+    OutboxPayload p;
+    p.kind = OutboxPayload::Kind::kMedia;
+    p.media_type = str("media_type");
+    p.path = str("path");
+    p.mime_type = str("mime_type");
+    p.filename = str("filename");
+    p.caption = str("caption");
+    p.context = str("context");
+    return p;
+  }
+  if (kind == "reaction" || kind == "read") {
+    OutboxPayload p;
+    p.kind = kind == "read" ? OutboxPayload::Kind::kRead : OutboxPayload::Kind::kReaction;
+    p.target = str("target");
+    p.emoji = str("emoji");
+    auto it = j.find("typing");
+    p.typing = it != j.end() && it->is_boolean() && it->get<bool>();
+    return p;
+  }
   if (kind == "buttons") {
     std::vector<ReplyButton> buttons;
     auto it = j.find("buttons");

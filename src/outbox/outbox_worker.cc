@@ -267,6 +267,35 @@ bool OutboxWorker::Process(const OutboxItem& item, ChannelSender& sender, BotFor
     message.to = item.recipient;
     message.text = std::move(payload->text);
     message.buttons = std::move(payload->buttons);
+    message.context_message_id = std::move(payload->context);
+    switch (payload->kind) {
+      case OutboxPayload::Kind::kTemplate:
+        message.kind = OutboundMessage::Kind::kTemplate;
+        message.template_name = std::move(payload->template_name);
+        message.template_language = std::move(payload->language);
+        message.template_parameters = std::move(payload->parameters);
+        break;
+      case OutboxPayload::Kind::kMedia:
+        message.kind = OutboundMessage::Kind::kMedia;
+        message.media_type = std::move(payload->media_type);
+        message.media_path = std::move(payload->path);
+        message.media_mime_type = std::move(payload->mime_type);
+        message.media_filename = std::move(payload->filename);
+        message.caption = std::move(payload->caption);
+        break;
+      case OutboxPayload::Kind::kReaction:
+        message.kind = OutboundMessage::Kind::kReaction;
+        message.reaction_message_id = std::move(payload->target);
+        message.emoji = std::move(payload->emoji);
+        break;
+      case OutboxPayload::Kind::kRead:
+        message.kind = OutboundMessage::Kind::kRead;
+        message.read_message_id = std::move(payload->target);
+        message.typing = payload->typing;
+        break;
+      default:
+        break;
+    }
     if (!limiter_.Acquire(item.phone_number_id, stop_)) return false;
     if (!begin_attempt()) return false;
     result = sender.Send(message, item.attempts);

@@ -293,6 +293,10 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
     if (team_trigger) {
       ns.team_id = team_trigger->first;
       ns.priority = team_trigger->second;
+    } else if (auto number = options_.number_teams.find(m.phone_number_id);
+               number != options_.number_teams.end()) {
+      HANDOFFD_ASSIGN_OR_RETURN(auto team, tx.FindTeamBySlug(number->second));
+      if (team) ns.team_id = *team;
     }
     ns.announce_queue = true;
     ns.channel = m.channel;

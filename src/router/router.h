@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -29,6 +30,10 @@ struct RouterOptions {
   std::vector<std::string> trigger_keywords;
   /// Texts that end an open session (default "end chat").
   std::vector<std::string> end_keywords = {"end chat"};
+  /// Business number (phone_number_id) -> slug of the team its new sessions queue in
+  /// (whatsapp.numbers[].team). A team's own trigger id still wins; an unknown slug (or no entry)
+  /// queues in the default team `general`.
+  std::map<std::string, std::string> number_teams;
   /// expires_at = customer message timestamp + session_ttl.
   Duration session_ttl = std::chrono::hours(22);
   std::string connecting_text = "Connecting you to an agent...";

@@ -80,6 +80,42 @@ Opening RoutingService::OpeningNow(const Team& team) const {
   return o.ok() ? *o : Opening{};
 }
 
+Result<QueueStanding> RoutingService::Standing(const Session& s) {
+  const TimePoint now = clock_.Now();
+  QueueStanding out;
+  HANDOFFD_ASSIGN_OR_RETURN(auto ctx, LoadQueueContext(now));
+  auto team = ctx.teams.find(s.team_id);
+  if (team != ctx.teams.end()) {
+    auto opening = OpeningAt(team->second, now);
+    out.open_now = !opening.ok() || opening->open_now;
+    if (options_.after_hours_when_no_agents && ctx.staffed.count(s.team_id) == 0) {
+      out.open_now = false;
+    }
+  }
+  if (s.status != SessionStatus::kWaiting || !s.queue_position) return out;
+  out.position = s.queue_position;
+  if (auto waits = ctx.waits.find(s.team_id); waits != ctx.waits.end()) {
+    out.estimated_wait = EstimateWait(waits->second, *s.queue_position);
+  }
+  return out;
+}
+
+Result<bool> RoutingService::TeamOpenNow(const std::string& team_slug) {
+  HANDOFFD_ASSIGN_OR_RETURN(auto teams, store_.ListTeams());
+  const std::string slug = team_slug.empty() ? "general" : team_slug;
+  auto it = std::find_if(teams.begin(), teams.end(), [&](const Team& t) { return t.slug == slug; });
+  if (it == teams.end()) {
+    it =
+        std::find_if(teams.begin(), teams.end(), [](const Team& t) { return t.slug == "general"; });
+  }
+  if (it == teams.end()) return true;
+  Session probe;
+  probe.team_id = it->id;
+  probe.status = SessionStatus::kEnded;  // only the opening is wanted
+  HANDOFFD_ASSIGN_OR_RETURN(auto standing, Standing(probe));
+  return standing.open_now;
+}
+
 Result<PassReport> RoutingService::RunPass() {
   PassReport report;
   const TimePoint now = clock_.Now();

@@ -59,6 +59,17 @@ struct QueueContext {
   std::set<int64_t> staffed;
 };
 
+/// Where a waiting session stands, for channels that show it live (the web chat widget).
+struct QueueStanding {
+  /// 1-based place in its team's queue; nullopt unless waiting.
+  std::optional<int64_t> position;
+  /// EstimateWait over the team's recent waits; nullopt without history or unless waiting.
+  std::optional<Duration> estimated_wait;
+  /// The team's business hours are open now (and, with routing.when_no_agents = after_hours, a
+  /// member is online).
+  bool open_now = true;
+};
+
 /// What one RoutingService::RunPass did.
 struct PassReport {
   int lease_expired = 0;
@@ -103,6 +114,12 @@ class RoutingService {
 
   /// The team's opening now (always open when its hours are invalid).
   Opening OpeningNow(const Team& team) const;
+
+  /// Where session `s` stands in its team's queue now (Store reads: outside any transaction).
+  Result<QueueStanding> Standing(const Session& s);
+  /// Whether the team with slug `team_slug` (empty: `general`) answers now; true for an
+  /// unknown slug (the session would queue in `general`, checked the same way).
+  Result<bool> TeamOpenNow(const std::string& team_slug);
 
   /// Reads what QueueNotice needs (Store reads: call it outside any transaction).
   Result<QueueContext> LoadQueueContext(TimePoint now);

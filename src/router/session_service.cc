@@ -169,6 +169,12 @@ Result<Session> SessionService::Assign(int64_t session_id, const Agent& actor,
             : (target_id == actor.id ? name + " accepted the chat"
                                      : "Assigned to " + name + " by " + actor.name);
     HANDOFFD_RETURN_IF_ERROR(AddSystemNote(tx, now_active, note, now));
+    // Free text cannot reach a WhatsApp customer whose 24-hour window is closed (or never
+    // opened: a session an agent started); it would only fail with Meta's 131047.
+    const bool window_open = now_active.channel != "whatsapp" ||
+                             (now_active.last_customer_message_at &&
+                              now < *now_active.last_customer_message_at + kServiceWindow);
+    if (!window_open) return Status::Ok();
     auto q = QueueText(tx, now_active, SenderType::kSystem, "",
                        Substitute(options_.agent_joined_text, name), now);
     return q.ok() ? Status::Ok() : q.status();

@@ -346,6 +346,29 @@ Catalogue BuildCatalogue(SqlDialect d) {
            " ORDER BY r.n"
          : "",
       pg ? "t" : "", ""};
+  // WhatsApp media and idempotent sends (migration 0006).
+  c[kFindIdempotent] = {message_select + " WHERE session_id = :session AND idempotency_key = :key",
+                        "it", message_kinds};
+  c[kSetIdempotencyKey] = {"UPDATE agent_messages SET idempotency_key = :key WHERE id = :id", "ti",
+                           ""};
+  c[kLastInboundMessage] = {message_select +
+                                " WHERE session_id = :session AND direction = 'in'"
+                                " ORDER BY id DESC LIMIT 1",
+                            "i", message_kinds};
+  c[kUpdateMedia] = {
+      "UPDATE agent_messages SET metadata = :metadata, media_state = :state,"
+      " media_attempts = :attempts, media_next_at = :next WHERE id = :id",
+      "ttiii", ""};
+  // Leases due inbound media downloads (new ones, retries due, and leases that ran out: a
+  // process that died mid-download). The partial index agent_messages_media_todo finds them.
+  c[kClaimMediaFetches] = {
+      "UPDATE agent_messages SET media_state = 'fetching', media_next_at = :lease"
+      " WHERE id IN (SELECT id FROM agent_messages WHERE direction = 'in'"
+      " AND type IN ('image', 'audio', 'video', 'document', 'sticker')"
+      " AND (media_state IS NULL OR media_state IN ('fetching', 'retry'))"
+      " AND (media_state IS NULL OR media_next_at <= :now) ORDER BY id LIMIT :limit" +
+          std::string(pg ? " FOR UPDATE SKIP LOCKED" : "") + ") RETURNING id, media_attempts",
+      "iii", "ii"};
 
   // Teams and routing.
   const std::string team_cols = "id, name, slug, timezone, hours, holidays";
@@ -370,6 +393,7 @@ Catalogue BuildCatalogue(SqlDialect d) {
       "iti"};
   c[kFindTrigger] = {"SELECT team_id, priority FROM team_triggers WHERE trigger_id = :id", "t",
                      "ii"};
+  c[kFindTeamBySlug] = {"SELECT id FROM teams WHERE slug = :slug", "t", "i"};
   c[kAddMember] = {
       "INSERT INTO team_members (team_id, agent_id) VALUES (:team, :agent)"
       " ON CONFLICT (team_id, agent_id) DO NOTHING",

@@ -87,6 +87,8 @@ class SqlStore final : public Store {
   Status RenewOutboxLeases(const std::vector<int64_t>& ids, TimePoint lease_until) override;
   Status ReleaseOutbox(const std::vector<int64_t>& ids) override;
   Result<std::vector<OutboxItem>> ListOutbox(int64_t after_id, int limit) override;
+  Result<std::vector<MediaFetch>> ClaimMediaFetches(TimePoint now, int limit,
+                                                    Duration lease) override;
   Result<std::vector<EventRecord>> ListEvents(int64_t after_id, int64_t up_to_id,
                                               int limit) override;
   Result<std::pair<int64_t, int64_t>> EventIdRange() override;

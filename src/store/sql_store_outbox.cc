@@ -155,4 +155,21 @@ Result<int64_t> SqlStore::PruneEvents(TimePoint before) {
   });
 }
 
+Result<std::vector<MediaFetch>> SqlStore::ClaimMediaFetches(TimePoint now, int limit,
+                                                            Duration lease) {
+  return pool_.WithConn([&](Conn& c) -> Result<std::vector<MediaFetch>> {
+    std::vector<MediaFetch> out;
+    Stmt& st =
+        Get(c, kClaimMediaFetches).Time(now + lease).Time(now).Int(int64_t{std::max(0, limit)});
+    for (bool row = st.Run(); row; row = st.Fetch()) {
+      RowReader r(st.row());
+      MediaFetch f;
+      f.message_id = r.Int();
+      f.attempts = static_cast<int>(r.Int());
+      out.push_back(f);
+    }
+    return out;
+  });
+}
+
 }  // namespace handoffd::sqlstore

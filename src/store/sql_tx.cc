@@ -440,4 +440,39 @@ Result<std::optional<Message>> SqlTx::GetMessage(int64_t id) {
       [&]() -> Result<std::optional<Message>> { return OneMessage(Get(kGetMessage).Int(id)); });
 }
 
+Result<std::optional<Message>> SqlTx::FindIdempotentMessage(int64_t session_id,
+                                                            const std::string& key) {
+  return Guard([&]() -> Result<std::optional<Message>> {
+    return OneMessage(Get(kFindIdempotent).Int(session_id).Text(key));
+  });
+}
+
+Status SqlTx::SetIdempotencyKey(int64_t message_id, const std::optional<std::string>& key) {
+  return Guard([&]() -> Status {
+    Get(kSetIdempotencyKey).OptText(key).Int(message_id).RunAll();
+    return Status::Ok();
+  });
+}
+
+Result<std::optional<Message>> SqlTx::LastInboundMessage(int64_t session_id) {
+  return Guard([&]() -> Result<std::optional<Message>> {
+    return OneMessage(Get(kLastInboundMessage).Int(session_id));
+  });
+}
+
+Result<std::optional<Message>> SqlTx::UpdateMedia(int64_t message_id, const std::string& metadata,
+                                                  const std::string& state, int attempts,
+                                                  std::optional<TimePoint> next_at) {
+  return Guard([&]() -> Result<std::optional<Message>> {
+    Get(kUpdateMedia)
+        .Text(metadata)
+        .Text(state)
+        .Int(attempts)
+        .OptTime(next_at)
+        .Int(message_id)
+        .RunAll();
+    return OneMessage(Get(kGetMessage).Int(message_id));
+  });
+}
+
 }  // namespace handoffd::sqlstore

@@ -65,6 +65,7 @@ class SqlTx final : public StoreTx {
   Result<std::optional<Agent>> LockAgent(int64_t agent_id) override;
   Result<bool> IsTeamMember(int64_t team_id, int64_t agent_id) override;
   Result<std::optional<std::pair<int64_t, int>>> FindTrigger(const std::string& id) override;
+  Result<std::optional<int64_t>> FindTeamBySlug(const std::string& slug) override;
   Result<bool> RequeueSession(int64_t session_id, int64_t team_id, TimePoint queue_order) override;
   Status RecordDecline(int64_t session_id, int64_t agent_id, TimePoint now) override;
   Status SetSessionPriority(int64_t session_id, int priority) override;
@@ -74,6 +75,13 @@ class SqlTx final : public StoreTx {
   Result<std::vector<std::pair<Session, std::optional<int64_t>>>> LockQueueNotices(
       bool updates, TimePoint told_before, int limit) override;
   Status MarkQueueTold(int64_t session_id, int64_t position, TimePoint now) override;
+  Result<std::optional<Message>> FindIdempotentMessage(int64_t session_id,
+                                                       const std::string& key) override;
+  Status SetIdempotencyKey(int64_t message_id, const std::optional<std::string>& key) override;
+  Result<std::optional<Message>> LastInboundMessage(int64_t session_id) override;
+  Result<std::optional<Message>> UpdateMedia(int64_t message_id, const std::string& metadata,
+                                             const std::string& state, int attempts,
+                                             std::optional<TimePoint> next_at) override;
   Result<bool> SetSessionLabels(int64_t session_id,
                                 const std::vector<std::string>& labels) override;
   Status MarkCsatAsked(int64_t session_id, TimePoint now) override;

@@ -39,6 +39,16 @@ Result<std::optional<std::pair<int64_t, int>>> SqlTx::FindTrigger(const std::str
   });
 }
 
+Result<std::optional<int64_t>> SqlTx::FindTeamBySlug(const std::string& slug) {
+  return Guard([&]() -> Result<std::optional<int64_t>> {
+    Stmt& st = Get(kFindTeamBySlug).Text(slug);
+    std::optional<int64_t> out;
+    if (st.Run()) out = st.row().at(0).i;
+    st.Drain();
+    return out;
+  });
+}
+
 Result<bool> SqlTx::RequeueSession(int64_t session_id, int64_t team_id, TimePoint queue_order) {
   return Guard([&]() -> Result<bool> {
     Stmt& st = Get(kRequeueSession).Int(team_id).Time(queue_order).Int(session_id);

@@ -215,6 +215,8 @@ class StoreTx {
   virtual Result<bool> IsTeamMember(int64_t team_id, int64_t agent_id) = 0;
   /// The team claiming trigger id `id` and the priority its sessions open with, if any.
   virtual Result<std::optional<std::pair<int64_t, int>>> FindTrigger(const std::string& id) = 0;
+  /// The id of the team with that slug, if any (whatsapp.numbers[].team, a widget's team).
+  virtual Result<std::optional<int64_t>> FindTeamBySlug(const std::string& slug) = 0;
   /// Puts an open session back in a queue: waiting, no agent, team `team_id`, sorted by
   /// `queue_order` within its priority (TimePoint{}: the front). False when it had ended.
   virtual Result<bool> RequeueSession(int64_t session_id, int64_t team_id,
@@ -245,6 +247,22 @@ class StoreTx {
                                                               DeliveryStatus status) = 0;
   /// The message `id` as the transaction sees it.
   virtual Result<std::optional<Message>> GetMessage(int64_t id) = 0;
+  // WhatsApp media and idempotent sends (API.md "WhatsApp: window, templates, media").
+  /// The message of `session_id` stored with this Idempotency-Key, if any.
+  virtual Result<std::optional<Message>> FindIdempotentMessage(int64_t session_id,
+                                                               const std::string& key) = 0;
+  /// Stores (or, with nullopt, clears) the Idempotency-Key of a message. Unique per session (an
+  /// index): callers hold the session lock and look the key up first.
+  virtual Status SetIdempotencyKey(int64_t message_id, const std::optional<std::string>& key) = 0;
+  /// The session's latest inbound (customer) message, if any.
+  virtual Result<std::optional<Message>> LastInboundMessage(int64_t session_id) = 0;
+  /// Writes an inbound media message's download state: its metadata (JSON object text), the
+  /// fetcher's state (fetching|retry|ready|failed), attempts so far and when it is due again
+  /// (retry) or its lease ends (fetching). Returns the updated message (nullopt when unknown).
+  virtual Result<std::optional<Message>> UpdateMedia(int64_t message_id,
+                                                     const std::string& metadata,
+                                                     const std::string& state, int attempts,
+                                                     std::optional<TimePoint> next_at) = 0;
   // Agent tools and reports (issue 12).
   /// Replaces the session's labels (normalized, domain/labels.h). False for an unknown session.
   virtual Result<bool> SetSessionLabels(int64_t session_id,
@@ -275,6 +293,12 @@ class StoreTx {
 /// with the updated message and its session, if any; nullopt: no event).
 using MessageEventFn =
     std::function<std::optional<EventRecord>(const Message&, const std::optional<Session>&)>;
+
+/// An inbound media download leased by Store::ClaimMediaFetches.
+struct MediaFetch {
+  int64_t message_id = 0;
+  int attempts = 0;  // failed attempts so far
+};
 
 /// Held leadership of a named job (the expiry scheduler). On PostgreSQL a session-level advisory
 /// lock on a dedicated connection: released when this object is destroyed or the process dies.
@@ -394,6 +418,12 @@ class Store {
   /// Items with id > after_id in id order, at most `limit` (inspection and tests).
   virtual Result<std::vector<OutboxItem>> ListOutbox(int64_t after_id, int limit) = 0;
 
+  // Inbound media.
+  /// Leases up to `limit` inbound media messages whose download is due at `now` (never tried,
+  /// a retry due, or a lease that ran out) until now + lease (state fetching), oldest first.
+  /// PostgreSQL skips rows other claimers hold locked.
+  virtual Result<std::vector<MediaFetch>> ClaimMediaFetches(TimePoint now, int limit,
+                                                            Duration lease) = 0;
   // Expiry.
   /// Open sessions with expires_at <= now, earliest first, at most `limit`.
   virtual Result<std::vector<Session>> ListDueSessions(TimePoint now, int limit) = 0;

@@ -100,6 +100,9 @@ class StoreTxWrapper : public StoreTx {
   Result<std::optional<std::pair<int64_t, int>>> FindTrigger(const std::string& id) override {
     return target_.FindTrigger(id);
   }
+  Result<std::optional<int64_t>> FindTeamBySlug(const std::string& slug) override {
+    return target_.FindTeamBySlug(slug);
+  }
   Result<bool> RequeueSession(int64_t session_id, int64_t team_id, TimePoint queue_order) override {
     return target_.RequeueSession(session_id, team_id, queue_order);
   }
@@ -163,6 +166,21 @@ class StoreTxWrapper : public StoreTx {
 
  private:
   StoreTx& target_;
+  Result<std::optional<Message>> FindIdempotentMessage(int64_t session_id,
+                                                       const std::string& key) override {
+    return target_.FindIdempotentMessage(session_id, key);
+  }
+  Status SetIdempotencyKey(int64_t message_id, const std::optional<std::string>& key) override {
+    return target_.SetIdempotencyKey(message_id, key);
+  }
+  Result<std::optional<Message>> LastInboundMessage(int64_t session_id) override {
+    return target_.LastInboundMessage(session_id);
+  }
+  Result<std::optional<Message>> UpdateMedia(int64_t message_id, const std::string& metadata,
+                                             const std::string& state, int attempts,
+                                             std::optional<TimePoint> next_at) override {
+    return target_.UpdateMedia(message_id, metadata, state, attempts, next_at);
+  }
 };
 
 class StoreWrapper : public Store {
@@ -247,6 +265,10 @@ class StoreWrapper : public Store {
   }
   Result<std::vector<OutboxItem>> ListOutbox(int64_t after_id, int limit) override {
     return target_.ListOutbox(after_id, limit);
+  }
+  Result<std::vector<MediaFetch>> ClaimMediaFetches(TimePoint now, int limit,
+                                                    Duration lease) override {
+    return target_.ClaimMediaFetches(now, limit, lease);
   }
 
   Result<std::vector<Session>> ListDueSessions(TimePoint now, int limit) override {
