@@ -47,7 +47,8 @@ export function onEvent(type, data) {
       store.upsertSession(data);
       break;
     case 'session.assigned': {
-      const { prev, cur } = store.upsertSession(data);
+      // Also a transfer, decline or claim lease: the chat may be back in a queue.
+      const { prev, cur } = store.upsertSession(data, { requeue: true });
       if (!cur) break;
       const toMe = cur.agent_id === me?.id;
       if (!toMe && !isSupervisor(me)) {

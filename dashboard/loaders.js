@@ -24,7 +24,7 @@ function readable(s) {
 /** Reloads a session we hold; drops it when we may no longer see it. */
 export async function refreshSession(id) {
   try {
-    store.upsertSession(await api.session(id));
+    store.upsertSession(await api.session(id), { requeue: true });
   } catch (err) {
     if (err.status !== 404 && err.status !== 403) {
       reportError(err, 'Could not load the session');

@@ -27,12 +27,16 @@ function emptyPage() {
   return { ids: [], total: 0, limit: 50, offset: 0, params: {}, state: 'idle', error: null };
 }
 
-/** Merges an incoming SESSION into the one held (if any); returns the value to keep. */
-export function mergeSession(prev, next) {
+/** Merges an incoming SESSION into the one held (if any); returns the value to keep.
+ * `requeue`: `next` is news, not a snapshot (a session.assigned event, the answer of a decline
+ * or transfer, a fresh read of this one session), so an active chat may go back to waiting
+ * (transfer to a team, decline, claim lease); an ended one never reopens. */
+export function mergeSession(prev, next, requeue = false) {
   if (!prev) return next;
   const pr = SESSION_RANK[prev.status] ?? 0;
   const nr = SESSION_RANK[next.status] ?? 0;
-  if (nr < pr) return prev; // a stale snapshot (e.g. a REST page older than an event)
+  const back = requeue && prev.status === 'active' && next.status === 'waiting';
+  if (nr < pr && !back) return prev; // a stale snapshot (e.g. a REST page older than an event)
   if (nr === pr && pr === SESSION_RANK.active && prev.assigned_at && next.assigned_at &&
       next.assigned_at < prev.assigned_at) {
     return prev; // an older assignment than the one we know (reassignments move assigned_at)
@@ -140,10 +144,10 @@ class Store {
 
   // --- sessions ---------------------------------------------------------------------------
   /** Applies a SESSION; returns {prev, cur, changed}. */
-  upsertSession(session) {
+  upsertSession(session, { requeue = false } = {}) {
     if (!session || session.id == null) return { prev: undefined, cur: undefined, changed: false };
     const prev = this.sessions.get(session.id);
-    const cur = mergeSession(prev, session);
+    const cur = mergeSession(prev, session, requeue);
     const changed = !same(prev, cur);
     if (changed) {
       this.sessions.set(session.id, cur);

@@ -231,6 +231,11 @@ TEST_P(E2eRoutingTest, TeamRoutesMembershipCapacityDeclineAndTransfer) {
        {"sessions", "assigned", "missed", "median_wait_seconds", "median_first_response_seconds"}) {
     EXPECT_TRUE(At(overview.j, "today").contains(key)) << key;
   }
+  // Today's figures come from the report query: both sessions, the declined one was assigned.
+  const json today = At(overview.j, "today");
+  EXPECT_EQ(At(today, "sessions"), 2) << today.dump();
+  EXPECT_GE(At(today, "assigned").get<int>(), 1) << today.dump();
+  EXPECT_TRUE(At(today, "median_wait_seconds").is_number()) << today.dump();
   ExpectError(Get("/api/overview", alice.token), 403, "forbidden", "agents see no overview");
 }
 

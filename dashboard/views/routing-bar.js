@@ -88,7 +88,7 @@ export class RoutingBar {
     this.busy = true;
     this.renderButtons();
     try {
-      store.upsertSession(await api.decline(s.id));
+      store.upsertSession(await api.decline(s.id), { requeue: true });
       this.ctx.shell?.toast('Declined: the chat is back in the queue.');
       this.ctx.actions.closeSession();
     } catch (err) {
@@ -108,7 +108,7 @@ export class RoutingBar {
     try {
       const target = kind === 'team' ? { team_id: Number(value) } : { agent_id: Number(value) };
       const updated = await api.transfer(s.id, target, this.note.value.trim());
-      store.upsertSession(updated);
+      store.upsertSession(updated, { requeue: true });
       this.note.value = '';
       this.target.value = '';
       this.ctx.shell?.toast(kind === 'team'

@@ -80,14 +80,10 @@ Result<Team> FindTeam(Context& ctx, const std::string& id_text) {
   return Status::NotFound("team " + id_text + " not found");
 }
 
-int64_t Median(std::vector<int64_t> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-nlohmann::json MedianOrNull(const std::vector<int64_t>& v) {
-  return v.empty() ? nlohmann::json(nullptr) : nlohmann::json(Median(v));
+/// Milliseconds as seconds (like the report's), null for none.
+nlohmann::json SecondsOrNull(const std::optional<int64_t>& ms) {
+  if (!ms) return nullptr;
+  return static_cast<double>(*ms) / 1000.0;
 }
 
 }  // namespace
@@ -171,11 +167,14 @@ void RegisterTeamRoutes(httplib::Server& server, Context& ctx) {
         auto waiting = ctx.deps.store.ListWaiting();
         if (!waiting.ok()) return SendError(res, waiting.status());
         const TimePoint now = ctx.deps.clock.Now();
-        SessionQuery today;
-        today.created_from = std::chrono::floor<std::chrono::days>(now);
-        today.limit = 100000;
-        auto sessions = ctx.deps.store.QuerySessions(today);
-        if (!sessions.ok()) return SendError(res, sessions.status());
+        // Today (UTC) from the report query: times stored at the transitions, medians in SQL.
+        ReportQuery today;
+        today.group_by = ReportGroupBy::kDay;
+        today.from = std::chrono::floor<std::chrono::days>(now);
+        today.before = today.from + std::chrono::days(1);
+        auto rows = ctx.deps.store.Report(today);
+        if (!rows.ok()) return SendError(res, rows.status());
+        const ReportRow day = rows->empty() ? ReportRow{} : rows->front();
         nlohmann::json list = nlohmann::json::array();
         for (const Team& t : *teams) {
           int64_t n = 0, longest = 0, online = 0, away = 0, offline = 0, active = 0, free = 0;
@@ -216,26 +215,15 @@ void RegisterTeamRoutes(httplib::Server& server, Context& ctx) {
                           {"next_open", o.next_open ? nlohmann::json(FormatRfc3339(*o.next_open))
                                                     : nlohmann::json(nullptr)}});
         }
-        int64_t assigned = 0, missed = 0;
-        std::vector<int64_t> waits, first_responses;
-        for (const Session& s : sessions->sessions) {
-          if (s.assigned_at) {
-            ++assigned;
-            waits.push_back(
-                std::chrono::duration_cast<std::chrono::seconds>(*s.assigned_at - s.created_at)
-                    .count());
-          } else if (s.status == SessionStatus::kEnded) {
-            ++missed;
-          }
-        }
-        SendJson(res, 200,
-                 {{"teams", list},
-                  {"today",
-                   {{"sessions", sessions->total},
-                    {"assigned", assigned},
-                    {"missed", missed},
-                    {"median_wait_seconds", MedianOrNull(waits)},
-                    {"median_first_response_seconds", MedianOrNull(first_responses)}}}});
+        SendJson(
+            res, 200,
+            {{"teams", list},
+             {"today",
+              {{"sessions", day.sessions},
+               {"assigned", day.assigned},
+               {"missed", day.missed},
+               {"median_wait_seconds", SecondsOrNull(day.median_wait_ms)},
+               {"median_first_response_seconds", SecondsOrNull(day.median_first_response_ms)}}}});
       }));
 }
 

@@ -12,6 +12,14 @@ test('mergeSession: the life cycle never moves back', () => {
   assert.equal(mergeSession(undefined, active), active);
 });
 
+test('mergeSession: news (not a snapshot) may put an active chat back in a queue, never reopen one', () => {
+  const active = { id: 1, status: 'active', agent_id: 2, assigned_at: '2026-01-01T10:00:00.000Z' };
+  const requeued = { id: 1, status: 'waiting', agent_id: null, team_id: 4 };
+  assert.equal(mergeSession(active, requeued, true).status, 'waiting');
+  assert.equal(mergeSession(active, requeued, true).agent_id, null);
+  assert.equal(mergeSession({ id: 1, status: 'ended' }, requeued, true).status, 'ended');
+});
+
 test('mergeSession: an older assignment does not replace a newer one', () => {
   const now = { id: 1, status: 'active', agent_id: 3, assigned_at: '2026-01-01T11:00:00.000Z' };
   const old = { id: 1, status: 'active', agent_id: 2, assigned_at: '2026-01-01T10:00:00.000Z' };
