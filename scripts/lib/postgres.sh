@@ -38,15 +38,6 @@ start_postgres() {
   PG_AS=("${as[@]}")
   PG_PORT=$port
   export HANDOFFD_TEST_PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
-  # `$PG_TMP/ctl stop|start`: the fault suite stops and restarts this server under a running
-  # daemon (tests/faults: PostgresRestartUnderLoad); same port and options.
-  {
-    echo '#!/bin/sh'
-    printf 'exec %s %q -D %q -l %q -w -t 60 -o %q "$@"\n' "${as[*]}" "$bin/pg_ctl" "$PG_TMP/data" \
-      "$PG_TMP/server.log" "-p $port -k $PG_TMP -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB $*"
-  } >"$PG_TMP/ctl"
-  chmod 755 "$PG_TMP/ctl"
-  export HANDOFFD_TEST_PG_CTL="$PG_TMP/ctl"
   trap stop_postgres EXIT
   echo "postgres: running on 127.0.0.1:$port ($PG_TMP)" >&2
 }

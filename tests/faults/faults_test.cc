@@ -33,6 +33,7 @@
 #include "store/store.h"
 #include "support/daemon_process.h"
 #include "support/fake_graph_server.h"
+#include "support/scratch_postgres.h"
 #include "support/test_db.h"
 
 namespace handoffd::testing {
@@ -69,7 +70,7 @@ class FaultsTest : public ::testing::TestWithParam<std::string> {
     DaemonOptions o;
     o.extra_toml = std::move(extra_toml);
     o.binary = HANDOFFD_BINARY;
-    o.database_url = db.url();
+    o.database_url = own_db ? own_db->url() : db.url();
     o.api_base = graph.api_base();
     o.phone_number_id = kNumber;
     return std::make_unique<DaemonProcess>(o);
@@ -172,6 +173,9 @@ class FaultsTest : public ::testing::TestWithParam<std::string> {
   }
 
   TestDatabase db;
+  // A scenario's own server and database (PostgresRestartUnderLoad); destroyed after `store`.
+  std::unique_ptr<ScratchPostgres> scratch;
+  std::unique_ptr<TestDatabase> own_db;
   std::unique_ptr<Store> store;
   FakeGraphServer graph;
 };
@@ -311,9 +315,14 @@ TEST_P(FaultsTest, GraphSlowerThanTheSendTimeout) {
 // connection; the outbox resumes in order.
 TEST_P(FaultsTest, PostgresRestartUnderLoad) {
   if (GetParam() != "postgresql") GTEST_SKIP() << "a PostgreSQL fault";
-  const char* ctl = std::getenv("HANDOFFD_TEST_PG_CTL");
-  if (ctl == nullptr)
-    GTEST_SKIP() << "HANDOFFD_TEST_PG_CTL unset (scripts/lib/postgres.sh sets it)";
+  // A server of this test's own: the shared one serves the other tests meanwhile.
+  scratch = std::make_unique<ScratchPostgres>();
+  ASSERT_TRUE(scratch->ok()) << scratch->error();
+  const std::string shared_url = std::getenv("HANDOFFD_TEST_PG_URL");
+  setenv("HANDOFFD_TEST_PG_URL", scratch->url().c_str(), 1);
+  own_db = std::make_unique<TestDatabase>("postgresql");
+  setenv("HANDOFFD_TEST_PG_URL", shared_url.c_str(), 1);
+  store = own_db->OpenMigrated(4);
   QueueReplies();
   SlowGraph(Customers() * Replies(), milliseconds(50));
   auto d = Daemon();
@@ -350,9 +359,9 @@ TEST_P(FaultsTest, PostgresRestartUnderLoad) {
     }
   });
   const auto down_at = Steady::now();
-  ASSERT_EQ(std::system((std::string(ctl) + " stop -m fast >/dev/null").c_str()), 0);
+  ASSERT_TRUE(scratch->Stop());
   std::this_thread::sleep_for(seconds(3));  // the outage itself
-  ASSERT_EQ(std::system((std::string(ctl) + " start >/dev/null").c_str()), 0);
+  ASSERT_TRUE(scratch->Start());
   const auto up_at = Steady::now();
   const double stall = WaitDrained(up_at);
   std::this_thread::sleep_for(seconds(2));  // webhooks keep arriving after the drain
