@@ -3,13 +3,16 @@
 // path wrote), and which waiting customers a pass tells their place.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
+#include <utility>
 #include <vector>
 
 #include "outbox/outbox_payload.h"
 #include "router/routing_service.h"
 #include "support/manual_clock.h"
 #include "support/store_fixture.h"
+#include "support/store_wrapper.h"
 
 namespace handoffd::testing {
 namespace {
@@ -35,6 +38,26 @@ class StoreRoutingPass : public StoreFixture {
       return tx.SetAgentStatus(r->id, AgentStatus::kOnline, clock.Now()).status();
     });
     return **store_->GetAgent(r->id);
+  }
+  // A session opened as the router opens one: its customer is to be told their place.
+  int64_t OpenUntold(const std::string& phone, TimePoint created = kT0) {
+    const int64_t contact = Contact(phone);
+    int64_t id = 0;
+    Tx([&](StoreTx& tx) -> Status {
+      NewSession ns;
+      ns.channel = "whatsapp";
+      ns.contact_id = contact;
+      ns.phone_number = phone;
+      ns.phone_number_id = "PNID1";
+      ns.created_at = created;
+      ns.expires_at = created + std::chrono::hours(22);
+      ns.last_customer_message_at = created;
+      ns.announce_queue = true;
+      HANDOFFD_ASSIGN_OR_RETURN(auto s, tx.CreateSession(ns));
+      id = s.id;
+      return Status::Ok();
+    });
+    return id;
   }
   int64_t LastEventId() { return store_->EventIdRange()->second; }
   int64_t LastOutboxId() {
@@ -129,6 +152,75 @@ TEST_P(StoreRoutingPass, EachAssignmentWritesItsSessionEventNoteTextAndOutboxIte
   }
   EXPECT_EQ(store_->GetSession(ids[3])->value().status, SessionStatus::kWaiting);
   EXPECT_EQ(store_->GetSession(ids[3])->value().queue_position, 1);
+}
+
+// Runs `hook` once, right after the first transaction it is given commits: in a pass without a
+// lease timeout, between the assignment step and the queue texts.
+class AfterFirstTransaction : public StoreWrapper {
+ public:
+  AfterFirstTransaction(Store& target, std::function<void()> hook)
+      : StoreWrapper(target), hook_(std::move(hook)) {}
+  Status Transact(const std::function<Status(StoreTx&)>& fn) override {
+    Status st = target().Transact(fn);
+    if (hook_) std::exchange(hook_, nullptr)();
+    return st;
+  }
+
+ private:
+  std::function<void()> hook_;
+};
+
+TEST_P(StoreRoutingPass, ASessionOpenedAfterTheAssignmentStepIsLeftToTheNextPassNotToldItsPlace) {
+  const Agent anna = Online("anna@x.com", 2);
+  int64_t late = 0;
+  AfterFirstTransaction store(*store_, [&] { late = OpenUntold("4915100000009"); });
+  RoutingService routing(store, clock, metrics, Auto());
+  auto first = routing.RunPass();
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_NE(late, 0);
+  EXPECT_EQ(first->assigned, 0);
+  EXPECT_EQ(first->notices, 0);  // it opened after the queue was read: not "number 1 in line"
+  EXPECT_TRUE(store_->ListMessages(late, 0, 10)->empty());
+  // The pass its opening nudges assigns it, and nobody tells its customer a place.
+  auto second = routing.RunPass();
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->assigned, 1);
+  EXPECT_EQ(second->notices, 0);
+  auto messages = store_->ListMessages(late, 0, 10);
+  ASSERT_EQ(messages->size(), 2u);
+  EXPECT_EQ((*messages)[1].content, "You are now chatting with anna.");
+  // A session the pass saw but could not assign is told its place by that same pass.
+  const int64_t taken = OpenUntold("4915100000010", kT0 + seconds(1));
+  const int64_t queued = OpenUntold("4915100000011", kT0 + seconds(2));
+  auto third = routing.RunPass();
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  EXPECT_EQ(third->assigned, 1);
+  EXPECT_EQ(third->notices, 1);
+  EXPECT_EQ(store_->GetSession(taken)->value().agent_id, anna.id);
+  messages = store_->ListMessages(queued, 0, 10);
+  ASSERT_EQ(messages->size(), 1u);
+  EXPECT_EQ((*messages)[0].content.rfind("You are number 1 in line.", 0), 0u)
+      << (*messages)[0].content;
+}
+
+TEST_P(StoreRoutingPass, QueueStatsCountEachTeamsWaitingSessionsAndTheOldest) {
+  Team billing;
+  billing.name = "Billing";
+  billing.slug = "billing";
+  ASSERT_TRUE(store_->CreateTeam(billing).ok());
+  Open("4915100000001", kT0 - minutes(5));
+  Open("4915100000002", kT0 - minutes(2));
+  const int64_t gone = Open("4915100000003", kT0 - minutes(9)).id;
+  ASSERT_TRUE(End(gone));
+  auto stats = store_->QueueStatsByTeam();
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  ASSERT_EQ(stats->size(), 2u);
+  EXPECT_EQ((*stats)[0].slug, "general");
+  EXPECT_EQ((*stats)[0].waiting, 2);
+  EXPECT_EQ((*stats)[0].oldest_created_at, kT0 - minutes(5));
+  EXPECT_EQ((*stats)[1].slug, "billing");
+  EXPECT_EQ((*stats)[1].waiting, 0);
+  EXPECT_FALSE((*stats)[1].oldest_created_at.has_value());
 }
 
 HANDOFFD_STORE_CONTRACT_SUITE(StoreRoutingPass);
