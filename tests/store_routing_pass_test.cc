@@ -154,6 +154,38 @@ TEST_P(StoreRoutingPass, EachAssignmentWritesItsSessionEventNoteTextAndOutboxIte
   EXPECT_EQ(store_->GetSession(ids[3])->value().queue_position, 1);
 }
 
+TEST_P(StoreRoutingPass, AssignSessionsSkipsWhatIsNoLongerWaitingAndKeepsThePlanOrder) {
+  const Agent anna = Online("anna@x.com", 0);
+  const int64_t a = Open("4915100000001").id;
+  const int64_t b = Open("4915100000002").id;
+  const int64_t c = Open("4915100000003").id;
+  ASSERT_TRUE(End(b));
+  const TimePoint at = kT0 + minutes(2);
+  std::vector<Session> assigned;
+  Tx([&](StoreTx& tx) -> Status {
+    HANDOFFD_ASSIGN_OR_RETURN(assigned,
+                              tx.AssignSessions({{c, anna.id}, {b, anna.id}, {a, anna.id}}, at));
+    return Status::Ok();
+  });
+  ASSERT_EQ(assigned.size(), 2u);
+  EXPECT_EQ(assigned[0].id, c);  // plan order, not id order
+  EXPECT_EQ(assigned[1].id, a);
+  for (const Session& s : assigned) {
+    EXPECT_EQ(s.status, SessionStatus::kActive);
+    EXPECT_EQ(s.agent_id, anna.id);
+    EXPECT_EQ(s.agent_name, "anna");
+    EXPECT_EQ(s.assigned_at, at);
+    EXPECT_EQ(s.wait_ms, 2 * 60 * 1000);
+    EXPECT_FALSE(s.queue_position.has_value());
+  }
+  EXPECT_EQ(store_->GetSession(b)->value().status, SessionStatus::kEnded);
+  Tx([&](StoreTx& tx) -> Status {
+    HANDOFFD_ASSIGN_OR_RETURN(auto none, tx.AssignSessions({}, at));
+    EXPECT_TRUE(none.empty());
+    return Status::Ok();
+  });
+}
+
 // Runs `hook` once, right after the first transaction it is given commits: in a pass without a
 // lease timeout, between the assignment step and the queue texts.
 class AfterFirstTransaction : public StoreWrapper {
