@@ -68,6 +68,9 @@ struct SendResult {
   bool timed_out = false;
   /// A minimum wait before retrying, when the channel prescribes one (e.g. 131056's 4^X s).
   std::optional<Duration> retry_after;
+  /// kSent of a bot forward: the bot's answer body (empty when longer than 64 KiB); the outbox
+  /// hands it to OutboxOptions::on_bot_answer.
+  std::string response_body;
 };
 
 /// Sends messages on one channel. One instance per sender thread: implementations need not be

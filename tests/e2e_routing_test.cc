@@ -55,6 +55,23 @@ TEST_P(E2eRoutingTest, QueuedCustomersAreToldTheirPlaceAndAnEstimateFromRealWait
   EXPECT_EQ(LastText(kCai), "You are number 2 in line. Estimated wait: about 1 minute.");
   EXPECT_EQ(At(GetSession(third, alice.token), "queue_position"), 2);
   EXPECT_EQ(At(GetSession(second, alice.token), "priority"), 0);
+  // Per-team queue gauges: Ben and Cai wait in general; an empty team shows 0 and 0.
+  Cli({"team", "add", "--name", "Billing", "--slug", "billing"});
+  Reply metrics = Get("/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_TRUE(Contains(metrics.body, "\nhandoffd_queue_length{team=\"general\"} 2\n"))
+      << metrics.body;
+  EXPECT_TRUE(Contains(metrics.body, "\nhandoffd_queue_length{team=\"billing\"} 0\n"))
+      << metrics.body;
+  EXPECT_TRUE(Contains(metrics.body, "\nhandoffd_queue_longest_wait_seconds{team=\"billing\"} 0\n"))
+      << metrics.body;
+  const std::string key = "\nhandoffd_queue_longest_wait_seconds{team=\"general\"} ";
+  const size_t at = metrics.body.find(key);
+  ASSERT_NE(at, std::string::npos) << metrics.body;
+  const double longest = std::stod(metrics.body.substr(at + key.size()));
+  EXPECT_GT(longest, 0.0);  // Ben's session, created before the requests above
+  EXPECT_LT(longest, 300.0);
+  EXPECT_TRUE(Contains(metrics.body, "# TYPE handoffd_queue_length gauge\n")) << metrics.body;
 }
 
 TEST_P(E2eRoutingTest, AnAgentComingOnlineDrainsTheQueueInAutoMode) {
@@ -90,10 +107,11 @@ TEST_P(E2eRoutingTest, AnUnansweredClaimGoesBackToTheQueueAndToSomeoneElse) {
   AddAgent("bob@example.com", "Bob Agent", "agent", "bob-pass-1", 5);
   Login alice = LogIn("alice@example.com", "alice-pass-1");
   Deliver(ButtonWebhook(kAna, "Ana", "AGENT_MODE", "Talk to Expert", "wamid.lease.1", Now()));
-  // A sweep that read the queue before the session committed may tell the customer "number 1 in
-  // line" just before the pass the opening nudged assigns it: wait for the texts, not a count.
+  // Wait for the texts, not a send count (the first text's timing is the channel's).
   ASSERT_TRUE(Eventually(
       [&] { return CountTextSends("You are now chatting with Alice Agent.") == 1; }, seconds(10)));
+  // Only sessions a pass saw before assigning are told their place: not this one.
+  EXPECT_EQ(CountTextSends("You are number 1 in line."), 0);
   Login bob = LogIn("bob@example.com", "bob-pass-1");
   ASSERT_TRUE(Eventually(
       [&] { return CountTextSends("You are now chatting with Bob Agent.") == 1; }, seconds(15)));

@@ -16,6 +16,7 @@ constexpr const char* kSalesNumber = "123456789012345";  // the webhook builder'
 
 class E2eTeamChannelsTest : public E2eTest {
  protected:
+  static int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
   DaemonOptions Options() const {
     DaemonOptions o = BaseOptions();
     o.extra_toml["whatsapp.numbers"] =

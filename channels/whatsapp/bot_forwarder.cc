@@ -10,6 +10,9 @@
 namespace handoffd::whatsapp {
 namespace {
 
+// A bot's answer longer than this is not read (its handoff request is ignored).
+constexpr size_t kMaxBotAnswerBytes = 64 * 1024;
+
 SendResult Failure(SendResult::Outcome outcome, int64_t code, std::string title) {
   SendResult r;
   r.outcome = outcome;
@@ -60,6 +63,7 @@ SendResult ForwardToBot(HttpClient& client, const std::string& url, const std::s
 SendResult DeliverIntegrationEvent(HttpClient& client, const std::string& url,
                                    const std::string& secret, const std::string& body) {
   SendResult r = PostSigned(client, url, "X-Handoffd-Signature", secret, body);
+  r.response_body.clear();  // only a bot's answer means something
   // Retried until a 2xx, whatever the receiver answers (API.md "Agent tools and reports").
   if (r.outcome == SendResult::Outcome::kPermanent) r.outcome = SendResult::Outcome::kRetryable;
   return r;
@@ -83,7 +87,11 @@ SendResult PostSigned(HttpClient& client, const std::string& url, const std::str
       return Failure(SendResult::Outcome::kRetryable, 0,
                      "bot transport error: " + http.transport_error);
     }
-    if (http.status >= 200 && http.status < 300) return SendResult{};
+    if (http.status >= 200 && http.status < 300) {
+      SendResult sent;
+      if (http.body.size() <= kMaxBotAnswerBytes) sent.response_body = std::move(http.body);
+      return sent;
+    }
     std::string title = "bot answered HTTP " + std::to_string(http.status);
     if (http.status >= 400 && http.status < 500 && http.status != 408 && http.status != 429) {
       return Failure(SendResult::Outcome::kPermanent, http.status, std::move(title));

@@ -12,7 +12,8 @@
 namespace handoffd::whatsapp {
 
 /// POSTs `raw_body` to `url` with Content-Type application/json and
-/// X-Hub-Signature-256 = SignBody(secret, raw_body). 2xx -> kSent; 4xx -> kPermanent (code = HTTP
+/// X-Hub-Signature-256 = SignBody(secret, raw_body). 2xx -> kSent with the answer body (up to
+/// 64 KiB) in response_body; 4xx -> kPermanent (code = HTTP
 /// status) except 408/429; 5xx, 408, 429, timeout, transport error -> kRetryable.
 SendResult ForwardToBot(HttpClient& client, const std::string& url, const std::string& secret,
                         const std::string& raw_body);

@@ -8,6 +8,7 @@
 #include "channels/webchat/webchat_service.h"
 #include "channels/whatsapp/bot_forwarder.h"
 #include "channels/whatsapp/graph_sender.h"
+#include "channels/whatsapp/webhook_parser.h"
 #include "events/event_hub.h"
 #include "http/api_server.h"
 #include "media/media_fetcher.h"
@@ -154,6 +155,21 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   OutboxOptions outbox_options;
   outbox_options.rate_limit_per_second = config.whatsapp.rate_limit_per_second;
   outbox_options.on_events = on_events;
+  // A bot answering a forward with a handoff request (router/bot_handoff.h); set below, before
+  // the outbox starts.
+  Router* bot_router = nullptr;
+  outbox_options.on_bot_answer = [&bot_router, &log](const std::string& forwarded,
+                                                     const std::string& answer) {
+    if (bot_router == nullptr) return;
+    auto batch = whatsapp::ParseWebhook(forwarded, {});
+    if (!batch.ok()) return;
+    auto opened = bot_router->HandOffFromBot(*batch, answer);
+    if (!opened.ok()) {
+      log.Warn("bot.handoff_refused", {{"error", opened.status().ToString()}});
+    } else if (*opened) {
+      log.Info("bot.handoff", {{"session_id", **opened}});
+    }
+  };
   OutboxWorker outbox(
       **store, clock, log, metrics,
       [&]() -> std::unique_ptr<ChannelSender> {
@@ -200,6 +216,7 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
   router_options.on_session_opened = on_opened;
   router_options.on_events = on_events;
   Router router(**store, clock, log, metrics, router_options);
+  bot_router = &router;
 
   SessionServiceOptions session_options = MakeSessionServiceOptions(config);
   session_options.on_outbox = on_outbox;

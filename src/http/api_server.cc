@@ -291,9 +291,21 @@ ApiServer::ApiServer(ApiDeps deps, ApiServerOptions options)
   });
   server.Get("/metrics", [&ctx](const httplib::Request&, httplib::Response& res) {
     auto counts = ctx.deps.store.CountSessionsByStatus();
+    // Per-team queue gauges (issue 10): length and the oldest waiting session's wait.
+    std::vector<TeamQueueGauge> queues;
+    if (auto stats = ctx.deps.store.QueueStatsByTeam(); stats.ok()) {
+      const TimePoint now = ctx.deps.clock.Now();
+      for (const TeamQueueStats& q : *stats) {
+        const double longest =
+            q.oldest_created_at
+                ? std::max(0.0, std::chrono::duration<double>(now - *q.oldest_created_at).count())
+                : 0.0;
+        queues.push_back({q.slug, q.waiting, longest});
+      }
+    }
     res.status = 200;
     res.set_content(
-        ctx.deps.metrics.Render(counts.ok() ? *counts : std::map<std::string, int64_t>{}),
+        ctx.deps.metrics.Render(counts.ok() ? *counts : std::map<std::string, int64_t>{}, queues),
         "text/plain; version=0.0.4");
   });
   http::RegisterWebhookRoutes(server, ctx);

@@ -26,6 +26,21 @@ void Metrics::ObserveRequest(const std::string& route, double seconds) {
 
 namespace {
 
+// A label value in the exposition format: backslash, double quote and line feed escaped.
+std::string LabelValue(const std::string& v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 template <typename H, typename B>
 void Observe(H& h, const B& buckets, double seconds) {
   for (size_t i = 0; i < buckets.size(); ++i) {
@@ -64,7 +79,8 @@ void Metrics::CsatAnswered(int score) {
   ++csat_[score];
 }
 
-std::string Metrics::Render(const std::map<std::string, int64_t>& sessions_by_status) const {
+std::string Metrics::Render(const std::map<std::string, int64_t>& sessions_by_status,
+                            const std::vector<TeamQueueGauge>& queues) const {
   std::ostringstream o;
   auto counter = [&o](const char* name, const char* help, uint64_t v) {
     o << "# HELP " << name << ' ' << help << "\n# TYPE " << name << " counter\n"
@@ -112,6 +128,18 @@ std::string Metrics::Render(const std::map<std::string, int64_t>& sessions_by_st
     auto it = sessions_by_status.find(s);
     o << "handoffd_sessions{status=\"" << s << "\"} "
       << (it == sessions_by_status.end() ? 0 : it->second) << '\n';
+  }
+  o << "# HELP handoffd_queue_length Waiting sessions, by team (slug).\n"
+       "# TYPE handoffd_queue_length gauge\n";
+  for (const TeamQueueGauge& q : queues) {
+    o << "handoffd_queue_length{team=\"" << LabelValue(q.team) << "\"} " << q.length << '\n';
+  }
+  o << "# HELP handoffd_queue_longest_wait_seconds How long the team's oldest waiting session has"
+       " waited (0 when none waits), by team (slug).\n"
+       "# TYPE handoffd_queue_longest_wait_seconds gauge\n";
+  for (const TeamQueueGauge& q : queues) {
+    o << "handoffd_queue_longest_wait_seconds{team=\"" << LabelValue(q.team) << "\"} "
+      << q.longest_wait_seconds << '\n';
   }
   RenderHistogram(o, "handoffd_session_wait_seconds", "Session wait (created to first assignment).",
                   wait_, kTimeBuckets);

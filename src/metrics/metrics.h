@@ -8,8 +8,17 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace handoffd {
+
+/// One team's queue at scrape time, read from the store by the caller of Metrics::Render.
+struct TeamQueueGauge {
+  std::string team;  // the team's slug (the label value)
+  int64_t length = 0;
+  /// How long its oldest waiting session has waited (since created_at); 0 when none waits.
+  double longest_wait_seconds = 0;
+};
 
 class Metrics {
  public:
@@ -53,8 +62,10 @@ class Metrics {
   /// One HTTP request's handling time in seconds, by route group ("webhook", "api", "other").
   void ObserveRequest(const std::string& route, double seconds);
 
-  /// The exposition text. `sessions_by_status` is read from the store by the caller.
-  std::string Render(const std::map<std::string, int64_t>& sessions_by_status) const;
+  /// The exposition text. `sessions_by_status` and `queues` (one per team) are read from the
+  /// store by the caller.
+  std::string Render(const std::map<std::string, int64_t>& sessions_by_status,
+                     const std::vector<TeamQueueGauge>& queues = {}) const;
 
  private:
   static constexpr std::array<double, 12> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,

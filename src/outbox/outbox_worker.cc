@@ -315,6 +315,10 @@ bool OutboxWorker::Process(const OutboxItem& item, ChannelSender& sender, BotFor
       fields["wamid"] = result.channel_message_id;
       if (done->has_value() && (*done)->session_id) fields["session_id"] = *(*done)->session_id;
       log_.Info("send.ok", fields);
+      if (payload && payload->kind == OutboxPayload::Kind::kForward &&
+          !result.response_body.empty() && options_.on_bot_answer) {
+        options_.on_bot_answer(payload->body, result.response_body);
+      }
       return true;
     }
     case SendResult::Outcome::kRetryable: {

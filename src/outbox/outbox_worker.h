@@ -54,6 +54,10 @@ struct OutboxOptions {
   Duration poll_interval = std::chrono::seconds(1);
   /// Called after a delivery change was committed with its message.status event.
   std::function<void()> on_events;
+  /// Called (on a sender thread) after a bot forward was accepted and recorded, with the
+  /// forwarded webhook body and the bot's non-empty answer (a handoff request, docs/api.md "Bot
+  /// forwarding"). A forward redone after a crash may call it twice for one webhook.
+  std::function<void(const std::string& forwarded_body, const std::string& answer)> on_bot_answer;
 };
 
 /// Retry delay after `attempts` failures (0-based: the first retry uses attempts = 0):

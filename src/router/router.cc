@@ -289,48 +289,11 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
     HANDOFFD_ASSIGN_OR_RETURN(team_trigger, tx.FindTrigger(m.reply_id));
   }
   if (team_trigger || IsTrigger(m)) {
-    NewSession ns;
-    if (team_trigger) {
-      ns.team_id = team_trigger->first;
-      ns.priority = team_trigger->second;
-    } else if (auto number = options_.number_teams.find(m.phone_number_id);
-               number != options_.number_teams.end()) {
-      HANDOFFD_ASSIGN_OR_RETURN(auto team, tx.FindTeamBySlug(number->second));
-      if (team) ns.team_id = *team;
-    }
-    ns.announce_queue = true;
-    ns.channel = m.channel;
-    ns.contact_id = contact_id;
-    ns.phone_number = m.customer.key;
-    ns.customer_name = m.customer.name;
-    ns.phone_number_id = m.phone_number_id;
-    ns.created_at = now;
-    ns.expires_at = m.sent_at + options_.session_ttl;
-    ns.last_customer_message_at = m.sent_at;
-    auto created = tx.CreateSession(ns);
-    if (!created.ok()) {
-      // A concurrent webhook for the same customer opened one first: let the channel redeliver,
-      // and this message will then join that session.
-      if (created.status().code() == ErrorCode::kConflict) {
-        return Status::Unavailable("concurrent session open for customer; retry");
-      }
-      return created.status();
-    }
-    const Session& s = *created;
-    HANDOFFD_RETURN_IF_ERROR(tx.AttachRecentMessages(contact_id, s.id, now - options_.bot_history));
-    HANDOFFD_ASSIGN_OR_RETURN(auto published,
-                              PublishSession(tx, "session.created", s.id, true, now));
-    HANDOFFD_RETURN_IF_ERROR(AddSystemNote(tx, s, "Customer asked for an agent", now));
-    HANDOFFD_RETURN_IF_ERROR(
-        QueueText(tx, s, SenderType::kSystem, "", options_.connecting_text, now));
-    if (queue) HANDOFFD_RETURN_IF_ERROR(options_.routing->AnnounceInTx(tx, *queue, published, now));
-    ++report.sessions_opened;
-    logs.push_back({{"event", "session.opened"},
-                    {"fields",
-                     {{"session_id", s.id},
-                      {"wamid", m.channel_message_id},
-                      {"expires_at", FormatRfc3339(s.expires_at)}}}});
-    return Status::Ok();
+    return OpenSession(tx, m, contact_id,
+                       team_trigger ? std::optional<int64_t>(team_trigger->first) : std::nullopt,
+                       team_trigger ? team_trigger->second : 0, "Customer asked for an agent", now,
+                       report, logs, queue)
+        .status();
   }
 
   // The bot's turn.
@@ -378,6 +341,54 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
   HANDOFFD_RETURN_IF_ERROR(tx.Enqueue(item));
   ++report.bot_replies;
   return Status::Ok();
+}
+
+Result<Session> Router::OpenSession(StoreTx& tx, const InboundMessage& m, int64_t contact_id,
+                                    std::optional<int64_t> team_id, int priority,
+                                    const std::string& note, TimePoint now, RouteReport& report,
+                                    std::vector<nlohmann::json>& logs,
+                                    const std::optional<QueueContext>& queue) {
+  NewSession ns;
+  if (team_id) {
+    ns.team_id = *team_id;
+  } else if (auto number = options_.number_teams.find(m.phone_number_id);
+             number != options_.number_teams.end()) {
+    HANDOFFD_ASSIGN_OR_RETURN(auto team, tx.FindTeamBySlug(number->second));
+    if (team) ns.team_id = *team;
+  }
+  ns.priority = priority;
+  ns.announce_queue = true;
+  ns.channel = m.channel;
+  ns.contact_id = contact_id;
+  ns.phone_number = m.customer.key;
+  ns.customer_name = m.customer.name;
+  ns.phone_number_id = m.phone_number_id;
+  ns.created_at = now;
+  ns.expires_at = m.sent_at + options_.session_ttl;
+  ns.last_customer_message_at = m.sent_at;
+  auto created = tx.CreateSession(ns);
+  if (!created.ok()) {
+    // A concurrent webhook for the same customer opened one first: let the channel redeliver,
+    // and this message will then join that session.
+    if (created.status().code() == ErrorCode::kConflict) {
+      return Status::Unavailable("concurrent session open for customer; retry");
+    }
+    return created.status();
+  }
+  const Session& s = *created;
+  HANDOFFD_RETURN_IF_ERROR(tx.AttachRecentMessages(contact_id, s.id, now - options_.bot_history));
+  HANDOFFD_ASSIGN_OR_RETURN(auto published, PublishSession(tx, "session.created", s.id, true, now));
+  HANDOFFD_RETURN_IF_ERROR(AddSystemNote(tx, s, note, now));
+  HANDOFFD_RETURN_IF_ERROR(
+      QueueText(tx, s, SenderType::kSystem, "", options_.connecting_text, now));
+  if (queue) HANDOFFD_RETURN_IF_ERROR(options_.routing->AnnounceInTx(tx, *queue, published, now));
+  ++report.sessions_opened;
+  logs.push_back({{"event", "session.opened"},
+                  {"fields",
+                   {{"session_id", s.id},
+                    {"wamid", m.channel_message_id},
+                    {"expires_at", FormatRfc3339(s.expires_at)}}}});
+  return published;
 }
 
 Status Router::HandleStatus(StoreTx& tx, const StatusUpdate& s, TimePoint now, RouteReport& report,

@@ -88,6 +88,15 @@ class Router {
   /// shared commit, and a call that fails does not fail the others (router/group_commit.h).
   Result<RouteReport> HandleBatch(const InboundBatch& batch, const std::string& raw_body);
 
+  /// The bot's answer to a forwarded webhook (`forwarded`, as parsed): with a handoff request
+  /// (ParseBotHandoff), opens a session for that customer as a trigger would, in the named team
+  /// (else the number's team, else general) with the given priority, from the customer's last
+  /// message in `forwarded`. Returns the new session's id; nullopt when the answer asks nothing
+  /// or the customer already has an open session. kBadRequest for a malformed request or a
+  /// wa_id without a message in `forwarded`; kNotFound for an unknown team. Thread-safe.
+  Result<std::optional<int64_t>> HandOffFromBot(const InboundBatch& forwarded,
+                                                const std::string& answer);
+
   /// The group committer; nullptr when group commit is off. For tests and metrics.
   const GroupCommitter* group_commit() const { return group_.get(); }
 
@@ -115,6 +124,14 @@ class Router {
   Status HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now, RouteReport& report,
                        bool& forward, std::vector<nlohmann::json>& logs,
                        const std::optional<QueueContext>& queue);
+  /// Opens a waiting session for `m`'s customer (contact `contact_id`) in team `team_id` (else
+  /// the number's team, else general) with `priority` and the system note `note`: the bot-phase
+  /// messages attached, session.created, the connecting text, and (manual mode, `queue`) the
+  /// customer's place. kUnavailable when a concurrent webhook opened one first.
+  Result<Session> OpenSession(StoreTx& tx, const InboundMessage& m, int64_t contact_id,
+                              std::optional<int64_t> team_id, int priority, const std::string& note,
+                              TimePoint now, RouteReport& report, std::vector<nlohmann::json>& logs,
+                              const std::optional<QueueContext>& queue);
   Status HandleStatus(StoreTx& tx, const StatusUpdate& s, TimePoint now, RouteReport& report,
                       std::vector<nlohmann::json>& logs);
   Message CustomerMessage(const InboundMessage& m, TimePoint now) const;

@@ -122,10 +122,14 @@ Result<PassReport> RoutingService::RunPass() {
   if (options_.auto_mode && options_.first_response_timeout.count() > 0) {
     HANDOFFD_ASSIGN_OR_RETURN(report.lease_expired, ExpireLeases(now));
   }
+  // Auto mode: first-time queue texts only to the sessions the assignment step saw waiting
+  // (RoutingState::untold): one that opened since is the next pass's to assign or tell.
+  std::optional<std::set<int64_t>> seen;
   if (options_.auto_mode) {
-    HANDOFFD_ASSIGN_OR_RETURN(report.assigned, AutoAssign(now));
+    seen.emplace();
+    HANDOFFD_ASSIGN_OR_RETURN(report.assigned, AutoAssign(now, *seen));
   }
-  HANDOFFD_ASSIGN_OR_RETURN(report.notices, SendQueueNotices(now));
+  HANDOFFD_ASSIGN_OR_RETURN(report.notices, SendQueueNotices(now, seen));
   return report;
 }
 
@@ -159,7 +163,7 @@ Result<int> RoutingService::ExpireLeases(TimePoint now) {
   return expired;
 }
 
-Result<int> RoutingService::AutoAssign(TimePoint now) {
+Result<int> RoutingService::AutoAssign(TimePoint now, std::set<int64_t>& untold) {
   int assigned = 0;
   std::vector<int64_t> first_waits_ms;  // waits of first assignments, observed after the commit
   Status st = store_.Transact([&](StoreTx& tx) -> Status {
@@ -167,9 +171,10 @@ Result<int> RoutingService::AutoAssign(TimePoint now) {
     first_waits_ms.clear();
     HANDOFFD_ASSIGN_OR_RETURN(
         auto state, tx.LockRoutingState(now - options_.presence_window, options_.batch_limit));
+    untold = std::move(state.untold);
     if (state.queue.empty()) return Status::Ok();
     std::vector<RoutingAgent> agents;
-    std::map<int64_t, const Agent*> by_id;
+    std::map<int64_t, std::string> names;
     for (const Agent& a : state.agents) {
       RoutingAgent r;
       r.id = a.id;
@@ -178,25 +183,44 @@ Result<int> RoutingService::AutoAssign(TimePoint now) {
       for (const TeamRef& t : a.teams) r.teams.push_back(t.id);
       r.last_assigned_at = a.last_assigned_at;
       agents.push_back(std::move(r));
-      by_id[a.id] = &a;
+      names[a.id] = a.name;
     }
-    for (const PlannedAssignment& p : PlanAssignments(std::move(agents), state.queue)) {
-      HANDOFFD_ASSIGN_OR_RETURN(auto won, tx.AssignSession(p.session_id, p.agent_id, now, false));
-      if (!won) continue;
-      const std::string& name = by_id[p.agent_id]->name;
-      HANDOFFD_ASSIGN_OR_RETURN(auto updated,
-                                PublishSession(tx, "session.assigned", p.session_id, true, now));
-      if (updated.wait_ms && updated.assigned_at &&
-          ToUnixMillis(*updated.assigned_at) - ToUnixMillis(updated.created_at) ==
-              *updated.wait_ms) {
-        first_waits_ms.push_back(*updated.wait_ms);
+    // Set-based, as the expiry sweep: one statement assigns every planned session, then the
+    // rows the per-session path wrote for each (session.assigned; the system note and the
+    // agent_joined text with their message.created events; the text's outbox item) are written
+    // a few statements for all, in that same order session after session.
+    HANDOFFD_ASSIGN_OR_RETURN(
+        auto updated, tx.AssignSessions(PlanAssignments(std::move(agents), state.queue), now));
+    if (updated.empty()) return Status::Ok();
+    std::vector<Message> messages;
+    messages.reserve(2 * updated.size());
+    for (const Session& s : updated) {
+      const std::string& name = names[s.agent_id.value_or(0)];
+      messages.push_back(SystemNoteMessage(s, "Assigned to " + name + " (auto)", now));
+      messages.push_back(OutboundTextMessage(s, SenderType::kSystem, "",
+                                             Substitute(options_.agent_joined_text, name), now));
+    }
+    HANDOFFD_ASSIGN_OR_RETURN(auto stored, tx.InsertMessages(messages));
+    std::vector<EventRecord> events;
+    std::vector<OutboxItem> outbox;
+    events.reserve(3 * updated.size());
+    outbox.reserve(updated.size());
+    for (size_t k = 0; k < updated.size(); ++k) {
+      const Session& s = updated[k];
+      const Message& note = stored[2 * k];
+      const Message& text = stored[2 * k + 1];
+      events.push_back(SessionEvent("session.assigned", s, true, now));
+      events.push_back(MessageEvent("message.created", note, s, now));
+      events.push_back(MessageEvent("message.created", text, s, now));
+      outbox.push_back(TextOutboxItem(s, text, now));
+      if (s.wait_ms && s.assigned_at &&
+          ToUnixMillis(*s.assigned_at) - ToUnixMillis(s.created_at) == *s.wait_ms) {
+        first_waits_ms.push_back(*s.wait_ms);
       }
-      HANDOFFD_RETURN_IF_ERROR(AddSystemNote(tx, updated, "Assigned to " + name + " (auto)", now));
-      HANDOFFD_RETURN_IF_ERROR(QueueText(tx, updated, SenderType::kSystem, "",
-                                         Substitute(options_.agent_joined_text, name), now)
-                                   .status());
-      ++assigned;
     }
+    HANDOFFD_RETURN_IF_ERROR(tx.EnqueueMany(outbox));
+    HANDOFFD_RETURN_IF_ERROR(tx.AppendEvents(events));
+    assigned = static_cast<int>(updated.size());
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -255,7 +279,8 @@ Status RoutingService::AnnounceInTx(StoreTx& tx, const QueueContext& ctx, const 
   return QueueText(tx, s, SenderType::kSystem, "", text, now).status();
 }
 
-Result<int> RoutingService::SendQueueNotices(TimePoint now) {
+Result<int> RoutingService::SendQueueNotices(TimePoint now,
+                                             const std::optional<std::set<int64_t>>& seen) {
   // The history is read before the transaction (Store calls never run inside one).
   HANDOFFD_ASSIGN_OR_RETURN(auto ctx, LoadQueueContext(now));
   int sent = 0;
@@ -267,7 +292,8 @@ Result<int> RoutingService::SendQueueNotices(TimePoint now) {
     for (const auto& [s, told] : due) {
       if (!s.queue_position) continue;
       const int64_t position = *s.queue_position;
-      if (told && position >= *told) continue;  // not improved
+      if (told && position >= *told) continue;                // not improved
+      if (!told && seen && seen->count(s.id) == 0) continue;  // opened after the assignment step
       HANDOFFD_RETURN_IF_ERROR(tx.MarkQueueTold(s.id, position, now));
       const std::string text = QueueNotice(ctx, s, !told.has_value(), now);
       if (text.empty()) continue;

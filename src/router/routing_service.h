@@ -94,7 +94,8 @@ class RoutingService {
   const RoutingOptions& options() const { return options_; }
 
   /// One routing pass, each step in its own transaction: expired claim leases back to their
-  /// queues (auto mode with a timeout), auto-assignment (auto mode), then the queue texts due.
+  /// queues (auto mode with a timeout), auto-assignment (auto mode), then the queue texts due
+  /// (in auto mode a first text only to the sessions the assignment step saw waiting).
   Result<PassReport> RunPass();
 
   /// The assigned agent gives the session back before its first reply: it goes to the front of
@@ -134,8 +135,11 @@ class RoutingService {
 
  private:
   Result<int> ExpireLeases(TimePoint now);
-  Result<int> AutoAssign(TimePoint now);
-  Result<int> SendQueueNotices(TimePoint now);
+  /// Also returns, in `untold`, the waiting sessions never told their place that it saw
+  /// (RoutingState::untold).
+  Result<int> AutoAssign(TimePoint now, std::set<int64_t>& untold);
+  /// `seen` (auto mode): a customer never told their place is told only if listed.
+  Result<int> SendQueueNotices(TimePoint now, const std::optional<std::set<int64_t>>& seen);
   Result<Session> Reload(int64_t session_id);
 
   Store& store_;

@@ -472,6 +472,34 @@ Catalogue BuildCatalogue(SqlDialect d) {
       "UPDATE agent_sessions SET queue_told_position = :position, queue_told_at = :now"
       " WHERE id = :id",
       "iii", ""};
+  // The assignments of one auto-assignment pass (kAssignSession for each). PostgreSQL: one
+  // statement over a JSON array of {session_id, agent_id}, returning each assigned session as
+  // kLockSession reads it (the rows are already locked by kLockTeamQueue) in plan order.
+  // SQLite: kAssignSession then kLockSession per session.
+  c[kAssignSessions] = {
+      pg ? "WITH p AS (SELECT r.session_id, r.agent_id, r.n FROM ROWS FROM"
+           " (json_to_recordset(CAST(:rows AS json)) AS (session_id bigint, agent_id bigint))"
+           " WITH ORDINALITY AS r(session_id, agent_id, n)),"
+           " u AS (UPDATE agent_sessions x SET status = 'active', agent_id = p.agent_id,"
+           " assigned_at = :now, wait_ms = COALESCE(x.wait_ms, :now2 - x.created_at)"
+           " FROM p WHERE x.id = p.session_id AND x.status = 'waiting'"
+           " RETURNING x.*, p.n AS plan_n)"
+           " SELECT " +
+               SelectList(kSessionCols) +
+               " FROM u s LEFT JOIN agents a ON a.id = s.agent_id"
+               " LEFT JOIN teams t ON t.id = s.team_id ORDER BY s.plan_n"
+         : "",
+      pg ? "tii" : "", pg ? session_kinds : ""};
+  // Read first by a pass (RoutingState::untold): whom its queue texts may go to.
+  c[kListUntoldWaiting] = {
+      "SELECT id FROM agent_sessions WHERE status = 'waiting' AND queue_told_position IS NULL"
+      " ORDER BY id LIMIT :limit",
+      "i", "i"};
+  c[kQueueStatsByTeam] = {
+      "SELECT t.id, t.slug, COUNT(s.id), MIN(s.created_at) FROM teams t"
+      " LEFT JOIN agent_sessions s ON s.team_id = t.id AND s.status = 'waiting'"
+      " GROUP BY t.id, t.slug ORDER BY t.id",
+      "", "itii"};
   // Agent tools and reports (issue 12).
   c[kRecordFirstResponse] = {
       "UPDATE agent_sessions SET first_response_ms = :at - created_at - wait_ms"

@@ -107,6 +107,7 @@ class SqlStore final : public Store {
   Status SetTeamMember(int64_t team_id, int64_t agent_id, bool member) override;
   Result<std::vector<std::pair<int64_t, int64_t>>> ListTeamMembers() override;
   Result<std::vector<Duration>> RecentWaits(int64_t team_id, TimePoint since, int limit) override;
+  Result<std::vector<TeamQueueStats>> QueueStatsByTeam() override;
 
   Result<std::unique_ptr<LeaderLock>> TryAcquireLeadership(const std::string& job) override;
   void Announce(Change what) override;

@@ -146,6 +146,23 @@ Result<std::vector<std::pair<int64_t, int64_t>>> SqlStore::ListTeamMembers() {
   });
 }
 
+Result<std::vector<TeamQueueStats>> SqlStore::QueueStatsByTeam() {
+  return pool_.WithConn([&](Conn& c) -> Result<std::vector<TeamQueueStats>> {
+    std::vector<TeamQueueStats> out;
+    Stmt& st = Get(c, kQueueStatsByTeam);
+    for (bool row = st.Run(); row; row = st.Fetch()) {
+      TeamQueueStats q;
+      q.team_id = st.row().at(0).i;
+      q.slug = st.row().at(1).s;
+      q.waiting = st.row().at(2).i;
+      if (st.row().at(3).ind != soci::i_null)
+        q.oldest_created_at = FromUnixMillis(st.row().at(3).i);
+      out.push_back(std::move(q));
+    }
+    return out;
+  });
+}
+
 Result<std::vector<Duration>> SqlStore::RecentWaits(int64_t team_id, TimePoint since, int limit) {
   return pool_.WithConn([&](Conn& c) -> Result<std::vector<Duration>> {
     std::vector<Duration> out;

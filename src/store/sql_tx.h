@@ -71,6 +71,8 @@ class SqlTx final : public StoreTx {
   Status SetSessionPriority(int64_t session_id, int priority) override;
   Result<bool> AgentReplied(int64_t session_id, TimePoint since) override;
   Result<RoutingState> LockRoutingState(TimePoint presence_cutoff, int per_team_limit) override;
+  Result<std::vector<Session>> AssignSessions(const std::vector<PlannedAssignment>& plan,
+                                              TimePoint now) override;
   Result<std::vector<Session>> LockLeaseDue(TimePoint cutoff, int limit) override;
   Result<std::vector<std::pair<Session, std::optional<int64_t>>>> LockQueueNotices(
       bool updates, TimePoint told_before, int limit) override;

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
+#include "store/sql_json_rows.h"
 #include "store/sql_rows.h"
 #include "store/sql_tx.h"
 
@@ -83,6 +85,10 @@ Result<bool> SqlTx::AgentReplied(int64_t session_id, TimePoint since) {
 Result<RoutingState> SqlTx::LockRoutingState(TimePoint presence_cutoff, int per_team_limit) {
   return Guard([&]() -> Result<RoutingState> {
     RoutingState out;
+    // First, before anything else is read (RoutingState::untold).
+    Stmt& untold = Get(kListUntoldWaiting).Int(int64_t{std::max(0, per_team_limit)});
+    for (bool row = untold.Run(); row; row = untold.Fetch())
+      out.untold.insert(untold.row().at(0).i);
     std::set<int64_t> locked;
     Stmt& lock = Get(kLockRoutingAgents).Time(presence_cutoff);
     for (bool row = lock.Run(); row; row = lock.Fetch()) locked.insert(lock.row().at(0).i);
@@ -119,6 +125,34 @@ Result<RoutingState> SqlTx::LockRoutingState(TimePoint presence_cutoff, int per_
       auto it = index.find(d.row().at(0).i);
       if (it != index.end()) out.queue[it->second].declined_by.insert(d.row().at(1).i);
     }
+    return out;
+  });
+}
+
+Result<std::vector<Session>> SqlTx::AssignSessions(const std::vector<PlannedAssignment>& plan,
+                                                   TimePoint now) {
+  return Guard([&]() -> Result<std::vector<Session>> {
+    std::vector<Session> out;
+    if (plan.empty()) return out;
+    out.reserve(plan.size());
+    if (pool_.dialect() != SqlDialect::kPostgres) {
+      // SQLite: BEGIN IMMEDIATE holds the write lock, so nothing changes between these.
+      for (const PlannedAssignment& p : plan) {
+        Stmt& st = Get(kAssignSession).Int(p.agent_id).Time(now).Time(now).Int(p.session_id);
+        st.RunAll();
+        if (st.Affected() != 1) continue;
+        std::optional<Session> s = OneSession(Get(kLockSession).Int(p.session_id));
+        if (!s) throw std::runtime_error("assigned session vanished inside its transaction");
+        out.push_back(std::move(*s));
+      }
+      return out;
+    }
+    JsonRows rows;
+    for (const PlannedAssignment& p : plan) {
+      rows.Row().Int("session_id", p.session_id).Int("agent_id", p.agent_id);
+    }
+    Stmt& st = Get(kAssignSessions).Text(rows.Take()).Time(now).Time(now);
+    for (bool row = st.Run(); row; row = st.Fetch()) out.push_back(ReadSession(st.row()));
     return out;
   });
 }

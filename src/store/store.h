@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -119,6 +120,21 @@ struct RoutingState {
   /// The heads of the queues of teams with free capacity (locked; PostgreSQL skips rows other
   /// transactions hold), declines filled in.
   std::vector<QueuedSession> queue;
+  /// Waiting sessions whose customer was never told their place (ids, at most the per-team
+  /// limit, lowest first), read before the agents and the queues: a pass tells its queue texts
+  /// only to these, so a session that opened after this read is left to the next pass (which
+  /// may assign it) instead of being told "number 1 in line" just before it is assigned.
+  std::set<int64_t> untold;
+};
+
+/// One team's queue now (GET /metrics).
+struct TeamQueueStats {
+  int64_t team_id = 0;
+  std::string slug;
+  /// Waiting sessions of the team.
+  int64_t waiting = 0;
+  /// created_at of its oldest waiting session; nullopt when none waits.
+  std::optional<TimePoint> oldest_created_at;
 };
 
 /// Operations inside one database transaction (see Store::Transact). Not thread-safe; valid only
@@ -164,6 +180,12 @@ class StoreTx {
   /// `allow_reassign`. Returns false when the session was not in an allowed state (a lost race).
   virtual Result<bool> AssignSession(int64_t session_id, int64_t agent_id, TimePoint now,
                                      bool allow_reassign) = 0;
+  /// AssignSession(id, agent, now, false) for every planned session at once (the auto-assignment
+  /// pass: capacity was decided by the caller under LockRoutingState's agent locks, and the
+  /// sessions are locked by it too). Returns the sessions that were still waiting and are now
+  /// assigned, as stored now (as LockSession reads them), in plan order.
+  virtual Result<std::vector<Session>> AssignSessions(const std::vector<PlannedAssignment>& plan,
+                                                      TimePoint now) = 0;
   /// Ends an open session. Returns false if it was already ended.
   virtual Result<bool> EndSession(int64_t session_id, EndReason reason, TimePoint now) = 0;
   /// Queues a send; the worker picks it up at next_attempt_at. Returns the outbox id.
@@ -483,6 +505,8 @@ class Store {
   /// most recent first, at most `limit`: the history queue estimates come from.
   virtual Result<std::vector<Duration>> RecentWaits(int64_t team_id, TimePoint since,
                                                     int limit) = 0;
+  /// Every team (by id) with its waiting sessions' count and oldest created_at.
+  virtual Result<std::vector<TeamQueueStats>> QueueStatsByTeam() = 0;
   // Web chat (API.md "Web chat").
   /// Creates a visitor and its contact (channel webchat, customer key VisitorKey(id)).
   /// kConflict if the token hash exists.

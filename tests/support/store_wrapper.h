@@ -118,6 +118,10 @@ class StoreTxWrapper : public StoreTx {
   Result<RoutingState> LockRoutingState(TimePoint presence_cutoff, int per_team_limit) override {
     return target_.LockRoutingState(presence_cutoff, per_team_limit);
   }
+  Result<std::vector<Session>> AssignSessions(const std::vector<PlannedAssignment>& plan,
+                                              TimePoint now) override {
+    return target_.AssignSessions(plan, now);
+  }
   Result<std::vector<Session>> LockLeaseDue(TimePoint cutoff, int limit) override {
     return target_.LockLeaseDue(cutoff, limit);
   }
@@ -334,6 +338,9 @@ class StoreWrapper : public Store {
   }
   Result<std::vector<Duration>> RecentWaits(int64_t team_id, TimePoint since, int limit) override {
     return target_.RecentWaits(team_id, since, limit);
+  }
+  Result<std::vector<TeamQueueStats>> QueueStatsByTeam() override {
+    return target_.QueueStatsByTeam();
   }
   Result<Visitor> CreateVisitor(const NewVisitor& v) override { return target_.CreateVisitor(v); }
   Result<std::optional<Visitor>> FindVisitorByToken(const std::string& token_hash) override {
