@@ -72,7 +72,7 @@ void RegisterWidgetRoutes(httplib::Server& server, Context& ctx) {
                          {"name", w->name},
                          {"welcome_text", w->welcome_text},
                          {"menu_buttons", buttons},
-                         {"open_now", (*wc)->OpenNow()}});
+                         {"open_now", (*wc)->OpenNow(w->key)}});
              });
 
   Post(
