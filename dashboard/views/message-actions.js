@@ -39,7 +39,7 @@ export function messageActions(m, ctx) {
     'data-label': '☺',
   });
   const quoteBtn = h('button', {
-    type: 'button', class: 'btn btn-small', 'data-testid': 'quote', 'aria-label': 'Reply to this message',
+    type: 'button', class: 'btn btn-small', 'data-testid': 'quote-reply', 'aria-label': 'Reply to this message',
     onclick: () => ctx.onQuote(m), 'data-label': 'Reply',
   });
   return h('div', { class: 'msg-actions', 'data-testid': 'msg-actions' }, quoteBtn, reactBtn, picker);

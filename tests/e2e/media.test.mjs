@@ -73,7 +73,7 @@ test('an attachment is uploaded and sent by id; the chat is marked read once', {
   const s = await acceptedChat(paula);
   await open(s.id);
   // Read receipts: one for the customer's message, however often the chat renders.
-  const read = await graph.until('the read receipt', () => graph.sends((j) => j.status === 'read').length === 1);
+  const read = await graph.until('the read receipt', () => graph.sends((j) => j.status === 'read' && !j.typing_indicator).length === 1);
   assert.ok(read);
 
   const posted = mia.page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname === `/api/agent/sessions/${s.id}/attachments`);
@@ -110,7 +110,7 @@ test('an attachment is uploaded and sent by id; the chat is marked read once', {
   assert.match(await failed.textContent(), /huge\.png is too large to send on WhatsApp/);
   assert.equal(graph.uploads().length, 1, 'the refused file never reached WhatsApp');
   await screenshot(mia.page, 'media-attachment.png');
-  assert.equal(graph.sends((j) => j.status === 'read').length, 1, 'read sent once');
+  assert.equal(graph.sends((j) => j.status === 'read' && !j.typing_indicator).length, 1, 'read sent once');
   assert.equal(reads.length, 1, 'the page asked for read once');
 });
 
@@ -121,17 +121,18 @@ test('quote and react on a message; a double click sends once', { timeout: 30000
   const wamid = question.entry[0].changes[0].value.messages[0].id;
   await daemon.deliver(question);
   // A new customer message: read once more.
-  await graph.until('the second read receipt', () => graph.sends((j) => j.status === 'read').length === 2);
+  await graph.until('the second read receipt', () => graph.sends((j) => j.status === 'read' && !j.typing_indicator).length === 2);
   const { messages } = await call('GET', `/api/agent/sessions/${s.id}/messages`);
   const asked = messages.find((x) => x.channel_message_id === wamid);
   await message(asked.id).waitFor();
 
   // Quote it (hover shows the actions) and answer.
   await message(asked.id).hover();
-  await message(asked.id).locator(tid('quote')).click();
+  await message(asked.id).locator(tid('quote-reply')).click();
   await mia.page.locator(tid('reply-bar')).waitFor();
   const composer = mia.page.locator(tid('composer'));
   await composer.fill('Yes, the blue one.');
+  await graph.until('the typing indicator', () => graph.sends((j) => j.typing_indicator?.type === 'text').length === 1);
   const sent = mia.page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === `/api/agent/sessions/${s.id}/messages`);
   await composer.press('Enter');
   const res = await sent;
@@ -164,6 +165,8 @@ test('quote and react on a message; a double click sends once', { timeout: 30000
   const mine = (await call('GET', `/api/agent/sessions/${s.id}/messages`)).messages.filter((x) => x.content === 'Sent once');
   assert.equal(mine.length, 1, 'stored once');
   assert.equal(graph.sends((j) => j.text?.body === 'Sent once').length, 1, 'sent to WhatsApp once');
+  // Typing in the composer showed WhatsApp's typing indicator, once for both texts (throttled).
+  assert.equal(graph.sends((j) => j.typing_indicator?.type === 'text').length, 1, 'one typing indicator');
 });
 
 test('once the window has closed the composer offers the template picker', { timeout: 30000 }, async () => {
