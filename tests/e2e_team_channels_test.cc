@@ -66,8 +66,8 @@ TEST_P(E2eTeamChannelsTest, ANumbersTeamQueuesItsCustomers) {
   Cli({"team", "add", "--name", "Sales", "--slug", "sales"});
   AddAgent("sam@example.com", "Sam Supervisor", "supervisor", "sam-pass-1");
   const Login sam = LogIn("sam@example.com", "sam-pass-1");
-  Deliver(
-      ButtonWebhook("447700900301", "Nia", "AGENT_MODE", "Talk to Expert", "wamid.num.1", Now()));
+  Deliver(ButtonWebhook("447700900301", "Nia", "AGENT_MODE", "Talk to Expert", "wamid.num.1",
+                        NowUnixSeconds()));
   Reply waiting = Get("/api/agent/sessions/waiting", sam.token);
   ASSERT_EQ(At(waiting.j, "sessions").size(), 1u) << waiting.Describe();
   EXPECT_EQ(Str(waiting.j["sessions"][0], "team_name"), "Sales") << waiting.Describe();

@@ -151,9 +151,19 @@ TEST_P(EventsTest, ServerSentEventsResumeAndEndAtLogout) {
   o.port = 0;
   o.threads = 2;
   o.heartbeat = milliseconds(200);
-  ApiServer server(
-      ApiDeps{*h.store, *h.router, *h.sessions, h.clock, *h.log, h.metrics, hub.get(), nullptr, {}},
-      o);
+  ApiServer server(ApiDeps{*h.store,
+                           *h.router,
+                           *h.sessions,
+                           h.clock,
+                           *h.log,
+                           h.metrics,
+                           hub.get(),
+                           nullptr,
+                           {},
+                           nullptr,
+                           nullptr,
+                           {}},
+                   o);
   ASSERT_TRUE(server.Bind().ok());
   std::thread serving([&] { server.Run(); });
   const std::string token = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";

@@ -31,8 +31,19 @@ class WebhookAtomicityTest : public ::testing::TestWithParam<std::string> {
     o.port = 0;
     o.threads = 4;
     o.app_secret = kSecret;
-    server = std::make_unique<ApiServer>(
-        ApiDeps{failing, *router, *sessions, h.clock, *h.log, h.metrics, nullptr, nullptr, {}}, o);
+    server = std::make_unique<ApiServer>(ApiDeps{failing,
+                                                 *router,
+                                                 *sessions,
+                                                 h.clock,
+                                                 *h.log,
+                                                 h.metrics,
+                                                 nullptr,
+                                                 nullptr,
+                                                 {},
+                                                 nullptr,
+                                                 nullptr,
+                                                 {}},
+                                         o);
     ASSERT_TRUE(server->Bind().ok());
     thread = std::thread([this] { server->Run(); });
   }
