@@ -121,6 +121,8 @@ export const myChats = (agentId) => request('GET', `${S}/my-chats/${id(agentId)}
 export const allSessions = ({ limit, offset } = {}) => request('GET', `${S}/all`, { query: { limit, offset } });
 /** params: {agent_id, status, search, start_date, end_date, limit, offset} */
 export const history = (params = {}, signal) => request('GET', `${S}/history`, { query: params, signal });
+/** A waiting WhatsApp session for a customer who has not written (nothing is sent). */
+export const startSession = (phone) => request('POST', `${S}/start/${id(phone)}`);
 export const session = (sessionId) => request('GET', `${S}/${id(sessionId)}`);
 export const assign = (sessionId, agentId) =>
   request('POST', `${S}/${id(sessionId)}/assign`, { body: agentId == null ? {} : { agent_id: agentId } });

@@ -106,6 +106,12 @@ export class ComposerMedia {
     return !!s && s.status === 'active' && (s.agent_id === me?.id || isSupervisor(me));
   }
 
+  /** Templates: the chat's writer, or anyone on a waiting chat the customer never wrote in (a
+   * "New conversation"; the template route allows waiting sessions). */
+  canTemplate(s) {
+    return this.canSend(s) || (!!s && s.status === 'waiting' && this.window(s).reason === 'never');
+  }
+
   canAttach() {
     const s = this.chat.session;
     return isWhatsApp(s) && this.canSend(s) && !this.chat.tools.noteMode && !this.windowClosed(s);
@@ -188,7 +194,7 @@ export class ComposerMedia {
         }, '×'));
     }
     this.wakeAtWindowEdges(s);
-    const templates = whatsapp && !note && this.canSend(s) && this.windowClosed(s);
+    const templates = whatsapp && !note && this.canTemplate(s) && this.windowClosed(s);
     this.panel.hidden = !templates;
     if (templates) this.renderPanel(s);
     return templates;

@@ -192,3 +192,24 @@ test('once the window has closed the composer offers the template picker', { tim
   assert.equal(t.json.template.language.code, 'en');
   assert.deepEqual(t.json.template.components[0].parameters.map((p) => p.text), ['Theo', 'A-42']);
 });
+
+test('a new conversation reaches a customer who never wrote with a template', { timeout: 30000 }, async () => {
+  const nadia = '34611666777';
+  await mia.page.locator(tid('new-conversation')).click();
+  await mia.page.locator(tid('new-conversation-phone')).fill(`+${nadia}`);
+  const started = mia.page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === `/api/agent/sessions/start/${nadia}`);
+  await mia.page.locator(tid('new-conversation-start')).click();
+  const res = await started;
+  assert.equal(res.status(), 201);
+  const s = await res.json();
+  await until(mia.page, 'the started chat is open', (i) => location.hash === `#/waiting/${i}`, s.id);
+  await mia.page.locator(tid('window-closed')).waitFor();
+  assert.match(await mia.page.locator(tid('window-closed')).textContent(), /has not written yet/);
+  const params = mia.page.locator(tid('template-param'));
+  await until(mia.page, 'two parameter fields', () => document.querySelectorAll('[data-testid="template-param"]').length === 2);
+  await params.nth(0).fill('Nadia');
+  await params.nth(1).fill('B-7');
+  await mia.page.locator(tid('template-send')).click();
+  const t = await graph.until('the template to the new customer', () => graph.sends((j) => j.type === 'template' && j.to === `+${nadia}`)[0]);
+  assert.deepEqual(t.json.template.components[0].parameters.map((p) => p.text), ['Nadia', 'B-7']);
+});
