@@ -66,7 +66,7 @@ std::unique_ptr<soci::session> Connect(const std::string& url) {
                                          handoffd::SociPostgresConnectString(url));
 }
 
-// Agents, one contact per session and the sessions, in three statements.
+// Agents, ten teams, one contact per session and the sessions, in four statements.
 void Seed(soci::session& sql, const Options& o, long long start_ms) {
   const long long span = o.days * 86400000LL;
   sql << "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < CAST(:a AS "
@@ -77,6 +77,12 @@ void Seed(soci::session& sql, const Options& o, long long start_ms) {
       soci::use(o.agents), soci::use(start_ms);
   long long first_agent = 0;
   sql << "SELECT MIN(id) FROM agents", soci::into(first_agent);
+  // Ten teams (the migration made `general`); session k is in team k % 10.
+  sql << "WITH RECURSIVE n(k) AS (SELECT 2 UNION ALL SELECT k + 1 FROM n WHERE k < 10)"
+         " INSERT INTO teams (name, slug, timezone, hours, holidays, created_at)"
+         " SELECT 'Team ' || CAST(k AS TEXT), 'team-' || CAST(k AS TEXT), 'UTC', '', '', 0 FROM n";
+  long long first_team = 0;
+  sql << "SELECT MIN(id) FROM teams", soci::into(first_team);
   sql << "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < CAST(:count AS "
          "BIGINT))"
          " INSERT INTO contacts (channel, customer_key, wa_id, name, created_at, updated_at)"
@@ -87,7 +93,7 @@ void Seed(soci::session& sql, const Options& o, long long start_ms) {
   // wait 0-10 min, first response 0-5 min, handle 1-61 min; 3 in 10 rated; 1 in 10 "billing".
   sql << "INSERT INTO agent_sessions (channel, contact_id, phone_number, customer_name,"
          " phone_number_id, status, agent_id, created_at, assigned_at, ended_at, end_reason,"
-         " expires_at, labels, wait_ms, first_response_ms, handle_ms, missed, csat_score)"
+         " expires_at, labels, wait_ms, first_response_ms, handle_ms, missed, csat_score, team_id)"
          " SELECT 'whatsapp', id, customer_key, name, '123456789012345', 'ended',"
          " CASE WHEN id % 10 = 0 THEN NULL ELSE CAST(:fa AS BIGINT) + id % CAST(:na AS BIGINT) END,"
          " c, CASE WHEN id % 10 = 0 THEN NULL ELSE c + w END,"
@@ -97,12 +103,13 @@ void Seed(soci::session& sql, const Options& o, long long start_ms) {
          " CASE WHEN id % 10 = 0 THEN NULL ELSE (id * 104729) % 300000 END,"
          " CASE WHEN id % 10 = 0 THEN NULL ELSE 60000 + (id * 15485863) % 3600000 END,"
          " CASE WHEN id % 10 = 0 THEN 1 ELSE 0 END,"
-         " CASE WHEN id % 10 IN (1, 2, 4) THEN 1 + id % 3 ELSE NULL END"
+         " CASE WHEN id % 10 IN (1, 2, 4) THEN 1 + id % 3 ELSE NULL END,"
+         " CAST(:ft AS BIGINT) + (id * 31) % 10"
          " FROM (SELECT id, customer_key, name,"
          " CAST(:s AS BIGINT) + (id - 1) * CAST(:span AS BIGINT) / CAST(:n AS BIGINT) AS c,"
          " (id * 7919) % 600000 AS w FROM contacts) x",
-      soci::use(first_agent), soci::use(o.agents), soci::use(start_ms), soci::use(span),
-      soci::use(o.sessions);
+      soci::use(first_agent), soci::use(o.agents), soci::use(first_team), soci::use(start_ms),
+      soci::use(span), soci::use(o.sessions);
 }
 
 double Percentile(std::vector<double> v, double p) {

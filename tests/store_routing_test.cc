@@ -310,6 +310,61 @@ TEST_P(StoreRouting, TransferToAnAgentOrATeam) {
   EXPECT_EQ(transferred, 2);
 }
 
+// Issue 12's per-session times across routing's transitions (manual clock): the wait ends at the
+// first assignment, first response and handle time count from it, whatever declines and
+// transfers come between; a declined-then-abandoned chat is not "missed" (someone had it).
+TEST_P(StoreRouting, TimesSurviveDeclineAndTransfer) {
+  Team billing = MakeTeam("Billing");
+  const Agent anna = Online("anna@x.com", 3);
+  const Team general = (*store_->ListTeams())[0];
+  const Agent ben =
+      Online("ben@x.com", 3, {TeamRef{general.id, general.name}, TeamRef{billing.id, "Billing"}});
+  auto sessions = Sessions();
+  auto routing = Routing();
+  const int64_t s = Open("4915100000011").id;  // opened at kT0
+
+  clock.Advance(seconds(20));
+  ASSERT_TRUE(sessions->Assign(s, anna, std::nullopt).ok());  // first assignment: T0+20 s
+  clock.Advance(seconds(10));
+  auto declined = routing->Decline(s, anna);
+  ASSERT_TRUE(declined.ok()) << declined.status().ToString();
+  EXPECT_EQ(declined->status, SessionStatus::kWaiting);
+  EXPECT_EQ(declined->wait_ms, 20000) << "the first wait stays";
+  EXPECT_FALSE(declined->first_response_ms.has_value());
+
+  clock.Advance(seconds(30));
+  auto again = sessions->Assign(s, ben, std::nullopt);  // T0+60 s
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->wait_ms, 20000);
+  clock.Advance(seconds(15));
+  ASSERT_TRUE(sessions->Reply(s, ben, "Ben here").ok());  // T0+75 s
+  EXPECT_EQ(Get(s).first_response_ms, 55000) << "from the first assignment to the first reply";
+
+  clock.Advance(seconds(5));
+  auto moved = routing->Transfer(s, ben, std::nullopt, billing.id, "billing");
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  clock.Advance(seconds(20));
+  ASSERT_TRUE(sessions->Assign(s, ben, std::nullopt).ok());
+  ASSERT_TRUE(sessions->Reply(s, ben, "About the invoice").ok());
+  EXPECT_EQ(Get(s).first_response_ms, 55000) << "a later reply is no first response";
+  clock.Advance(seconds(40));
+  auto ended = sessions->End(s, ben);  // T0+140 s
+  ASSERT_TRUE(ended.ok()) << ended.status().ToString();
+  EXPECT_EQ(ended->wait_ms, 20000);
+  EXPECT_EQ(ended->handle_ms, 120000) << "from the first assignment (T0+20 s) to the end";
+  EXPECT_FALSE(ended->missed);
+
+  // Declined, then abandoned while waiting again: assigned once, so not missed.
+  const int64_t t = Open("4915100000012").id;
+  ASSERT_TRUE(sessions->Assign(t, anna, std::nullopt).ok());
+  ASSERT_TRUE(routing->Decline(t, anna).ok());
+  const Agent boss = NewAgent("boss@example.com", Role::kSupervisor, "Boss");
+  auto abandoned = sessions->End(t, boss);
+  ASSERT_TRUE(abandoned.ok()) << abandoned.status().ToString();
+  EXPECT_FALSE(abandoned->missed);
+  EXPECT_TRUE(abandoned->wait_ms.has_value());
+}
+
 TEST_P(StoreRouting, AnExpiredClaimLeaseRequeuesAtTheFrontForSomeoneElse) {
   const Agent anna = Online("anna@x.com", 3);
   RoutingOptions o;

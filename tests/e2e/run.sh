@@ -120,6 +120,13 @@ key = "e2e-shop"
 name = "E2E Shop"
 allowed_origins = ["http://127.0.0.1:$widget_port"]
 welcome_text = "Hello from the E2E Shop!"
+
+# A widget whose team (made by webchat.test.mjs with "handoffd team add") is on holiday.
+[[webchat.widgets]]
+key = "e2e-night"
+name = "E2E Night Desk"
+team = "night-desk"
+allowed_origins = ["http://127.0.0.1:$widget_port"]
 EOF
 
 "$binary" migrate --config "$config" >>"$log" 2>&1

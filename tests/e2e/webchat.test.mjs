@@ -2,11 +2,12 @@
 // with hostile CSS) embeds /widget.js from handoffd; the visitor asks for a human, an agent in a
 // second browser context accepts, they write and type both ways, read ticks reach the agent, a
 // reload resumes the conversation, the visitor ends it; a second visitor leaves an offline message
-// that the agent marks handled.
+// that the agent marks handled; a widget whose team is on holiday offers the offline form by itself.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { execFileSync } from 'node:child_process';
 import { PEOPLE, env } from './lib/handoffd.mjs';
 import { launch, person, api, tid, until, messageEl } from './lib/browser.mjs';
 import { loginAt, openChat, typeAndSend } from './lib/steps.mjs';
@@ -21,20 +22,22 @@ button { display: none !important; } div { border: 9px solid lime !important; }
 body { font-family: "Comic Sans MS", cursive; }</style></head>
 <body><h1>A shop</h1><button id="host-button">Host button</button>
 <script src="${env.url}/widget.js" data-widget-key="${KEY}" async></script></body></html>`;
+// The same host page for the widget whose team is closed (/night).
+const NIGHT_PAGE = HOST_PAGE.replace(`data-widget-key="${KEY}"`, 'data-widget-key="e2e-night"');
 
 let server;
 let browser;
 let ana;
 let visitor;
 
-/** A visitor at the host page: {context, page, errors}. */
-async function visitorAt(b) {
+/** A visitor at the host page (or `path` of the host): {context, page, errors}. */
+async function visitorAt(b, path = '/') {
   const context = await b.newContext({ viewport: { width: 1000, height: 800 }, locale: 'en-GB', timezoneId: 'UTC' });
   context.setDefaultTimeout(10000);
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(`visitor: ${e.message}`));
-  await page.goto(hostUrl);
+  await page.goto(hostUrl + path);
   await page.locator('handoffd-webchat >> button.launcher').waitFor();
   return { context, page, errors };
 }
@@ -42,10 +45,15 @@ async function visitorAt(b) {
 const w = (v, sel) => v.page.locator(`handoffd-webchat >> ${sel}`);
 const widgetText = (v) => v.page.evaluate(() => document.querySelector('handoffd-webchat').shadowRoot.textContent);
 
+/** YYYY-MM-DD of today + `days` (UTC). */
+const ymd = (days) => new Date(Date.now() + days * 86400000).toISOString().slice(0, 10);
+
 before(async () => {
+  execFileSync(env.binary, ['team', 'add', '--config', env.config, '--name', 'Night Desk', '--slug', 'night-desk',
+    '--timezone', 'UTC', '--hours', 'mon-sun 00:00-24:00', '--holiday', ymd(0), '--holiday', ymd(1)]);
   server = http.createServer((req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-    res.end(HOST_PAGE);
+    res.end(req.url === '/night' ? NIGHT_PAGE : HOST_PAGE);
   });
   await new Promise((ok) => server.listen(hostPort, '127.0.0.1', ok));
   browser = await launch();
@@ -153,4 +161,21 @@ test('the offline form stores a message the agent lists and marks handled', { ti
   await until(ana.page, 'handled', () => ![...document.querySelectorAll('[data-testid="offline-item"]')].some((i) => /Olga Offline/.test(i.textContent)));
   await other.context.close();
   assert.deepEqual(ana.errors, []);
+});
+
+test('outside its team\'s hours the widget says so and takes an offline message instead', { timeout: 40000 }, async () => {
+  const night = await visitorAt(browser, '/night');
+  await w(night, 'button.launcher').click();
+  await until(night.page, 'the away notice', () => /We are away right now/.test(document.querySelector('handoffd-webchat').shadowRoot.textContent));
+  await w(night, 'button:has-text("Talk to a human")').click();
+  await w(night, 'input[name="name"]').waitFor(); // the offline form opens by itself
+  await w(night, 'input[name="name"]').fill('Nina Night');
+  await w(night, 'input[name="email"]').fill('nina@example.test');
+  await w(night, 'textarea[name="message"]').fill('Back tomorrow?');
+  await w(night, 'button:has-text("Send message")').click();
+  await until(night.page, 'thanks shown', () => /Thank you/.test(document.querySelector('handoffd-webchat').shadowRoot.textContent));
+  const listed = await api(ana, 'GET', '/api/offline-messages?handled=false');
+  assert.ok(JSON.stringify(listed).includes('Nina Night'), JSON.stringify(listed));
+  assert.deepEqual(night.errors, []);
+  await night.context.close();
 });
