@@ -87,8 +87,9 @@ export function makeActions({ onLogout }) {
       loadAgentsSoon();
     },
 
-    async send(id, content) {
-      const m = await api.sendMessage(id, content);
+    /** opts: {replyTo, key} (api.sendMessage). */
+    async send(id, content, opts) {
+      const m = await api.sendMessage(id, content, opts);
       store.upsertMessage(m);
       return m;
     },

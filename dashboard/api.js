@@ -49,8 +49,9 @@ export function apiUrl(path, query) {
   return url.toString();
 }
 
-async function request(method, path, { query, body, signal } = {}) {
+async function request(method, path, { query, body, signal, key } = {}) {
   const headers = { Accept: 'application/json' };
+  if (key) headers['Idempotency-Key'] = key; // agent sends: a repeat returns the first MESSAGE
   const init = { method, headers, credentials: 'same-origin', signal };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -120,14 +121,17 @@ export const myChats = (agentId) => request('GET', `${S}/my-chats/${id(agentId)}
 export const allSessions = ({ limit, offset } = {}) => request('GET', `${S}/all`, { query: { limit, offset } });
 /** params: {agent_id, status, search, start_date, end_date, limit, offset} */
 export const history = (params = {}, signal) => request('GET', `${S}/history`, { query: params, signal });
+/** A waiting WhatsApp session for a customer who has not written (nothing is sent). */
+export const startSession = (phone) => request('POST', `${S}/start/${id(phone)}`);
 export const session = (sessionId) => request('GET', `${S}/${id(sessionId)}`);
 export const assign = (sessionId, agentId) =>
   request('POST', `${S}/${id(sessionId)}/assign`, { body: agentId == null ? {} : { agent_id: agentId } });
 export const end = (sessionId) => request('POST', `${S}/${id(sessionId)}/end`);
 export const messages = (sessionId, { afterId, limit } = {}) =>
   request('GET', `${S}/${id(sessionId)}/messages`, { query: { after_id: afterId, limit } });
-export const sendMessage = (sessionId, content) =>
-  request('POST', `${S}/${id(sessionId)}/messages`, { body: { content } });
+/** opts: {replyTo (a message id: quoted), key (Idempotency-Key: a repeat sends once)}. */
+export const sendMessage = (sessionId, content, { replyTo, key } = {}) =>
+  request('POST', `${S}/${id(sessionId)}/messages`, { body: replyTo ? { content, reply_to: replyTo } : { content }, key });
 /** The agent is (not) typing: web chat visitors see it (API.md "Web chat"). */
 export const typing = (sessionId, on) => request('POST', `${S}/${id(sessionId)}/typing`, { body: { typing: on } });
 export const offlineMessages = (handled) => request('GET', '/api/offline-messages', { query: { handled } });
@@ -165,3 +169,44 @@ export const deleteCanned = (cannedId) => request('DELETE', `/api/canned-respons
 export const reportSummary = (params = {}, signal) => request('GET', '/api/reports/summary', { query: params, signal });
 /** The CSV download address of the same report. */
 export const reportCsvUrl = (params = {}) => apiUrl('/api/reports/summary', { ...params, format: 'csv' });
+// --- WhatsApp: templates, reactions, read receipts (API.md "WhatsApp: window, templates...") --
+export const templates = () => request('GET', '/api/templates');
+export const sendTemplate = (sessionId, name, language, parameters, key) =>
+  request('POST', `${S}/${id(sessionId)}/template`, { body: { name, language, parameters }, key });
+export const react = (sessionId, messageId, emoji) =>
+  request('POST', `${S}/${id(sessionId)}/messages/${id(messageId)}/reaction`, { body: { emoji } });
+/** Marks the customer's messages read on WhatsApp (blue ticks). */
+export const readOnWhatsApp = (sessionId) => request('POST', `${S}/${id(sessionId)}/read`);
+/** A fresh Idempotency-Key. */
+export function newKey() {
+  return globalThis.crypto?.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+}
+/**
+ * Uploads `file` as an attachment (multipart: file, caption) with an Idempotency-Key; XHR for the
+ * upload progress. onProgress(fraction 0..1). Resolves to the MESSAGE; rejects with an ApiError
+ * (413 too large, 415 type not accepted, 409 window_closed, 0 network).
+ */
+export function uploadAttachment(sessionId, file, { caption, key, onProgress } = {}) {
+  return new Promise((resolve, reject) => {
+    const form = new FormData();
+    form.append('file', file, file.name || 'file');
+    if (caption) form.append('caption', caption);
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', apiUrl(`${S}/${id(sessionId)}/attachments`));
+    xhr.withCredentials = true;
+    xhr.setRequestHeader('Accept', 'application/json');
+    if (key) xhr.setRequestHeader('Idempotency-Key', key);
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable && onProgress) onProgress(e.loaded / e.total); };
+    xhr.onerror = () => reject(new ApiError(0, 'network', 'Cannot reach handoffd. Check your connection and try again.'));
+    xhr.onload = () => {
+      let data = null;
+      try { data = xhr.responseText ? JSON.parse(xhr.responseText) : null; } catch { data = null; }
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(data);
+      const err = new ApiError(xhr.status, data?.error?.code || `http_${xhr.status}`,
+        data?.error?.message || xhr.statusText || `Upload failed (HTTP ${xhr.status})`);
+      if (xhr.status === 401 && unauthorizedHandler) unauthorizedHandler(err);
+      return reject(err);
+    };
+    xhr.send(form);
+  });
+}

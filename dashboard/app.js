@@ -125,7 +125,8 @@ api.onUnauthorized(() => {
 store.subscribe((topics) => {
   if (topics.has('unread') || topics.has('all')) setTitleCount(store.totalUnread());
   const open = ctx.route.sessionId;
-  if (open != null && topics.has(`messages:${open}`)) markRead(open);
+  // An accepted chat (session:id) may now send WhatsApp read receipts too.
+  if (open != null && (topics.has(`messages:${open}`) || topics.has(`session:${open}`))) markRead(open);
 });
 
 window.addEventListener('hashchange', onRoute);

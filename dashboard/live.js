@@ -115,6 +115,13 @@ export function onEvent(type, data) {
       }
       break;
     }
+    case 'session.window': { // the WhatsApp window closes in 2 hours (issue 8)
+      const s = store.session(data.session_id);
+      if (s && s.status === 'active' && s.agent_id === me?.id) {
+        ctx.shell?.toast(`The WhatsApp window with ${customerName(s)} closes in 2 hours; after that only templates.`);
+      }
+      break;
+    }
     case 'customer.presence':
       store.setVisitor(data.session_id, { presence: data.state });
       break;

@@ -173,8 +173,24 @@ export async function loadReadPositions() {
   }
 }
 
+// Session id -> the last customer message marked read on WhatsApp (blue ticks), so each is sent once.
+const readOnWhatsApp = new Map();
+
+/** An active WhatsApp chat of mine on screen with a customer message not yet marked read there:
+ * POST .../read (the customer sees blue ticks). */
+function markReadOnWhatsApp(id) {
+  const s = store.session(id);
+  if (!s || s.channel === 'webchat' || s.status !== 'active' || s.agent_id !== store.me?.id) return;
+  let lastIn = 0;
+  for (const m of store.messagesOf(id)) if (m.direction === 'in' && m.id > lastIn) lastIn = m.id;
+  if (!lastIn || (readOnWhatsApp.get(id) ?? 0) >= lastIn) return;
+  readOnWhatsApp.set(id, lastIn);
+  api.readOnWhatsApp(id).catch(() => {}); // best effort: the next customer message asks again
+}
+
 /** Stores how far the agent has read the open chat (when it is on screen). */
 export async function markRead(id) {
+  if (viewing(id)) markReadOnWhatsApp(id);
   if (!features.readPositions || !viewing(id)) return;
   const msgs = store.messagesOf(id);
   const last = msgs.length ? Math.max(...msgs.map((m) => m.id)) : null;

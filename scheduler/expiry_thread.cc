@@ -62,6 +62,16 @@ void ExpiryThread::Loop() {
       }
       std::optional<TimePoint> deadline;
       if (next_deadline.ok()) deadline = *next_deadline;
+      if (options_.window_warnings) {
+        auto warning = options_.window_warnings->NextDue();
+        if (warning.ok() && warning->has_value() && **warning <= clock_.Now()) {
+          (void)options_.window_warnings->RunOnce();  // logged by the job; retried next wake
+          warning = options_.window_warnings->NextDue();
+        }
+        if (warning.ok() && warning->has_value() && (!deadline || **warning < *deadline)) {
+          deadline = **warning;
+        }
+      }
       // At least 100 ms between sweeps, so a session that cannot be ended (database down) does
       // not spin the thread.
       wake = std::max(NextWake(clock_.Now(), deadline, next_sweep), clock_.Now() + Duration(100));

@@ -1,6 +1,7 @@
 // The thread that runs ExpiryJob: it sleeps until the next session deadline or the next
 // safety-net sweep (handoff.expiry_sweep_interval), whichever is first, and can be woken early
-// when a session opens. With several instances on one PostgreSQL only the holder of the
+// when a session opens. It also gives the session.window warnings at their deadlines
+// (scheduler/window_warning.h). With several instances on one PostgreSQL only the holder of the
 // "expiry" advisory lock sweeps; the others retry the lock every `leader_retry`.
 #pragma once
 
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "scheduler/expiry.h"
+#include "scheduler/window_warning.h"
 
 namespace handoffd {
 
@@ -19,6 +21,9 @@ struct ExpiryThreadOptions {
   Duration leader_retry = std::chrono::seconds(5);
   /// Also called every sweep_interval by the leader (e.g. pruning old webhook keys).
   std::function<void()> housekeeping;
+  /// The session.window warnings, run by the leader at their deadlines too (after expiry, so a
+  /// session that expires at the same moment is not warned); null: none.
+  WindowWarningJob* window_warnings = nullptr;
 };
 
 class ExpiryThread {

@@ -13,8 +13,9 @@ import { channelIcon, presenceDot } from './session-item.js';
 import { CustomerPanel } from './customer-panel.js';
 import { RoutingBar } from './routing-bar.js';
 import { confirmDialog } from './dialog.js';
-import { windowState } from '../delivery.js';
 import { ChatTools } from './chat-tools.js';
+import { ComposerMedia } from './composer-media.js';
+import { sendTyping } from './typing.js';
 
 /** Touch-first devices: no keyboard shortcuts to advertise. */
 function touchDevice() {
@@ -95,13 +96,18 @@ export class ChatView {
     this.send = h('button', { type: 'submit', class: 'btn btn-primary send-btn', 'data-testid': 'send' }, 'Send');
     this.hint = h('p', { class: 'composer-hint', id: 'composer-hint' });
     this.sendError = h('p', { class: 'composer-error', role: 'alert' });
+    this.composerRow = h('div', { class: 'composer-row' }, this.textarea, this.send);
     this.composer = h('form', { class: 'composer', 'aria-label': 'Reply' },
-      h('div', { class: 'composer-row' }, this.textarea, this.send),
+      this.composerRow,
       h('div', { class: 'composer-foot' }, this.hint, this.counter),
       this.sendError);
     this.tools = new ChatTools(this);
     this.composer.prepend(this.tools.picker);
     this.composer.querySelector('.composer-foot').prepend(this.tools.noteToggle);
+    this.media = new ComposerMedia(this);
+    this.composerRow.prepend(this.media.attach, this.media.fileInput);
+    this.composerRow.before(this.media.replyBar, this.media.status);
+    this.composerRow.after(this.media.panel);
     this.composer.addEventListener('submit', (e) => {
       e.preventDefault();
       this.onSend();
@@ -113,7 +119,7 @@ export class ChatView {
       }
     });
     this.textarea.addEventListener('input', () => {
-      this.sendTyping();
+      sendTyping(this);
       this.drafts.set(this.sessionId, this.textarea.value);
       this.sendError.textContent = '';
       this.autoGrow();
@@ -129,32 +135,13 @@ export class ChatView {
       this.panel.el,
       this.log.el,
       this.composer);
+    this.media.dropZone(this.chat);
+    this.log.hooks = { onQuote: (m) => this.media.quote(m), onReact: (m, emoji) => this.media.react(m, emoji) };
     this.el = h('section', { class: 'chat-pane', 'aria-label': 'Conversation' }, this.emptyState, this.chat);
   }
 
   get session() {
     return this.sessionId == null ? null : store.session(this.sessionId);
-  }
-
-  /** While composing in an active chat of mine: typing (300 ms debounce, at most every 2 s), and
-   * "stopped" 3 s after the last keystroke. Web chat visitors see it. */
-  sendTyping() {
-    const s = this.session;
-    if (!s || s.status !== 'active' || s.agent_id !== store.me?.id || s.channel !== 'webchat') return;
-    const id = s.id;
-    clearTimeout(this.typingDebounce);
-    clearTimeout(this.typingStop);
-    this.typingDebounce = setTimeout(() => {
-      if (Date.now() - (this.typingSentAt || 0) > 2000 || this.typingSession !== id) {
-        this.typingSentAt = Date.now();
-        this.typingSession = id;
-        api.typing(id, true).catch(() => {});
-      }
-      this.typingStop = setTimeout(() => {
-        this.typingSentAt = 0;
-        api.typing(id, false).catch(() => {});
-      }, 3000);
-    }, 300);
   }
 
   // --- session switching --------------------------------------------------------------------
@@ -164,6 +151,7 @@ export class ChatView {
     this.log.reset();
     this.errorNotice.textContent = '';
     this.sendError.textContent = '';
+    this.media.switched();
     this.textarea.value = this.drafts.get(id) || '';
     this.autoGrow();
     this.renderAll();
@@ -339,10 +327,11 @@ export class ChatView {
     } else if (foreign) {
       hint = `This is ${s.agent_name || 'another agent'}'s chat: what you send goes to the customer on WhatsApp.`;
       warn = true;
-    } else if (!windowState(s, store.messagesOf(s.id), now()).open) {
-      hint = 'The 24-hour window is closed: WhatsApp will probably reject free-form replies.';
+    } else if (this.media.windowHint(s)) {
+      hint = this.media.windowHint(s);
       warn = true;
     } else hint = touchDevice() ? '' : 'Enter to send · Shift+Enter for a new line';
+    this.composerRow.hidden = this.media.render(s);
     this.composer.classList.toggle('is-foreign', !!foreign);
     this.textarea.placeholder = note ? 'Write an internal note' : canReply ? 'Type a message or / for a saved reply' : hint || 'Type a message';
     this.hint.textContent = hint;
@@ -439,8 +428,12 @@ export class ChatView {
     this.busy.add('send');
     this.sendError.textContent = '';
     this.renderComposer();
+    // One key per text being sent: a double click or a retry after a lost answer sends once.
+    if (this.sendKey?.text !== content || this.sendKey?.id !== id) this.sendKey = { id, text: content, key: api.newKey() };
     try {
-      await this.ctx.actions.send(id, content);
+      await this.ctx.actions.send(id, content, { replyTo: this.media.replyTo(id), key: this.sendKey.key });
+      this.sendKey = null;
+      this.media.clearReply(id);
       if (this.sessionId === id) {
         this.textarea.value = '';
         this.autoGrow();
@@ -449,7 +442,9 @@ export class ChatView {
       this.log.forceScroll = true;
       this.renderMessages();
     } catch (err) {
-      this.sendError.textContent = `Not sent: ${err?.message || err}`;
+      if (err?.status && err.status < 500) this.sendKey = null; // refused: a new try is a new send
+      if (err?.code === 'window_closed') this.media.noteWindowClosed(id);
+      else this.sendError.textContent = `Not sent: ${err?.message || err}`;
     } finally {
       this.busy.delete('send');
       this.renderComposer();

@@ -11,6 +11,7 @@ export class MessageLog {
   constructor(ctx) {
     this.ctx = ctx;
     this.forceScroll = true;
+    this.hooks = {}; // {onQuote(m), onReact(m, emoji)}: message actions (views/message-actions.js)
     this.messages = h('div', {
       class: 'messages', role: 'log', 'aria-label': 'Messages', tabindex: '0', 'aria-live': 'polite', 'aria-relevant': 'additions',
     });
@@ -44,7 +45,7 @@ export class MessageLog {
     const list = store.messagesOf(id);
     const state = store.messageState.get(id);
     const around = messageContext(list);
-    const ctx = { meId: store.me?.id, session, ...around };
+    const ctx = { meId: store.me?.id, session, ...around, ...this.hooks };
     const atBottom = this.isAtBottom();
     const before = this.messages.childElementCount;
 

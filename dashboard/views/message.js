@@ -8,6 +8,7 @@ import { store, messageTime } from '../state.js';
 import { fullDateTime, time, truncate } from '../format.js';
 import { parse } from '../markup.js';
 import { explainFailure } from '../delivery.js';
+import { messageActions } from './message-actions.js';
 
 const MEDIA_LABELS = {
   image: 'Photo',
@@ -47,8 +48,17 @@ export function messageContext(list) {
   }
   const reactions = new Map();
   const hidden = new Set();
+  const byId = new Map(list.map((m) => [m.id, m]));
+  const myReactions = new Map(); // message id -> the agents' reaction (outbound, by message id)
   for (const m of list) {
     if (m.type !== 'reaction') continue;
+    if (m.direction === 'out' && typeof meta(m).message_id === 'number') {
+      if (!byId.has(meta(m).message_id)) continue;
+      hidden.add(m.id);
+      if (meta(m).emoji) myReactions.set(meta(m).message_id, meta(m).emoji);
+      else myReactions.delete(meta(m).message_id);
+      continue;
+    }
     const target = meta(m).message_id;
     if (!target || !byWamid.has(target)) continue;
     hidden.add(m.id);
@@ -56,10 +66,12 @@ export function messageContext(list) {
     if (emoji) reactions.set(target, emoji);
     else reactions.delete(target);
   }
-  return { byWamid, reactions, hidden, buttonTitles };
+  return { byWamid, byId, reactions, myReactions, hidden, buttonTitles };
 }
 
 function quoted(m, ctx) {
+  const replyTo = meta(m).reply_to; // an agent's quoted reply: a message id
+  if (typeof replyTo === 'number') return ctx.byId?.get(replyTo) || { missing: true };
   const id = meta(m).context?.id;
   return id ? ctx.byWamid?.get(id) || { missing: true } : null;
 }
@@ -71,7 +83,7 @@ export function messageSignature(m, ctx) {
     m.sender_type === 'agent' ? authorName(m) : null,
     m.type === 'reaction' ? reactionTarget(m)?.id : null,
     m.channel_message_id ? ctx.reactions?.get(m.channel_message_id) : null,
-    q ? [q.id, q.content, q.type] : null,
+    q ? [q.id, q.content, q.type] : null, ctx.myReactions?.get(m.id), ctx.session?.status,
     meta(m).id ? ctx.buttonTitles?.get(meta(m).id) : null]);
 }
 
@@ -116,6 +128,13 @@ export function renderMessage(m, ctx) {
     el.classList.add('has-reaction');
     el.append(h('span', { class: 'msg-reaction', 'data-testid': 'reaction', role: 'img', 'aria-label': `Customer reacted ${reacted}` }, reacted));
   }
+  const mine = ctx.myReactions?.get(m.id);
+  if (mine) {
+    el.classList.add('has-reaction');
+    el.append(h('span', { class: 'msg-reaction msg-reaction--mine', 'data-testid': 'my-reaction', role: 'img', 'aria-label': `You reacted ${mine}` }, mine));
+  }
+  const actions = messageActions(m, ctx);
+  if (actions) el.append(actions);
   if (m.delivery_status === 'failed') el.append(failure(m));
   return el;
 }

@@ -14,6 +14,7 @@ import { OverviewPanel } from './overview-panel.js';
 import { TeamsAdminView } from './teams-admin.js';
 import { ChatView } from './chat.js';
 import { ReportsView } from './reports.js';
+import { newConversationButton } from './new-conversation.js';
 
 const TABS = [
   { id: 'waiting', label: 'Waiting', testid: 'tab-waiting' },
@@ -94,7 +95,8 @@ export class Shell {
     this.teamsView = new TeamsAdminView(ctx);
     this.agentsPanel = new AgentsPanel();
     this.overviewPanel = new OverviewPanel();
-    this.sidebar = h('nav', { class: 'sidebar', 'aria-label': 'Conversations' }, this.tablist, this.panel,
+    this.sidebar = h('nav', { class: 'sidebar', 'aria-label': 'Conversations' }, this.tablist,
+      h('div', { class: 'sidebar-actions' }, newConversationButton((id) => { location.hash = `#/waiting/${id}`; })), this.panel,
       this.overviewPanel.el, this.agentsPanel.el);
 
     this.chatView = new ChatView(ctx);

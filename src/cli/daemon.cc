@@ -21,6 +21,7 @@
 #include "scheduler/expiry.h"
 #include "scheduler/expiry_thread.h"
 #include "scheduler/routing_thread.h"
+#include "scheduler/window_warning.h"
 #include "store/store.h"
 
 namespace handoffd {
@@ -263,6 +264,10 @@ int RunDaemon(const Config& config, bool migrate, Logger& log) {
     if (!events_pruned.ok())
       log.Warn("prune.failed", {{"error", events_pruned.status().ToString()}});
   };
+  WindowWarningOptions window_options;
+  window_options.on_events = on_events;
+  WindowWarningJob window_warnings(**store, clock, log, window_options);
+  expiry_options.window_warnings = &window_warnings;
   expiry_thread = std::make_unique<ExpiryThread>(expiry_job, **store, clock, log, expiry_options);
 
   ApiServerOptions api_options;

@@ -369,6 +369,22 @@ Catalogue BuildCatalogue(SqlDialect d) {
       " AND (media_state IS NULL OR media_next_at <= :now) ORDER BY id LIMIT :limit" +
           std::string(pg ? " FOR UPDATE SKIP LOCKED" : "") + ") RETURNING id, media_attempts",
       "iii", "ii"};
+  // The session.window warning: open WhatsApp sessions whose window closes within the lead and
+  // that were not warned for this window (window_warning_for = the window_expires_at warned
+  // for). Bound in order: window (ms), due (now - window + lead), closed (now - window), window,
+  // limit; kNextWindowWarning: closed, window.
+  const std::string window_todo =
+      " status IN ('waiting', 'active') AND channel = 'whatsapp'"
+      " AND last_customer_message_at > :closed"
+      " AND (window_warning_for IS NULL OR window_warning_for <> last_customer_message_at + :w)";
+  c[kMarkWindowWarnings] = {
+      "UPDATE agent_sessions SET window_warning_for = last_customer_message_at + :window"
+      " WHERE id IN (SELECT id FROM agent_sessions WHERE last_customer_message_at <= :due AND" +
+          window_todo + " ORDER BY last_customer_message_at, id LIMIT :limit" +
+          std::string(pg ? " FOR UPDATE SKIP LOCKED" : "") + ") RETURNING id",
+      "iiiii", "i"};
+  c[kNextWindowWarning] = {
+      "SELECT MIN(last_customer_message_at) FROM agent_sessions WHERE" + window_todo, "ii", "i"};
 
   // Teams and routing.
   const std::string team_cols = "id, name, slug, timezone, hours, holidays";

@@ -123,6 +123,8 @@ enum Query : size_t {
   kLastInboundMessage,
   kUpdateMedia,
   kClaimMediaFetches,
+  kMarkWindowWarnings,
+  kNextWindowWarning,
   // Agent tools and reports (issue 12).
   kRecordFirstResponse,
   kSetSessionLabels,

@@ -56,6 +56,7 @@ class SqlStore final : public Store {
   Result<std::optional<Message>> GetMessage(int64_t id) override;
   Result<std::vector<Session>> ListDueSessions(TimePoint now, int limit) override;
   Result<std::optional<TimePoint>> NextExpiry() override;
+  Result<std::optional<TimePoint>> NextWindowWarning(TimePoint now, Duration lead) override;
   Result<std::vector<Session>> ListCustomerSessions(int64_t contact_id, int64_t before_session_id,
                                                     int limit) override;
   Result<std::map<int64_t, int64_t>> ListReadPositions(int64_t agent_id) override;

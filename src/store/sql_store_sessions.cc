@@ -164,6 +164,16 @@ Result<std::optional<TimePoint>> SqlStore::NextExpiry() {
       [&](Conn& c) -> Result<std::optional<TimePoint>> { return MinTime(Get(c, kNextExpiry)); });
 }
 
+Result<std::optional<TimePoint>> SqlStore::NextWindowWarning(TimePoint now, Duration lead) {
+  return pool_.WithConn([&](Conn& c) -> Result<std::optional<TimePoint>> {
+    const int64_t window = std::chrono::duration_cast<Duration>(kServiceWindow).count();
+    const std::optional<TimePoint> last =
+        MinTime(Get(c, kNextWindowWarning).Time(now - kServiceWindow).Int(window));
+    if (!last) return std::optional<TimePoint>();
+    return std::optional<TimePoint>(*last + kServiceWindow - lead);
+  });
+}
+
 Result<std::vector<Session>> SqlStore::ListCustomerSessions(int64_t contact_id,
                                                             int64_t before_session_id, int limit) {
   return pool_.WithConn([&](Conn& c) -> Result<std::vector<Session>> {

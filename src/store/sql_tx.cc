@@ -297,6 +297,22 @@ Result<std::vector<EndedSession>> SqlTx::ExpireDueSessions(TimePoint now, int li
   });
 }
 
+Result<std::vector<int64_t>> SqlTx::MarkWindowWarnings(TimePoint now, Duration lead, int limit) {
+  return Guard([&]() -> Result<std::vector<int64_t>> {
+    const int64_t window = std::chrono::duration_cast<Duration>(kServiceWindow).count();
+    Stmt& st = Get(kMarkWindowWarnings)
+                   .Int(window)
+                   .Time(now - kServiceWindow + lead)
+                   .Time(now - kServiceWindow)
+                   .Int(window)
+                   .Int(int64_t{std::max(0, limit)});
+    std::vector<int64_t> ids;
+    for (bool row = st.Run(); row; row = st.Fetch()) ids.push_back(st.row().at(0).i);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  });
+}
+
 Result<std::vector<Message>> SqlTx::InsertMessages(const std::vector<Message>& messages) {
   return Guard([&]() -> Result<std::vector<Message>> {
     std::vector<Message> out = messages;

@@ -220,6 +220,14 @@ class StoreTx {
   /// a session extended meanwhile (expires_at moved past `now`) is not ended. Returns the ended
   /// sessions in deadline order.
   virtual Result<std::vector<EndedSession>> ExpireDueSessions(TimePoint now, int limit) = 0;
+  /// The session.window warning (PRODUCT.md "The 24-hour window"): marks up to `limit` open
+  /// WhatsApp sessions whose window_expires_at (last_customer_message_at + kServiceWindow) is
+  /// within `lead` after `now` (window_expires_at - lead <= now < window_expires_at) and not yet
+  /// warned for that window (agent_sessions.window_warning_for), and returns their ids
+  /// ascending. A new customer message moves the window, so each window is warned for once.
+  /// PostgreSQL skips rows other transactions hold locked (they are due again next time).
+  virtual Result<std::vector<int64_t>> MarkWindowWarnings(TimePoint now, Duration lead,
+                                                          int limit) = 0;
   /// Inserts every message (none may carry a channel_message_id: no dedupe) and returns them
   /// with their ids, assigned in vector order. A zero created_at means "now".
   virtual Result<std::vector<Message>> InsertMessages(const std::vector<Message>& messages) = 0;
@@ -451,6 +459,10 @@ class Store {
   virtual Result<std::vector<Session>> ListDueSessions(TimePoint now, int limit) = 0;
   /// Earliest expires_at of any open session, or nullopt when none is open.
   virtual Result<std::optional<TimePoint>> NextExpiry() = 0;
+  /// When the next session.window warning falls due (window_expires_at - lead) among the open
+  /// WhatsApp sessions whose window is still open at `now` and not yet warned for; nullopt when
+  /// none. May be before `now` (due at once).
+  virtual Result<std::optional<TimePoint>> NextWindowWarning(TimePoint now, Duration lead) = 0;
   /// The customer's (contact's) sessions with id < before_session_id, newest first, at most
   /// `limit`: a returning customer's earlier conversations.
   virtual Result<std::vector<Session>> ListCustomerSessions(int64_t contact_id,

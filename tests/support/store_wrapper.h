@@ -82,6 +82,10 @@ class StoreTxWrapper : public StoreTx {
   Result<std::vector<EndedSession>> ExpireDueSessions(TimePoint now, int limit) override {
     return target_.ExpireDueSessions(now, limit);
   }
+  Result<std::vector<int64_t>> MarkWindowWarnings(TimePoint now, Duration lead,
+                                                  int limit) override {
+    return target_.MarkWindowWarnings(now, lead, limit);
+  }
   Result<std::vector<Message>> InsertMessages(const std::vector<Message>& messages) override {
     return target_.InsertMessages(messages);
   }
@@ -279,6 +283,9 @@ class StoreWrapper : public Store {
     return target_.ListDueSessions(now, limit);
   }
   Result<std::optional<TimePoint>> NextExpiry() override { return target_.NextExpiry(); }
+  Result<std::optional<TimePoint>> NextWindowWarning(TimePoint now, Duration lead) override {
+    return target_.NextWindowWarning(now, lead);
+  }
   Result<std::vector<Session>> ListCustomerSessions(int64_t contact_id, int64_t before_session_id,
                                                     int limit) override {
     return target_.ListCustomerSessions(contact_id, before_session_id, limit);
