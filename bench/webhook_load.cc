@@ -67,6 +67,7 @@ struct Options {
   std::string phone_number_id = "123456789012345";
   std::string label;
   size_t max_prebuilt = 400000;  // closed loop without warm-up: messages prepared in advance
+  int media_percent = 0;         // this share of the messages are images (with a media id)
 };
 
 [[noreturn]] void Usage(const std::string& error) {
@@ -74,7 +75,7 @@ struct Options {
   std::cerr << "usage: webhook_load --url http://HOST:PORT --secret SECRET [--connections N]\n"
                "         [--duration 20s] [--rate MSGS_PER_S (0 = max)] [--customers N]\n"
                "         [--warmup [DURATION]] [--phone-number-id ID] [--label NAME]\n"
-               "         [--max-prebuilt N]\n";
+               "         [--max-prebuilt N] [--media-percent 0-100]\n";
   std::exit(2);
 }
 
@@ -120,6 +121,9 @@ Options ParseArgs(int argc, char** argv) {
       o.label = need(i);
     } else if (a == "--max-prebuilt") {
       o.max_prebuilt = static_cast<size_t>(to_int(a, need(i)));
+    } else if (a == "--media-percent") {
+      o.media_percent = to_int(a, need(i));
+      if (o.media_percent < 0 || o.media_percent > 100) Usage("--media-percent: 0 to 100");
     } else if (a == "--help" || a == "-h") {
       Usage("");
     } else {
@@ -132,6 +136,21 @@ Options ParseArgs(int argc, char** argv) {
   if (o.customers < 1) Usage("--customers must be at least 1");
   if (o.duration_s <= 0) Usage("--duration must be positive");
   return o;
+}
+
+// The text webhook `body` as an image message with a caption (Meta's shape, facts section 4):
+// what a customer's photo looks like to the webhook path (the download starts after the 200).
+std::string AsImage(const std::string& body, const std::string& wamid) {
+  nlohmann::json j = nlohmann::json::parse(body);
+  nlohmann::json& message = j["entry"][0]["changes"][0]["value"]["messages"][0];
+  const std::string caption = message["text"]["body"];
+  message.erase("text");
+  message["type"] = "image";
+  message["image"] = {{"caption", caption},
+                      {"mime_type", "image/jpeg"},
+                      {"sha256", "bench0000000000000000000000000000000000000000="},
+                      {"id", "media." + wamid}};
+  return j.dump();
 }
 
 // Builds webhooks for one connection: unique wamids, customers assigned round-robin so that each
@@ -155,9 +174,11 @@ class MessageFactory {
     m.timestamp = NowUnixSeconds();
     m.text = "Load test message " + std::to_string(seq_) + " from connection " +
              std::to_string(connection_) + ": where is my order?";
+    const bool media = static_cast<int>(seq_ % 100) < options_.media_percent;
     ++seq_;
     Prepared p;
     p.body = handoffd::whatsapp::BuildMessageWebhook(m);
+    if (media) p.body = AsImage(p.body, m.wamid);
     p.signature = handoffd::whatsapp::SignBody(options_.secret, p.body);
     return p;
   }
