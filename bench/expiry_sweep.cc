@@ -14,12 +14,12 @@
 #include <iostream>
 #include <string>
 
+#include "bench_db.h"
 #include "common/clock.h"
 #include "log/logger.h"
 #include "metrics/metrics.h"
 #include "router/session_service.h"
 #include "scheduler/expiry.h"
-#include "store/soci_includes.h"
 #include "store/store.h"
 
 namespace {
@@ -57,14 +57,6 @@ Options ParseArgs(int argc, char** argv) {
   }
   if (o.database.empty() || (o.mode != "set" && o.mode != "per-session")) Usage();
   return o;
-}
-
-std::unique_ptr<soci::session> Connect(const std::string& url) {
-  if (url.rfind("sqlite:", 0) == 0) {
-    return std::make_unique<soci::session>(soci::sqlite3, "db=" + url.substr(7));
-  }
-  return std::make_unique<soci::session>(soci::postgresql,
-                                         handoffd::SociPostgresConnectString(url));
 }
 
 // Seeds contacts and open sessions in three statements. Session k falls due at due - k ms.
@@ -119,7 +111,7 @@ int main(int argc, char** argv) {
     std::cerr << "expiry_sweep: migrate: " << m.status().ToString() << "\n";
     return 1;
   }
-  auto sql = Connect(o.database);
+  auto sql = bench::ConnectSql(o.database);
   const TimePoint now = clock.Now();
   const auto seed_started = std::chrono::steady_clock::now();
   Seed(*sql, o.sessions, ToUnixMillis(now) - 1000);

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "bench_db.h"
 #include "common/clock.h"
-#include "store/soci_includes.h"
 #include "store/store.h"
 
 namespace {
@@ -56,14 +56,6 @@ Options ParseArgs(int argc, char** argv) {
   }
   if (o.database.empty() || o.sessions < 1 || o.days < 1 || o.agents < 1) Usage();
   return o;
-}
-
-std::unique_ptr<soci::session> Connect(const std::string& url) {
-  if (url.rfind("sqlite:", 0) == 0) {
-    return std::make_unique<soci::session>(soci::sqlite3, "db=" + url.substr(7));
-  }
-  return std::make_unique<soci::session>(soci::postgresql,
-                                         handoffd::SociPostgresConnectString(url));
 }
 
 // Agents, ten teams, one contact per session and the sessions, in four statements.
@@ -138,7 +130,7 @@ int main(int argc, char** argv) {
   }
   const long long day_ms = 86400000LL;
   const long long start_ms = (ToUnixMillis(clock.Now()) / day_ms - o.days) * day_ms;
-  auto sql = Connect(o.database);
+  auto sql = bench::ConnectSql(o.database);
   const auto seed_started = std::chrono::steady_clock::now();
   Seed(*sql, o, start_ms);
   if ((*store)->Dialect() == "postgresql") {

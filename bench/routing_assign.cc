@@ -13,11 +13,11 @@
 #include <iostream>
 #include <string>
 
+#include "bench_db.h"
 #include "common/clock.h"
 #include "metrics/metrics.h"
 #include "router/routing_service.h"
 #include "router/session_service.h"
-#include "store/soci_includes.h"
 #include "store/store.h"
 
 namespace {
@@ -58,14 +58,6 @@ Options ParseArgs(int argc, char** argv) {
   }
   if (o.database.empty() || (o.mode != "pass" && o.mode != "accept")) Usage();
   return o;
-}
-
-std::unique_ptr<soci::session> Connect(const std::string& url) {
-  if (url.rfind("sqlite:", 0) == 0) {
-    return std::make_unique<soci::session>(soci::sqlite3, "db=" + url.substr(7));
-  }
-  return std::make_unique<soci::session>(soci::postgresql,
-                                         handoffd::SociPostgresConnectString(url));
 }
 
 // Agents (online, seen now, members of the general team) and waiting sessions, oldest first by
@@ -125,7 +117,7 @@ int main(int argc, char** argv) {
     std::cerr << "routing_assign: migrate: " << m.status().ToString() << "\n";
     return 1;
   }
-  auto sql = Connect(o.database);
+  auto sql = bench::ConnectSql(o.database);
   Seed(*sql, o, ToUnixMillis(clock.Now()));
   if ((*store)->Dialect() == "postgresql") *sql << "ANALYZE";
 

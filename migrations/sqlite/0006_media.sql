@@ -11,7 +11,7 @@ ALTER TABLE agent_messages ADD COLUMN media_attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE agent_messages ADD COLUMN media_next_at BIGINT;
 UPDATE agent_messages SET media_state = 'none'
   WHERE direction = 'in' AND type IN ('image', 'audio', 'video', 'document', 'sticker');
-CREATE INDEX agent_messages_media_todo ON agent_messages (id)
+CREATE INDEX agent_messages_media_pending ON agent_messages (id)
   WHERE direction = 'in' AND type IN ('image', 'audio', 'video', 'document', 'sticker')
   AND (media_state IS NULL OR media_state IN ('fetching', 'retry'));
 -- The last inbound message of a session (read receipts and typing).

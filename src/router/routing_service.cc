@@ -80,23 +80,32 @@ Opening RoutingService::OpeningNow(const Team& team) const {
   return o.ok() ? *o : Opening{};
 }
 
+Result<bool> RoutingService::AnswersNow(const Team& team, TimePoint now) {
+  auto opening = OpeningAt(team, now);
+  if (opening.ok() && !opening->open_now) return false;
+  if (!options_.after_hours_when_no_agents) return true;
+  HANDOFFD_ASSIGN_OR_RETURN(auto agents, store_.ListAgents());
+  return std::any_of(agents.begin(), agents.end(), [&](const Agent& a) {
+    return WithPresence(a, now).status == AgentStatus::kOnline &&
+           std::any_of(a.teams.begin(), a.teams.end(),
+                       [&](const TeamRef& t) { return t.id == team.id; });
+  });
+}
+
 Result<QueueStanding> RoutingService::Standing(const Session& s) {
   const TimePoint now = clock_.Now();
   QueueStanding out;
-  HANDOFFD_ASSIGN_OR_RETURN(auto ctx, LoadQueueContext(now));
-  auto team = ctx.teams.find(s.team_id);
-  if (team != ctx.teams.end()) {
-    auto opening = OpeningAt(team->second, now);
-    out.open_now = !opening.ok() || opening->open_now;
-    if (options_.after_hours_when_no_agents && ctx.staffed.count(s.team_id) == 0) {
-      out.open_now = false;
-    }
+  HANDOFFD_ASSIGN_OR_RETURN(auto teams, store_.ListTeams());
+  for (const Team& t : teams) {
+    if (t.id != s.team_id) continue;
+    HANDOFFD_ASSIGN_OR_RETURN(out.open_now, AnswersNow(t, now));
   }
   if (s.status != SessionStatus::kWaiting || !s.queue_position) return out;
   out.position = s.queue_position;
-  if (auto waits = ctx.waits.find(s.team_id); waits != ctx.waits.end()) {
-    out.estimated_wait = EstimateWait(waits->second, *s.queue_position);
-  }
+  // Only this team's history (LoadQueueContext reads every team's, for a whole pass).
+  HANDOFFD_ASSIGN_OR_RETURN(auto waits,
+                            store_.RecentWaits(s.team_id, now - kWaitHistory, kWaitSamples));
+  out.estimated_wait = EstimateWait(std::move(waits), *s.queue_position);
   return out;
 }
 
@@ -109,11 +118,7 @@ Result<bool> RoutingService::TeamOpenNow(const std::string& team_slug) {
         std::find_if(teams.begin(), teams.end(), [](const Team& t) { return t.slug == "general"; });
   }
   if (it == teams.end()) return true;
-  Session probe;
-  probe.team_id = it->id;
-  probe.status = SessionStatus::kEnded;  // only the opening is wanted
-  HANDOFFD_ASSIGN_OR_RETURN(auto standing, Standing(probe));
-  return standing.open_now;
+  return AnswersNow(*it, clock_.Now());
 }
 
 Result<PassReport> RoutingService::RunPass() {

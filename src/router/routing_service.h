@@ -124,6 +124,9 @@ class RoutingService {
 
   /// Reads what QueueNotice needs (Store reads: call it outside any transaction).
   Result<QueueContext> LoadQueueContext(TimePoint now);
+  /// Whether `team` answers at `now`: within its hours and, with routing.when_no_agents =
+  /// after_hours, with a member online (the rule QueueNotice applies). Store reads.
+  Result<bool> AnswersNow(const Team& team, TimePoint now);
   /// The text for waiting session `s` (queue_position set): the first time (`first`), the
   /// after-hours text when its team is closed (or unstaffed, per routing.when_no_agents), else
   /// texts.queued with the estimate; later only texts.queued. Pure.

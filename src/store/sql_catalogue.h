@@ -86,7 +86,6 @@ enum Query : size_t {
   kDeleteTriggers,
   kListTriggers,
   kFindTrigger,
-  kFindTeamBySlug,
   kAddMember,
   kAddMemberBySlug,
   kRemoveMember,
@@ -156,6 +155,8 @@ using Catalogue = std::array<QuerySpec, kQueryCount>;
 /// The fixed statements of `d`, indexed by Query.
 Catalogue BuildCatalogue(SqlDialect d);
 
+/// Adds the teams-and-routing statements to `c` (sql_catalogue_routing.cc).
+void AddRoutingQueries(Catalogue& c, SqlDialect d);
 /// Adds the web chat statements (visitors, offline messages, visitor delivery) to `c`.
 void AddWebchatQueries(Catalogue& c, const std::string& message_select,
                        const std::string& message_kinds);

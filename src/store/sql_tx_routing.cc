@@ -43,7 +43,7 @@ Result<std::optional<std::pair<int64_t, int>>> SqlTx::FindTrigger(const std::str
 
 Result<std::optional<int64_t>> SqlTx::FindTeamBySlug(const std::string& slug) {
   return Guard([&]() -> Result<std::optional<int64_t>> {
-    Stmt& st = Get(kFindTeamBySlug).Text(slug);
+    Stmt& st = Get(kGetTeamIdBySlug).Text(slug);
     std::optional<int64_t> out;
     if (st.Run()) out = st.row().at(0).i;
     st.Drain();
