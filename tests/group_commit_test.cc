@@ -121,6 +121,7 @@ TEST_P(GroupCommitTest, ConcurrentWebhooksShareOneCommitAndAreAnsweredAfterIt) {
   EXPECT_EQ(stats.transactions, 2);
   EXPECT_EQ(stats.units, kWebhooks);
   EXPECT_EQ(stats.isolated, 0);
+  EXPECT_EQ(stats.batched, kWebhooks - 1);  // the five appended by one batched statement
   EXPECT_EQ(h.metrics.messages_in.load() - messages_before, static_cast<uint64_t>(kWebhooks));
 }
 
@@ -139,9 +140,10 @@ TEST_P(GroupCommitTest, OneFailingWebhookDoesNotFailTheOthers) {
     EXPECT_TRUE(visible[static_cast<size_t>(i)]);
     EXPECT_EQ(Stored(i), 1);
   }
-  // 0 alone; the group of five fails on 3; 3 alone (fails again); the other four commit.
+  // 0 alone; the group of five fails on 3 in the batched append, and again unbatched; 3 alone
+  // (fails again); the other four commit.
   EXPECT_EQ(router->group_commit()->stats().isolated, 1);
-  EXPECT_EQ(failing.transactions(), 4);
+  EXPECT_EQ(failing.transactions(), 5);
 
   failing.poison_wamid.clear();  // Meta redelivers webhook 3
   EXPECT_TRUE(Deliver(3).ok());

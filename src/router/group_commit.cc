@@ -20,8 +20,9 @@ GroupCommitStats GroupCommitter::stats() const {
   return stats_;
 }
 
-Status GroupCommitter::Run(const std::string& key, const std::function<Status(StoreTx&)>& work) {
-  Unit unit{&key, &work, Status::Ok(), false};
+Status GroupCommitter::Run(const std::string& key, const std::function<Status(StoreTx&)>& work,
+                           Append* append) {
+  Unit unit{&key, &work, append, Status::Ok(), false};
   const size_t max_batch = static_cast<size_t>(std::max(1, options_.max_batch));
   const int max_groups = std::max(1, options_.max_groups);
   std::unique_lock lock(mu_);
@@ -49,12 +50,48 @@ Status GroupCommitter::Run(const std::string& key, const std::function<Status(St
   return unit.status;
 }
 
-size_t GroupCommitter::TryTogether(const std::vector<Unit*>& group, Status& failure,
+Status GroupCommitter::AppendBatch(StoreTx& tx, const std::vector<Unit*>& group) {
+  std::vector<Unit*> batched;
+  std::vector<OpenSessionAppend> requests;
+  // The group is sorted by key: a key's units are adjacent. Its leading appends are batched.
+  bool key_open = false;
+  for (size_t i = 0; i < group.size(); ++i) {
+    if (i == 0 || *group[i]->key != *group[i - 1]->key) key_open = true;
+    if (group[i]->append == nullptr) key_open = false;
+    if (!key_open) continue;
+    batched.push_back(group[i]);
+    requests.push_back(group[i]->append->request);
+  }
+  if (batched.size() < 2) return Status::Ok();  // a lone append runs in its unit's work
+  HANDOFFD_ASSIGN_OR_RETURN(auto outcomes, tx.AppendToOpenSessions(requests));
+  if (outcomes.size() != batched.size()) return Status::Internal("batched append lost outcomes");
+  for (size_t i = 0; i < batched.size(); ++i) batched[i]->append->outcome = outcomes[i];
+  return Status::Ok();
+}
+
+size_t GroupCommitter::TryTogether(const std::vector<Unit*>& group, bool batch, Status& failure,
                                    Status& result) {
   size_t failed = group.size();
   result = store_.Transact([&](StoreTx& tx) -> Status {
     failed = group.size();  // Transact may run this again on a fresh connection
+    for (Unit* u : group) {
+      if (u->append != nullptr) u->append->outcome = AppendOutcome{};
+    }
+    if (batch) {
+      Status st;
+      try {
+        st = AppendBatch(tx, group);
+      } catch (const std::exception& e) {
+        st = Status::Internal(std::string("exception in a batched append: ") + e.what());
+      }
+      if (!st.ok()) {
+        failed = kBatchFailed;
+        failure = st;
+        return st;
+      }
+    }
     for (size_t i = 0; i < group.size(); ++i) {
+      if (group[i]->append != nullptr && group[i]->append->outcome.session_id) continue;
       Status st;
       try {
         st = (*group[i]->work)(tx);
@@ -71,6 +108,12 @@ size_t GroupCommitter::TryTogether(const std::vector<Unit*>& group, Status& fail
     }
     return Status::Ok();
   });
+  if (!result.ok()) {
+    // Nothing was committed: no unit was done by the batch.
+    for (Unit* u : group) {
+      if (u->append != nullptr) u->append->outcome = AppendOutcome{};
+    }
+  }
   return failed;
 }
 
@@ -80,11 +123,16 @@ void GroupCommitter::Commit(std::vector<Unit*> group) {
   const std::vector<Unit*> all = group;
   int64_t transactions = 0;
   int64_t isolated = 0;
+  bool batch = true;
   while (!group.empty()) {
     Status failure;
     Status result;
     ++transactions;
-    const size_t failed = TryTogether(group, failure, result);
+    const size_t failed = TryTogether(group, batch, failure, result);
+    if (failed == kBatchFailed) {
+      batch = false;  // the group again, each unit on its own work (and isolated if need be)
+      continue;
+    }
     if (failed == group.size()) {
       // Committed (result OK), or BEGIN/COMMIT failed and nothing was committed: all alike.
       for (Unit* u : group) u->status = result;
@@ -103,12 +151,16 @@ void GroupCommitter::Commit(std::vector<Unit*> group) {
     ++transactions;
     Status lone_failure;
     Status lone_result;
-    lone->status = TryTogether({lone}, lone_failure, lone_result) == 0 ? lone_failure : lone_result;
+    lone->status =
+        TryTogether({lone}, false, lone_failure, lone_result) == 0 ? lone_failure : lone_result;
   }
   std::lock_guard lock(mu_);
   stats_.transactions += transactions;
   stats_.units += static_cast<int64_t>(all.size());
   stats_.isolated += isolated;
+  for (Unit* u : all) {
+    if (u->status.ok() && u->append != nullptr && u->append->outcome.session_id) ++stats_.batched;
+  }
   for (Unit* u : all) u->done = true;
 }
 

@@ -18,6 +18,14 @@
 // channel redelivers; units are idempotent, so the redelivery stores everything exactly once).
 // Units may run more than once and must therefore reset their own outputs when they start.
 //
+// Batched fast path: a unit may carry the customer message it would append to the customer's
+// open session (Append). A group's appends then go to the database together first
+// (StoreTx::AppendToOpenSessions: one statement on PostgreSQL), in key order; a unit whose
+// append found the open session is done without running its work, the others run their work
+// afterwards, in key order. Only the leading appends of each key are batched (a key's units
+// after one without an append, e.g. an end keyword, run their work in order). When the batched
+// statement fails, the group is run again without it (each unit's work, isolated as above).
+//
 // Thread-safe.
 #pragma once
 
@@ -29,6 +37,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "store/store.h"
@@ -55,10 +64,18 @@ struct GroupCommitStats {
   int64_t transactions = 0;  // shared transactions begun (retries included)
   int64_t units = 0;         // units that finished (committed or failed)
   int64_t isolated = 0;      // units that failed inside a group and were run alone
+  int64_t batched = 0;       // units done by a batched append (commits included)
 };
 
 class GroupCommitter {
  public:
+  /// A unit's batched fast path: the message to append (`request`) and what the committed
+  /// transaction appended (`outcome`; its session_id is set when the unit was done by it).
+  struct Append {
+    OpenSessionAppend request;
+    AppendOutcome outcome;
+  };
+
   /// `store` must outlive this object.
   GroupCommitter(Store& store, GroupCommitOptions options);
 
@@ -67,8 +84,12 @@ class GroupCommitter {
   /// `work`'s own error when it failed (then nothing it wrote was committed, and it was run
   /// alone once more to decide that); the transaction's error (kUnavailable) when BEGIN or
   /// COMMIT failed (nothing committed). `key` orders units inside a group (e.g. the customer).
+  /// With `append` (nullable; must outlive the call): when the group's batched append finds the
+  /// customer's open session, `work` is not run and append->outcome tells what was stored;
+  /// otherwise append->outcome.session_id is empty and `work` ran.
   /// Blocks the calling thread; never call it from inside a transaction.
-  Status Run(const std::string& key, const std::function<Status(StoreTx&)>& work);
+  Status Run(const std::string& key, const std::function<Status(StoreTx&)>& work,
+             Append* append = nullptr);
 
   /// Units queued and not yet taken by a leader.
   size_t queued() const;
@@ -78,16 +99,21 @@ class GroupCommitter {
   struct Unit {
     const std::string* key;
     const std::function<Status(StoreTx&)>* work;
+    Append* append;
     Status status;
     bool done = false;
   };
 
   /// Runs `group` (sorted by key) until every unit has its status. Called without the lock.
   void Commit(std::vector<Unit*> group);
-  /// One attempt of the shared transaction over `group`; returns the index of the unit that
-  /// failed (its error in `failure`), or group.size() when none did (then `result` is the
-  /// transaction's status).
-  size_t TryTogether(const std::vector<Unit*>& group, Status& failure, Status& result);
+  /// One attempt of the shared transaction over `group` (its appends batched when `batch`);
+  /// returns the index of the unit that failed (its error in `failure`), group.size() when none
+  /// did (then `result` is the transaction's status), or kBatchFailed when the batched append
+  /// did (its error in `failure`).
+  size_t TryTogether(const std::vector<Unit*>& group, bool batch, Status& failure, Status& result);
+  /// Runs the leading appends of each key of `group` in one StoreTx::AppendToOpenSessions.
+  static Status AppendBatch(StoreTx& tx, const std::vector<Unit*>& group);
+  static constexpr size_t kBatchFailed = static_cast<size_t>(-1);
 
   Store& store_;
   const GroupCommitOptions options_;

@@ -131,9 +131,28 @@ Result<RouteReport> Router::HandleBatch(const InboundBatch& received, const std:
   if (group_) {
     // One transaction shared with concurrent webhooks; answered after its commit.
     const std::string key = batch.messages.empty() ? std::string() : batch.messages[0].customer.key;
-    HANDOFFD_RETURN_IF_ERROR(group_->Run(key, [&](StoreTx& tx) {
-      return Route(tx, batch, raw_body, now, /*append_first=*/true, queue, out);
-    }));
+    // The fast path's append goes into the group's batched statement; the whole route runs
+    // only when it found no open session.
+    std::optional<GroupCommitter::Append> fast;
+    if (FastPathApplies(batch)) {
+      const InboundMessage& m = batch.messages[0];
+      fast.emplace();
+      fast->request.channel = m.channel;
+      fast->request.customer_key = m.customer.key;
+      fast->request.message = CustomerMessage(m, now);
+      fast->request.extend = Extension(m);
+      fast->request.event_tail = MessageJsonTail(fast->request.message);
+    }
+    HANDOFFD_RETURN_IF_ERROR(group_->Run(
+        key,
+        [&](StoreTx& tx) {
+          return Route(tx, batch, raw_body, now, /*append_first=*/true, queue, out);
+        },
+        fast ? &*fast : nullptr));
+    if (fast && fast->outcome.session_id) {
+      out = Outcome{};
+      RecordAppend(batch.messages[0], fast->outcome, out);
+    }
     Finish(batch, out);
     return out.report;
   }

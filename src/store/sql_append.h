@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "common/clock.h"
 #include "store/connection_pool.h"
@@ -29,6 +30,15 @@ struct AppendRequest {
 /// it. A zero created_at is `clock`'s now. Throws the driver's exception on a database error.
 AppendOutcome AppendInOneStatement(const ConnectionPool& pool, Conn& c, const Clock& clock,
                                    const AppendRequest& r);
+
+/// PostgreSQL: AppendInOneStatement for each item in order, inside the transaction open on `c`,
+/// with many items per statement (catalogue kAppendManyToOpenSessions): a run of items with
+/// distinct customers and distinct non-empty channel_message_ids shares one statement, which
+/// writes exactly the rows, ids and events of running them one by one. Throws the driver's
+/// exception on a database error (the transaction must then roll back).
+std::vector<AppendOutcome> AppendManyInOneStatement(const ConnectionPool& pool, Conn& c,
+                                                    const Clock& clock,
+                                                    const std::vector<OpenSessionAppend>& items);
 
 /// SQLite (or any dialect): the same writes step by step through `tx`, inside its transaction.
 Result<AppendOutcome> AppendStepByStep(StoreTx& tx, const AppendRequest& r);

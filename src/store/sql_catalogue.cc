@@ -387,6 +387,7 @@ Catalogue BuildCatalogue(SqlDialect d) {
       "SELECT MIN(last_customer_message_at) FROM agent_sessions WHERE" + unwarned, "ii", "i"};
 
   AddRoutingQueries(c, d);
+  AddAppendQueries(c, d);
   // Agent tools and reports (issue 12).
   c[kRecordFirstResponse] = {
       "UPDATE agent_sessions SET first_response_ms = :at - created_at - wait_ms"

@@ -139,6 +139,8 @@ enum Query : size_t {
   kCreateCanned,
   kUpdateCanned,
   kDeleteCanned,
+  // Group commit's fast path (sql_catalogue_append.cc).
+  kAppendManyToOpenSessions,
   kQueryCount,
 };
 
@@ -157,6 +159,9 @@ Catalogue BuildCatalogue(SqlDialect d);
 
 /// Adds the teams-and-routing statements to `c` (sql_catalogue_routing.cc).
 void AddRoutingQueries(Catalogue& c, SqlDialect d);
+/// Adds the group-commit fast-path statement (kAppendManyToOpenSessions) to `c`
+/// (sql_catalogue_append.cc).
+void AddAppendQueries(Catalogue& c, SqlDialect d);
 /// Adds the web chat statements (visitors, offline messages, visitor delivery) to `c`.
 void AddWebchatQueries(Catalogue& c, const std::string& message_select,
                        const std::string& message_kinds);

@@ -136,6 +136,14 @@ Result<AppendOutcome> SqlTx::AppendToOpenSession(
   });
 }
 
+Result<std::vector<AppendOutcome>> SqlTx::AppendToOpenSessions(
+    const std::vector<OpenSessionAppend>& items) {
+  if (pool_.dialect() != SqlDialect::kPostgres) return StoreTx::AppendToOpenSessions(items);
+  return Guard([&]() -> Result<std::vector<AppendOutcome>> {
+    return AppendManyInOneStatement(pool_, conn_, clock_, items);
+  });
+}
+
 Status SqlTx::AttachRecentMessages(int64_t contact_id, int64_t session_id, TimePoint since) {
   return Guard([&]() -> Status {
     Get(kAttachRecentMessages).Int(session_id).Int(contact_id).Time(since).RunAll();

@@ -37,6 +37,8 @@ class SqlTx final : public StoreTx {
                                             const std::string& customer_key, const Message& m,
                                             std::optional<std::pair<TimePoint, TimePoint>> extend,
                                             const std::string& event_tail) override;
+  Result<std::vector<AppendOutcome>> AppendToOpenSessions(
+      const std::vector<OpenSessionAppend>& items) override;
   Status AttachRecentMessages(int64_t contact_id, int64_t session_id, TimePoint since) override;
   Status ExtendSession(int64_t session_id, TimePoint last_customer_message_at,
                        TimePoint expires_at) override;

@@ -72,6 +72,16 @@ struct AppendOutcome {
   std::optional<int64_t> message_id;
 };
 
+/// One message for StoreTx::AppendToOpenSessions: the arguments of
+/// StoreTx::AppendToOpenSession.
+struct OpenSessionAppend {
+  std::string channel;
+  std::string customer_key;
+  Message message;
+  std::optional<std::pair<TimePoint, TimePoint>> extend;
+  std::string event_tail;
+};
+
 /// A session ended by StoreTx::ExpireDueSessions: as it is stored now, and its status before.
 struct EndedSession {
   Session session;
@@ -126,6 +136,21 @@ class StoreTx {
   virtual Result<AppendOutcome> AppendToOpenSession(
       const std::string& channel, const std::string& customer_key, const Message& m,
       std::optional<std::pair<TimePoint, TimePoint>> extend, const std::string& event_tail) = 0;
+  /// AppendToOpenSession for each item, in order, with the same rows, ids (ascending in item
+  /// order) and events as calling it once per item; one failing item fails the call (roll back).
+  /// PostgreSQL writes many items in one statement (group commit's fast path). This default
+  /// calls AppendToOpenSession per item.
+  virtual Result<std::vector<AppendOutcome>> AppendToOpenSessions(
+      const std::vector<OpenSessionAppend>& items) {
+    std::vector<AppendOutcome> out;
+    out.reserve(items.size());
+    for (const OpenSessionAppend& a : items) {
+      auto one = AppendToOpenSession(a.channel, a.customer_key, a.message, a.extend, a.event_tail);
+      if (!one.ok()) return one.status();
+      out.push_back(*one);
+    }
+    return out;
+  }
   /// Attaches the contact's session-less messages created at or after `since` to the session
   /// (the bot history an agent sees).
   virtual Status AttachRecentMessages(int64_t contact_id, int64_t session_id, TimePoint since) = 0;

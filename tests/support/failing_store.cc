@@ -27,6 +27,15 @@ class FailingTx final : public StoreTxWrapper {
     }
     return StoreTxWrapper::AppendToOpenSession(c, k, m, x, tail);
   }
+  Result<std::vector<AppendOutcome>> AppendToOpenSessions(
+      const std::vector<OpenSessionAppend>& items) override {
+    // With a failure armed: one by one through AppendToOpenSession above (the poisoned item then
+    // fails the batch with a real database error); else the real (multi-row) statement.
+    if (owner_.fail_fast_path || !owner_.poison_wamid.empty()) {
+      return StoreTx::AppendToOpenSessions(items);
+    }
+    return StoreTxWrapper::AppendToOpenSessions(items);
+  }
   Result<Session> CreateSession(const NewSession& s) override {
     HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
     return StoreTxWrapper::CreateSession(s);

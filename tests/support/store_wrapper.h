@@ -42,6 +42,10 @@ class StoreTxWrapper : public StoreTx {
                                             const std::string& event_tail) override {
     return target_.AppendToOpenSession(channel, customer_key, m, extend, event_tail);
   }
+  Result<std::vector<AppendOutcome>> AppendToOpenSessions(
+      const std::vector<OpenSessionAppend>& items) override {
+    return target_.AppendToOpenSessions(items);
+  }
   Status AttachRecentMessages(int64_t contact_id, int64_t session_id, TimePoint since) override {
     return target_.AttachRecentMessages(contact_id, session_id, since);
   }

@@ -1,0 +1,102 @@
+// Group commit's fast path on PostgreSQL: many customer messages joining their open sessions in
+// one data-modifying statement (kAppendManyToOpenSessions), the multi-row form of
+// kAppendToOpenSession (sql_catalogue.cc), which it must match row for row and event for event
+// (store_append_many_test checks that).
+#include <string>
+
+#include "store/sql_catalogue.h"
+
+namespace handoffd::sqlstore {
+namespace {
+
+// handoffd_rfc3339(x) (migration 0003) written out: the same text, but as an expression the
+// planner evaluates inline; the SQL function is not inlined (it reads its argument twice) and
+// costs a function-executor setup per call site and statement.
+std::string Rfc3339(const std::string& x) {
+  return "(to_char(TIMESTAMP '1970-01-01 00:00:00' + ((" + x +
+         ") / 1000) * INTERVAL '1 second', 'YYYY-MM-DD\"T\"HH24:MI:SS') || '.' || lpad(((" + x +
+         ") % 1000)::TEXT, 3, '0') || 'Z')";
+}
+
+}  // namespace
+
+void AddAppendQueries(Catalogue& c, SqlDialect d) {
+  if (d != SqlDialect::kPostgres) {
+    c[kAppendManyToOpenSessions] = {"", "", ""};  // SQLite appends step by step
+    return;
+  }
+  // Parameter: a JSON array, one object per message, in order (distinct customers and wamids).
+  // Result: one row per message: its 1-based position, the open session's id (0: none) and the
+  // stored message's id (0: none, or a duplicate wamid). Sessions are locked in array order and
+  // rows and events are inserted in array order (events of one message: message.created, then
+  // session.updated when it extended the session), so ids follow the order of single appends.
+  c[kAppendManyToOpenSessions] = {
+      "WITH r AS (SELECT * FROM ROWS FROM (json_to_recordset(CAST(:rows AS json)) AS"
+      " (channel text, phone text, sender_type text, sender_id text, direction text, type text,"
+      " content text, metadata text, wamid text, delivery text, created bigint, sent bigint,"
+      " last bigint, expires bigint, extend integer, tail text)) WITH ORDINALITY AS"
+      " r(channel, phone, sender_type, sender_id, direction, type, content, metadata, wamid,"
+      " delivery, created, sent, last, expires, extend, tail, n)),"
+      " s AS (SELECT r.n, a.id, a.contact_id, a.status, a.agent_id FROM r JOIN agent_sessions a"
+      " ON a.channel = r.channel AND a.phone_number = r.phone"
+      " AND a.status IN ('waiting', 'active') ORDER BY r.n FOR UPDATE OF a),"
+      " m AS (INSERT INTO agent_messages (session_id, contact_id, sender_type, sender_id,"
+      " direction, type, content, metadata, channel_message_id, delivery_status, created_at,"
+      " sent_at) SELECT s.id, s.contact_id, r.sender_type, r.sender_id, r.direction, r.type,"
+      " r.content, r.metadata, r.wamid, r.delivery, r.created, r.sent FROM r JOIN s ON s.n = r.n"
+      " ORDER BY r.n ON CONFLICT (channel_message_id) WHERE direction = 'in' DO NOTHING"
+      " RETURNING id, session_id, channel_message_id),"
+      " mr AS (SELECT r.n, m.id, m.session_id FROM m JOIN r ON r.wamid = m.channel_message_id),"
+      " u AS (UPDATE agent_sessions a SET"
+      " last_customer_message_at = CASE WHEN a.last_customer_message_at IS NULL"
+      " OR a.last_customer_message_at < x.last THEN x.last ELSE a.last_customer_message_at END,"
+      " expires_at = CASE WHEN a.expires_at < x.expires THEN x.expires ELSE a.expires_at END"
+      " FROM (SELECT mr.n, mr.session_id, r.last, r.expires, r.created, r.tail FROM mr"
+      " JOIN r ON r.n = mr.n WHERE r.extend = 1) x WHERE a.id = x.session_id"
+      " RETURNING a.*, x.n AS x_n, x.created AS x_created, x.tail AS x_tail),"
+      " ev AS (INSERT INTO events (type, audience, agent_id, data, created_at)"
+      " SELECT e.type, e.audience, e.agent_id, e.data, e.created FROM ("
+      " SELECT mr.n, 0 AS k, 'message.created' AS type,"
+      " CASE WHEN s.status = 'waiting' OR s.agent_id IS NULL THEN 'all' ELSE 'agent' END"
+      " AS audience,"
+      " CASE WHEN s.status = 'waiting' THEN NULL ELSE s.agent_id END AS agent_id,"
+      " '{\"id\":' || mr.id || ',\"session_id\":' || mr.session_id || ',' || r.tail AS data,"
+      " r.created AS created FROM mr JOIN s ON s.n = mr.n JOIN r ON r.n = mr.n"
+      " WHERE r.tail <> ''"
+      " UNION ALL"
+      // The moved timers: session.updated with the SESSION of json_views.cc SessionJson.
+      " SELECT u.x_n, 1, 'session.updated',"
+      " CASE WHEN u.status = 'waiting' OR u.agent_id IS NULL THEN 'all' ELSE 'agent' END,"
+      " CASE WHEN u.status = 'waiting' THEN NULL ELSE u.agent_id END,"
+      " json_build_object('id', u.id, 'channel', u.channel, 'phone_number', u.phone_number,"
+      " 'customer_name', NULLIF(u.customer_name, ''),"
+      " 'phone_number_id', NULLIF(u.phone_number_id, ''), 'status', u.status,"
+      " 'agent_id', u.agent_id, 'agent_name', ag.name,"
+      " 'created_at', " +
+          Rfc3339("u.created_at") + ", 'assigned_at', " + Rfc3339("u.assigned_at") +
+          ", 'ended_at', " + Rfc3339("u.ended_at") +
+          ", 'end_reason', u.end_reason,"
+          " 'expires_at', " +
+          Rfc3339("u.expires_at") + ", 'last_customer_message_at', " +
+          Rfc3339("u.last_customer_message_at") + ", 'window_expires_at', " +
+          Rfc3339("u.last_customer_message_at + 86400000") +
+          ", 'team_id', u.team_id, 'team_name', tt.name,"
+          " 'queue_position', CASE WHEN u.status = 'waiting' THEN (SELECT COUNT(*)"
+          " FROM agent_sessions w WHERE w.status = 'waiting' AND w.team_id = u.team_id"
+          " AND (w.priority > u.priority OR (w.priority = u.priority AND (w.queue_order <"
+          " u.queue_order OR (w.queue_order = u.queue_order AND w.id <= u.id))))) END,"
+          " 'priority', u.priority,"
+          " 'labels', to_json(array_remove(string_to_array(u.labels, ','), '')),"
+          " 'csat_score', u.csat_score, 'csat_comment', u.csat_comment,"
+          " 'wait_seconds', u.wait_ms / 1000.0,"
+          " 'first_response_seconds', u.first_response_ms / 1000.0,"
+          " 'handle_seconds', u.handle_ms / 1000.0)::TEXT,"
+          " u.x_created FROM u LEFT JOIN agents ag ON ag.id = u.agent_id"
+          " LEFT JOIN teams tt ON tt.id = u.team_id WHERE u.x_tail <> ''"
+          ") e ORDER BY e.n, e.k RETURNING id)"
+          " SELECT r.n, COALESCE(s.id, 0), COALESCE(mr.id, 0) FROM r LEFT JOIN s ON s.n = r.n"
+          " LEFT JOIN mr ON mr.n = r.n ORDER BY r.n",
+      "t", "iii"};
+}
+
+}  // namespace handoffd::sqlstore
