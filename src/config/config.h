@@ -65,7 +65,7 @@ struct Config {
     /// Connections in the pool (extension key database.pool_size).
     int pool_size = 16;
     /// Most concurrent webhooks committed in one shared transaction (1: each commits alone; 0:
-    /// automatic, 64 on SQLite and 1 on PostgreSQL, where group commit measured no faster).
+    /// automatic: 64, on both databases; BENCHMARKS.md).
     int group_commit_max = 0;
     /// Microseconds a group's leader waits for more webhooks before it begins (0: none; the
     /// webhooks that arrive while a group commits form the next one).
