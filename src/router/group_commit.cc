@@ -22,30 +22,32 @@ GroupCommitStats GroupCommitter::stats() const {
 
 Status GroupCommitter::Run(const std::string& key, const std::function<Status(StoreTx&)>& work,
                            Append* append) {
-  Unit unit{&key, &work, append, Status::Ok(), false};
+  Unit unit{&key, &work, append, Status::Ok(), false, {}};
   const size_t max_batch = static_cast<size_t>(std::max(1, options_.max_batch));
   const int max_groups = std::max(1, options_.max_groups);
   std::unique_lock lock(mu_);
   queue_.push_back(&unit);
-  if (leaders_ > 0 && queue_.size() >= max_batch) changed_.notify_all();  // a full group: go now
+  if (leaders_ > 0 && queue_.size() >= max_batch) gather_.notify_all();  // a full group: go now
   while (!unit.done) {
     if (leaders_ >= max_groups || queue_.empty()) {
-      changed_.wait(lock);  // a group ends (ours, or a free leader's place) or units queue
+      // Woken when our unit is done, or as the queue's head when a leader's place frees.
+      unit.wake.wait(lock);
       continue;
     }
-    // Lead: gather, take a group (ours may already be in another one), commit it, wake all.
+    // Lead: gather, take a group (ours may already be in another one), commit it.
     ++leaders_;
     if (options_.window.count() > 0 && queue_.size() < max_batch) {
-      changed_.wait_for(lock, options_.window, [&] { return queue_.size() >= max_batch; });
+      gather_.wait_for(lock, options_.window, [&] { return queue_.size() >= max_batch; });
     }
     const size_t n = std::min(queue_.size(), max_batch);
     std::vector<Unit*> group(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
     lock.unlock();
-    if (!group.empty()) Commit(std::move(group));
+    if (!group.empty()) Commit(std::move(group));  // wakes the group's units
     lock.lock();
     --leaders_;
-    changed_.notify_all();
+    // Only the queue's head is woken to lead the next group (not every waiting caller).
+    if (!queue_.empty()) queue_.front()->wake.notify_one();
   }
   return unit.status;
 }
@@ -161,7 +163,10 @@ void GroupCommitter::Commit(std::vector<Unit*> group) {
   for (Unit* u : all) {
     if (u->status.ok() && u->append != nullptr && u->append->outcome.session_id) ++stats_.batched;
   }
-  for (Unit* u : all) u->done = true;
+  for (Unit* u : all) {
+    u->done = true;
+    u->wake.notify_one();  // under the lock: the unit (on its caller's stack) is still alive
+  }
 }
 
 }  // namespace handoffd

@@ -102,6 +102,7 @@ class GroupCommitter {
     Append* append;
     Status status;
     bool done = false;
+    std::condition_variable wake;  // done, or the head of the queue may lead
   };
 
   /// Runs `group` (sorted by key) until every unit has its status. Called without the lock.
@@ -118,7 +119,7 @@ class GroupCommitter {
   Store& store_;
   const GroupCommitOptions options_;
   mutable std::mutex mu_;
-  std::condition_variable changed_;  // a group ended, or units were queued
+  std::condition_variable gather_;  // max_batch units are queued (ends a gathering window)
   std::deque<Unit*> queue_;
   int leaders_ = 0;  // groups being gathered or committed
   GroupCommitStats stats_;
