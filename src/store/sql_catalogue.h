@@ -73,6 +73,7 @@ enum Query : size_t {
   kCountUnread,
   kListCustomerSessions,
   kEndDueSessions,
+  kCommitWithoutFlush,
   kTakeExpiryNotices,
   kClearExpiryNotice,
   kInsertMessages,

@@ -259,6 +259,7 @@ Result<int64_t> SqlTx::SetReadPosition(int64_t agent_id, int64_t session_id, int
 
 Result<int> SqlTx::EndDueSessions(TimePoint now, int limit) {
   return Guard([&]() -> Result<int> {
+    if (pool_.dialect() == SqlDialect::kPostgres) Get(kCommitWithoutFlush).RunAll();
     Stmt& st = Get(kEndDueSessions).Time(now).Int(int64_t{std::max(0, limit)});
     st.RunAll();
     return static_cast<int>(st.Affected());

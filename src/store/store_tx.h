@@ -178,7 +178,11 @@ class StoreTx {
   /// (agent_sessions.expiry_notice = its status before). Writes nothing else: TakeExpiryNotices
   /// hands the sessions to whoever writes their notes, texts and events. Rows another transaction
   /// holds locked are skipped (PostgreSQL; they are due again at the next sweep), and a session
-  /// extended meanwhile (expires_at moved past `now`) is not ended. Returns how many it ended.
+  /// extended meanwhile (expires_at moved past `now`) is not ended. On PostgreSQL the
+  /// transaction's commit then returns without waiting for its WAL flush (synchronous_commit
+  /// off, local to it): nobody outside the database acts on these ends before the notices'
+  /// transaction, whose flush covers them; a crash may forget the last ends, which the next
+  /// sweep makes again. Returns how many it ended.
   virtual Result<int> EndDueSessions(TimePoint now, int limit) = 0;
   /// Expiry, phase 2: up to `limit` sessions whose notice EndDueSessions left pending, earliest
   /// deadline first, as stored now (ended) with their status before; clears their marker, so the
