@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "common/clock.h"
 #include "domain/session.h"
@@ -47,11 +48,17 @@ class ExpiryJob {
   /// own expires_at, and marks their notices pending; phase 2 (SessionService::NotifyExpired, a
   /// few set-based statements per batch) writes each ended session's events, note, expired text
   /// and outbox item, also for sessions an interrupted earlier sweep ended. Logs one line per
-  /// noticed session ("session.expired", info level) and one per sweep ("expiry.sweep"). Store
+  /// noticed session ("session.expired", info level) and one per sweep ("expiry.sweep").
+  /// Between notice batches it ends what fell due meanwhile, so a long notice phase delays no
+  /// end. Store
   /// errors end the phase early; they are counted and logged, and the next sweep retries.
   SweepReport RunOnce();
 
  private:
+  /// Phase 1: ends every session due at `now`, batch after batch, counting into `report`.
+  /// Returns the error of a failed batch, or "" when none failed.
+  std::string EndAllDue(TimePoint now, SweepReport& report);
+
   Store& store_;
   SessionService& sessions_;
   const Clock& clock_;

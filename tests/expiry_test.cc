@@ -304,6 +304,28 @@ TEST_P(ExpiryTest, NoticesLeftByAnInterruptedSweepAreWrittenOnceByTheNext) {
   EXPECT_TRUE(h.TakeOutbox().empty());
 }
 
+// A long notice phase delays no end: a session falling due while the notices are written is
+// ended (and noticed) by the same sweep, not the next one.
+TEST_P(ExpiryTest, ASessionFallingDueWhileNoticesAreWrittenEndsInTheSameSweep) {
+  auto open = OpenStaggered(h, {"111111111", "222222222", "333333333"});
+  ASSERT_EQ(open.size(), 3u);
+  h.clock.Set(open[1].expires_at);  // the first two are due, the third a minute later
+  SessionServiceOptions so = RouterHarness::DefaultSessionOptions();
+  // Each committed notice batch takes "a minute": the clock passes the third deadline.
+  so.on_events = [&] { h.clock.Set(open[2].expires_at); };
+  SessionService sessions(*h.store, h.clock, so);
+  ExpiryJob one_at_a_time(*h.store, sessions, h.clock, *h.log, h.metrics, /*batch_size=*/1);
+  SweepReport r = one_at_a_time.RunOnce();
+  EXPECT_EQ(r.expired, 3);
+  EXPECT_EQ(r.noticed, 3);
+  EXPECT_EQ(r.notification_failures, 0);
+  auto third = h.store->GetSession(open[2].id);
+  ASSERT_TRUE(third.ok() && third->has_value());
+  EXPECT_EQ((*third)->status, SessionStatus::kEnded);
+  EXPECT_EQ((*third)->ended_at, open[2].expires_at);
+  EXPECT_EQ(h.TakeOutbox().size(), 3u);
+}
+
 // Two sweeps at once (two instances, or a nudge during a sweep) end and notice each session
 // once: PostgreSQL's sweeps skip each other's locked rows, SQLite's take turns.
 TEST_P(ExpiryTest, ConcurrentSweepsNoticeEachSessionOnce) {
