@@ -4,8 +4,9 @@
 //
 //   expiry_sweep --database URL [--sessions 100000] [--batch 1000] [--mode set|per-session]
 //
-// --mode set: ExpiryJob::RunOnce, the set-based sweep (batches of --batch sessions, a few
-// statements per batch). --mode per-session: the sweep as it was before, for reference: list due
+// --mode set: ExpiryJob::RunOnce, the two-phase set-based sweep (batches of --batch sessions;
+// "ended_seconds": until every session was ended, "seconds": notices included). --mode
+// per-session: the sweep as it was before issue 7, for reference: list due
 // sessions in batches, then SessionService::Expire one by one (one transaction each).
 // URL is a database.url (sqlite:PATH or postgresql://...), migrated here; PostgreSQL databases
 // should be fresh. Prints one JSON line.
@@ -128,9 +129,12 @@ int main(int argc, char** argv) {
 
   const auto started = std::chrono::steady_clock::now();
   int expired = 0;
+  double ended_seconds = 0;  // set mode: until every due session was ended (phase 1)
   if (o.mode == "set") {
     ExpiryJob job(**store, sessions, clock, *log, metrics, o.batch);
-    expired = job.RunOnce().expired;
+    const SweepReport r = job.RunOnce();
+    expired = r.expired;
+    ended_seconds = static_cast<double>(r.ended_ms) / 1000.0;
   } else {
     // The sweep before issue 7: one transaction per session, ended at the sweep's time.
     while (true) {
@@ -147,6 +151,7 @@ int main(int argc, char** argv) {
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (o.mode != "set") ended_seconds = seconds;  // one phase: ended and noticed together
 
   const long long open = Count(*sql,
                                "SELECT COUNT(*) FROM agent_sessions"
@@ -159,9 +164,10 @@ int main(int argc, char** argv) {
   const long long messages = Count(*sql, "SELECT COUNT(*) FROM agent_messages");
   std::printf(
       "{\"dialect\":\"%s\",\"mode\":\"%s\",\"sessions\":%d,\"batch\":%d,\"expired\":%d,"
-      "\"seconds\":%.3f,\"sessions_per_s\":%.0f,\"still_open\":%lld,\"ended_at_own_deadline\":%lld,"
+      "\"ended_seconds\":%.3f,\"seconds\":%.3f,\"sessions_per_s\":%.0f,\"still_open\":%lld,\"ended_"
+      "at_own_deadline\":%lld,"
       "\"messages\":%lld,\"outbox\":%lld,\"events\":%lld,\"seed_seconds\":%.2f}\n",
-      (*store)->Dialect().c_str(), o.mode.c_str(), o.sessions, o.batch, expired, seconds,
-      expired / seconds, open, own_time, messages, outbox, events, seed_s);
+      (*store)->Dialect().c_str(), o.mode.c_str(), o.sessions, o.batch, expired, ended_seconds,
+      seconds, expired / seconds, open, own_time, messages, outbox, events, seed_s);
   return expired == o.sessions ? 0 : 1;
 }

@@ -24,25 +24,45 @@ ExpiryJob::ExpiryJob(Store& store, SessionService& sessions, const Clock& clock,
       metrics_(metrics),
       batch_size_(batch_size) {}
 
-SweepReport ExpiryJob::RunOnce() {
-  const auto started = std::chrono::steady_clock::now();
-  const TimePoint now = clock_.Now();
-  SweepReport report;
-  std::string error;
-  const bool log_info = log_.InfoEnabled();
+std::string ExpiryJob::EndAllDue(TimePoint now, SweepReport& report) {
+  // A short batch means nothing more is due at `now` (rows locked by a writer were skipped: the
+  // next sweep sees them again).
   while (true) {
-    // One transaction of a few set-based statements per batch (SessionService::ExpireDue);
-    // each session ends at its own expires_at.
-    auto ended = sessions_.ExpireDue(now, batch_size_);
+    auto ended = sessions_.EndDue(now, batch_size_);
     if (!ended.ok()) {
       ++report.notification_failures;
-      error = ended.status().ToString();
+      return ended.status().ToString();
+    }
+    report.examined += *ended;
+    report.expired += *ended;
+    if (*ended < batch_size_) return "";
+  }
+}
+
+SweepReport ExpiryJob::RunOnce() {
+  const auto started = std::chrono::steady_clock::now();
+  const auto since_start = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 started)
+        .count();
+  };
+  const TimePoint now = clock_.Now();
+  SweepReport report;
+  // Phase 1: end every due session.
+  std::string error = EndAllDue(now, report);
+  report.ended_ms = since_start();
+  // Phase 2: the notices of every ended session (this sweep's and any an earlier one left).
+  const bool log_info = log_.InfoEnabled();
+  while (true) {
+    auto noticed = sessions_.NotifyExpired(batch_size_);
+    if (!noticed.ok()) {
+      ++report.notification_failures;
+      error = noticed.status().ToString();
       break;
     }
-    for (const ExpiredSession& e : *ended) {
+    for (const ExpiredSession& e : *noticed) {
       const Session& s = e.session;
-      ++report.examined;
-      ++report.expired;
+      ++report.noticed;
       if (e.notified) ++report.notified;
       if (!log_info) continue;
       log_.Info(
@@ -56,19 +76,24 @@ SweepReport ExpiryJob::RunOnce() {
                                        : nlohmann::json()},
            {"notified", e.notified}});
     }
-    // A short batch means nothing more is due now (rows locked by a writer were skipped: the
-    // next sweep sees them again).
-    if (static_cast<int>(ended->size()) < batch_size_) break;
+    if (static_cast<int>(noticed->size()) < batch_size_) break;
+    // Many notices take a while: sessions falling due meanwhile end on time, not next sweep.
+    if (std::string e = EndAllDue(clock_.Now(), report); !e.empty()) {
+      error = e;
+      break;
+    }
   }
-  report.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::steady_clock::now() - started)
-                           .count();
+  report.duration_ms = since_start();
   ++metrics_.expiry_sweeps;
   metrics_.sessions_expired += report.expired;
-  nlohmann::json fields = {
-      {"examined", report.examined},       {"expired", report.expired},
-      {"notified", report.notified},       {"notification_failures", report.notification_failures},
-      {"duration_ms", report.duration_ms}, {"at", FormatRfc3339(now)}};
+  nlohmann::json fields = {{"examined", report.examined},
+                           {"expired", report.expired},
+                           {"noticed", report.noticed},
+                           {"notified", report.notified},
+                           {"notification_failures", report.notification_failures},
+                           {"ended_ms", report.ended_ms},
+                           {"duration_ms", report.duration_ms},
+                           {"at", FormatRfc3339(now)}};
   if (!error.empty()) {
     fields["error"] = error;
     log_.Error("expiry.sweep", fields);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "common/clock.h"
 #include "domain/session.h"
@@ -25,10 +26,13 @@ TimePoint NextWake(TimePoint now, std::optional<TimePoint> next_deadline, TimePo
 /// What one sweep did; logged as one JSON line ("expiry.sweep").
 struct SweepReport {
   int examined = 0;               // due sessions found (and ended: the sweep is set-based)
-  int expired = 0;                // ended by this sweep
+  int expired = 0;                // ended by this sweep (phase 1)
+  int noticed = 0;                // sessions whose expiry notice this sweep wrote (phase 2; may
+                                  // include sessions an earlier, interrupted sweep ended)
   int notified = 0;               // expired texts queued to customers
   int notification_failures = 0;  // batches that failed (rolled back, left for the next sweep)
-  int64_t duration_ms = 0;
+  int64_t ended_ms = 0;           // from the start until every due session was ended
+  int64_t duration_ms = 0;        // the whole sweep, notices included
 };
 
 class ExpiryJob {
@@ -38,14 +42,23 @@ class ExpiryJob {
 
   static constexpr int kDefaultBatchSize = 1000;
 
-  /// Ends every session due at clock.Now() in batches of `batch_size` until none is left (each
-  /// batch one transaction of a few set-based statements, SessionService::ExpireDue; each
-  /// session ends at its own expires_at), logging one line per expired session
-  /// ("session.expired", info level) and one per sweep ("expiry.sweep"). Store errors end the
-  /// sweep early; they are counted and logged, and the next sweep retries.
+  /// Ends every session due at clock.Now(), then writes the pending notices (two phases, each in
+  /// batches of `batch_size` until none is left; PRODUCT.md "Expiry", issue 7 defect 6).
+  /// Phase 1 (SessionService::EndDue, one statement per batch) ends the due sessions, each at its
+  /// own expires_at, and marks their notices pending; phase 2 (SessionService::NotifyExpired, a
+  /// few set-based statements per batch) writes each ended session's events, note, expired text
+  /// and outbox item, also for sessions an interrupted earlier sweep ended. Logs one line per
+  /// noticed session ("session.expired", info level) and one per sweep ("expiry.sweep").
+  /// Between notice batches it ends what fell due meanwhile, so a long notice phase delays no
+  /// end. Store
+  /// errors end the phase early; they are counted and logged, and the next sweep retries.
   SweepReport RunOnce();
 
  private:
+  /// Phase 1: ends every session due at `now`, batch after batch, counting into `report`.
+  /// Returns the error of a failed batch, or "" when none failed.
+  std::string EndAllDue(TimePoint now, SweepReport& report);
+
   Store& store_;
   SessionService& sessions_;
   const Clock& clock_;

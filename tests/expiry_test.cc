@@ -15,6 +15,7 @@
 #include "channels/whatsapp/webhook_parser.h"
 #include "domain/json_views.h"
 #include "scheduler/expiry_thread.h"
+#include "support/failing_store.h"
 #include "support/router_harness.h"
 
 namespace handoffd::testing {
@@ -88,6 +89,8 @@ TEST_P(ExpiryTest, EndsTheSessionExactlyAtTheDeadlineAndTellsTheCustomer) {
   EXPECT_EQ(expired_lines[0]["notified"], true);
   ASSERT_EQ(sweep_lines.size(), 2u);
   EXPECT_EQ(sweep_lines[1]["examined"], 1);
+  EXPECT_EQ(sweep_lines[1]["noticed"], 1);
+  EXPECT_TRUE(sweep_lines[1]["ended_ms"].is_number_integer());
   EXPECT_EQ(sweep_lines[1]["expired"], 1);
   EXPECT_EQ(sweep_lines[1]["notified"], 1);
   EXPECT_EQ(sweep_lines[1]["notification_failures"], 0);
@@ -247,6 +250,102 @@ TEST_P(ExpiryTest, EndsBatchAfterBatchUntilNothingIsDue) {
   auto next = h.store->NextExpiry();
   ASSERT_TRUE(next.ok());
   EXPECT_FALSE(next->has_value());
+}
+
+int CountEvents(RouterHarness& h, const std::string& type) {
+  int n = 0;
+  for (const EventRecord& e : AllEvents(h)) n += e.type == type ? 1 : 0;
+  return n;
+}
+
+// Two-phase expiry (issue 7, defect 6): a sweep that dies after ending the sessions and before
+// writing their notices loses none: the sessions are ended at their own deadlines at once, and
+// the next sweep (here a fresh job, as after a restart) writes each notice exactly once.
+TEST_P(ExpiryTest, NoticesLeftByAnInterruptedSweepAreWrittenOnceByTheNext) {
+  auto open = OpenStaggered(h, {"111111111", "222222222", "333333333"});
+  ASSERT_EQ(open.size(), 3u);
+  const int ended_before = CountEvents(h, "session.ended");
+  h.clock.Set(open.back().expires_at);
+
+  FailingStore failing(*h.store);
+  SessionService failing_sessions(failing, h.clock, RouterHarness::DefaultSessionOptions());
+  ExpiryJob interrupted(failing, failing_sessions, h.clock, *h.log, h.metrics);
+  failing.FailNthWrite(2);  // 1: phase 1 ends the sessions; 2: phase 2 fails
+  SweepReport first = interrupted.RunOnce();
+  EXPECT_EQ(first.expired, 3);
+  EXPECT_EQ(first.noticed, 0);
+  EXPECT_EQ(first.notification_failures, 1);
+  for (const Session& s : open) {
+    auto ended = h.store->GetSession(s.id);
+    ASSERT_TRUE(ended.ok() && ended->has_value());
+    EXPECT_EQ((*ended)->status, SessionStatus::kEnded);
+    EXPECT_EQ((*ended)->ended_at, s.expires_at);
+    EXPECT_NE(h.Messages(s.id).back().content, "Chat expired");
+  }
+  EXPECT_TRUE(h.TakeOutbox().empty());
+  EXPECT_EQ(CountEvents(h, "session.ended"), ended_before);
+
+  ExpiryJob after_restart(*h.store, *h.sessions, h.clock, *h.log, h.metrics);
+  SweepReport second = after_restart.RunOnce();
+  EXPECT_EQ(second.expired, 0);
+  EXPECT_EQ(second.noticed, 3);
+  EXPECT_EQ(second.notified, 3);
+  EXPECT_EQ(second.notification_failures, 0);
+  EXPECT_EQ(h.TakeOutbox().size(), 3u);
+  EXPECT_EQ(CountEvents(h, "session.ended"), ended_before + 3);
+  for (const Session& s : open) {
+    const auto messages = h.Messages(s.id);
+    ASSERT_GE(messages.size(), 2u);
+    EXPECT_EQ(messages[messages.size() - 2].content, "Chat expired");
+    EXPECT_EQ(messages.back().created_at, s.expires_at);
+  }
+  SweepReport third = after_restart.RunOnce();
+  EXPECT_EQ(third.noticed, 0);
+  EXPECT_TRUE(h.TakeOutbox().empty());
+}
+
+// A long notice phase delays no end: a session falling due while the notices are written is
+// ended (and noticed) by the same sweep, not the next one.
+TEST_P(ExpiryTest, ASessionFallingDueWhileNoticesAreWrittenEndsInTheSameSweep) {
+  auto open = OpenStaggered(h, {"111111111", "222222222", "333333333"});
+  ASSERT_EQ(open.size(), 3u);
+  h.clock.Set(open[1].expires_at);  // the first two are due, the third a minute later
+  SessionServiceOptions so = RouterHarness::DefaultSessionOptions();
+  // Each committed notice batch takes "a minute": the clock passes the third deadline.
+  so.on_events = [&] { h.clock.Set(open[2].expires_at); };
+  SessionService sessions(*h.store, h.clock, so);
+  ExpiryJob one_at_a_time(*h.store, sessions, h.clock, *h.log, h.metrics, /*batch_size=*/1);
+  SweepReport r = one_at_a_time.RunOnce();
+  EXPECT_EQ(r.expired, 3);
+  EXPECT_EQ(r.noticed, 3);
+  EXPECT_EQ(r.notification_failures, 0);
+  auto third = h.store->GetSession(open[2].id);
+  ASSERT_TRUE(third.ok() && third->has_value());
+  EXPECT_EQ((*third)->status, SessionStatus::kEnded);
+  EXPECT_EQ((*third)->ended_at, open[2].expires_at);
+  EXPECT_EQ(h.TakeOutbox().size(), 3u);
+}
+
+// Two sweeps at once (two instances, or a nudge during a sweep) end and notice each session
+// once: PostgreSQL's sweeps skip each other's locked rows, SQLite's take turns.
+TEST_P(ExpiryTest, ConcurrentSweepsNoticeEachSessionOnce) {
+  std::vector<std::string> customers;
+  for (int k = 0; k < 12; ++k) customers.push_back("49151000000" + std::to_string(k + 10));
+  auto open = OpenStaggered(h, customers);
+  ASSERT_EQ(open.size(), 12u);
+  const int ended_before = CountEvents(h, "session.ended");
+  h.clock.Set(open.back().expires_at);
+  ExpiryJob a(*h.store, *h.sessions, h.clock, *h.log, h.metrics, /*batch_size=*/2);
+  ExpiryJob b(*h.store, *h.sessions, h.clock, *h.log, h.metrics, /*batch_size=*/3);
+  auto ra = std::async(std::launch::async, [&] { return a.RunOnce(); });
+  auto rb = std::async(std::launch::async, [&] { return b.RunOnce(); });
+  const SweepReport x = ra.get();
+  const SweepReport y = rb.get();
+  EXPECT_EQ(x.notification_failures + y.notification_failures, 0);
+  EXPECT_EQ(x.expired + y.expired, 12);
+  EXPECT_EQ(x.noticed + y.noticed, 12);
+  EXPECT_EQ(h.TakeOutbox().size(), 12u);
+  EXPECT_EQ(CountEvents(h, "session.ended"), ended_before + 12);
 }
 
 // A customer's message that moves expires_at while the sweep runs keeps the session open: on

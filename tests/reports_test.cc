@@ -132,9 +132,9 @@ TEST_P(Reports, ExpiryWritesHandleTimeAndMissed) {
   const Session waiting = Started("5511987654321", ana);
   clock_.Advance(seconds(20));
   ASSERT_TRUE(service_->Assign(assigned.id, ana, std::nullopt).ok());
-  auto expired = service_->ExpireDue(kT0 + hours(23), 100);
-  ASSERT_TRUE(expired.ok()) << expired.status().ToString();
-  ASSERT_EQ(expired->size(), 2u);
+  auto ended = service_->EndDue(kT0 + hours(23), 100);
+  ASSERT_TRUE(ended.ok()) << ended.status().ToString();
+  ASSERT_EQ(*ended, 2);
   const Session a = Get(assigned.id);
   EXPECT_EQ(a.handle_ms, ToUnixMillis(a.expires_at) - ToUnixMillis(kT0) - 20000);
   EXPECT_FALSE(a.missed);

@@ -296,12 +296,22 @@ Result<ExpireOutcome> SessionService::Expire(int64_t session_id, TimePoint now) 
   return outcome;
 }
 
-Result<std::vector<ExpiredSession>> SessionService::ExpireDue(TimePoint now, int limit) {
+Result<int> SessionService::EndDue(TimePoint now, int limit) {
+  int ended = 0;
+  Status st = store_.Transact([&](StoreTx& tx) -> Status {
+    HANDOFFD_ASSIGN_OR_RETURN(ended, tx.EndDueSessions(now, limit));
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return ended;
+}
+
+Result<std::vector<ExpiredSession>> SessionService::NotifyExpired(int limit) {
   static const std::string kNote = "Chat expired";
   std::vector<ExpiredSession> out;
   Status st = store_.Transact([&](StoreTx& tx) -> Status {
     out.clear();
-    HANDOFFD_ASSIGN_OR_RETURN(auto ended, tx.ExpireDueSessions(now, limit));
+    HANDOFFD_ASSIGN_OR_RETURN(auto ended, tx.TakeExpiryNotices(limit));
     if (ended.empty()) return Status::Ok();
     const bool notify = !options_.expired_text.empty();
     // Rows in the order Expire() writes them for one session, session after session; each

@@ -46,7 +46,7 @@ struct ExpireOutcome {
   bool notified = false;  // the expired text was queued to the customer
 };
 
-/// A session ended by SessionService::ExpireDue.
+/// A session ended by expiry whose notice SessionService::NotifyExpired wrote.
 struct ExpiredSession {
   Session session;        // as stored now: ended, ended_at = its expires_at
   bool notified = false;  // the expired text was queued to the customer
@@ -101,12 +101,18 @@ class SessionService {
   /// the expired text.
   Result<ExpireOutcome> Expire(int64_t session_id, TimePoint now);
 
-  /// Ends up to `limit` sessions due at `now` (earliest deadline first) in one transaction of a
-  /// few set-based statements, each at its own expires_at, with the same rows Expire() writes
-  /// for one: the session.ended event, the "Chat expired" note and its message.created, the
-  /// expired text (if configured), its outbox item and its message.created. Sessions locked by a
-  /// concurrent writer are left for the next sweep. Returns the ended sessions.
-  Result<std::vector<ExpiredSession>> ExpireDue(TimePoint now, int limit);
+  /// Expiry, phase 1: ends up to `limit` sessions due at `now` (earliest deadline first), each at
+  /// its own expires_at, in one transaction of one statement, and leaves their notices pending
+  /// for NotifyExpired (persisted: a crash in between loses none). Sessions locked by a
+  /// concurrent writer are left for the next sweep. Returns how many it ended.
+  Result<int> EndDue(TimePoint now, int limit);
+
+  /// Expiry, phase 2: for up to `limit` sessions ended by EndDue whose notice is pending
+  /// (earliest deadline first), writes in one transaction of a few set-based statements the rows
+  /// Expire() writes for one, each at the session's own expires_at: the session.ended event, the
+  /// "Chat expired" note and its message.created, the expired text (if configured), its outbox
+  /// item and its message.created. Returns those sessions.
+  Result<std::vector<ExpiredSession>> NotifyExpired(int limit);
 
  private:
   Result<Session> Reload(int64_t session_id);

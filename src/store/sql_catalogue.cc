@@ -280,34 +280,49 @@ Catalogue BuildCatalogue(SqlDialect d) {
                                   " ORDER BY s.id DESC LIMIT :limit",
                               "iii", session_kinds};
 
-  // Set-based expiry. PostgreSQL: lock the due rows (skipping rows a writer holds: a customer's
-  // message may be moving expires_at; a locked row is re-checked against the WHERE clause),
-  // end each at its own expires_at and return it with its previous status, in one statement.
-  // SQLite (the write lock is held by BEGIN IMMEDIATE): kListDueSessions, then kExpireSession
-  // per row.
-  c[kExpireDueSessions] = {
-      pg ? "WITH due AS (SELECT id, status FROM agent_sessions"
-           " WHERE status IN ('waiting', 'active') AND expires_at <= :now"
-           " ORDER BY expires_at, id LIMIT :limit FOR UPDATE SKIP LOCKED),"
-           " ended AS (UPDATE agent_sessions u SET status = 'ended', ended_at = u.expires_at,"
-           " end_reason = 'expired', handle_ms = CASE WHEN u.wait_ms IS NULL THEN NULL"
-           " ELSE u.expires_at - u.created_at - u.wait_ms END,"
-           " missed = CASE WHEN u.wait_ms IS NULL THEN 1 ELSE 0 END"
-           " FROM due WHERE u.id = due.id"
-           " RETURNING u.*, due.status AS previous_status)"
+  // Two-phase expiry (migration 0011). Phase 1, kEndDueSessions: end up to :limit due sessions,
+  // earliest deadline first, each at its own expires_at, and mark its notice pending with its
+  // status before (SET expressions read the row as it was). PostgreSQL locks the due rows,
+  // skipping rows a writer holds (a customer's message may be moving expires_at; a locked row is
+  // re-checked against the WHERE clause); SQLite holds the write lock (BEGIN IMMEDIATE).
+  const std::string end_expired =
+      "status = 'ended', ended_at = u.expires_at, end_reason = 'expired',"
+      " handle_ms = CASE WHEN u.wait_ms IS NULL THEN NULL"
+      " ELSE u.expires_at - u.created_at - u.wait_ms END,"
+      " missed = CASE WHEN u.wait_ms IS NULL THEN 1 ELSE 0 END, expiry_notice = u.status";
+  const std::string due_ids =
+      "SELECT id FROM agent_sessions WHERE status IN ('waiting', 'active') AND expires_at <= :now"
+      " ORDER BY expires_at, id LIMIT :limit";
+  c[kEndDueSessions] = {
+      pg ? "WITH due AS (" + due_ids + " FOR UPDATE SKIP LOCKED) UPDATE agent_sessions u SET " +
+               end_expired + " FROM due WHERE u.id = due.id"
+         : "UPDATE agent_sessions AS u SET " + end_expired + " WHERE u.id IN (" + due_ids + ")",
+      "ii", ""};
+  // Phase 2, kTakeExpiryNotices: up to :limit sessions whose notice is pending, earliest deadline
+  // first, with the status they had before they ended. PostgreSQL clears the marker in the same
+  // statement (skipping rows others hold); SQLite lists them and clears each with
+  // kClearExpiryNotice.
+  // PostgreSQL only: this transaction's COMMIT returns before its WAL is flushed (a WAL flush
+  // of a batch of 1,000 ended sessions costs about as much as the UPDATE itself). Phase 1 may
+  // use it: nobody outside the database acts on an end before phase 2, whose commit flushes it
+  // too (the WAL is flushed in order); a crash may forget the last ends, which the next sweep
+  // makes again.
+  c[kCommitWithoutFlush] = {pg ? "SET LOCAL synchronous_commit TO OFF" : "", "", "", false};
+  c[kTakeExpiryNotices] = {
+      pg ? "WITH pending AS (SELECT id, expiry_notice FROM agent_sessions"
+           " WHERE expiry_notice IS NOT NULL ORDER BY expires_at, id LIMIT :limit"
+           " FOR UPDATE SKIP LOCKED),"
+           " taken AS (UPDATE agent_sessions u SET expiry_notice = NULL FROM pending"
+           " WHERE u.id = pending.id RETURNING u.*, pending.expiry_notice AS previous_status)"
            " SELECT " +
                SelectList(kSessionCols) +
-               ", s.previous_status FROM ended s LEFT JOIN agents a ON a.id = s.agent_id"
-               " LEFT JOIN teams t ON t.id = s.team_id"
-               " ORDER BY s.expires_at, s.id"
-         : "",
-      pg ? "ii" : "", pg ? session_kinds + "t" : ""};
-  c[kExpireSession] = {
-      "UPDATE agent_sessions SET status = 'ended', ended_at = expires_at, end_reason = 'expired',"
-      " handle_ms = CASE WHEN wait_ms IS NULL THEN NULL ELSE expires_at - created_at - wait_ms END,"
-      " missed = CASE WHEN wait_ms IS NULL THEN 1 ELSE 0 END"
-      " WHERE id = :id AND status IN ('waiting', 'active') AND expires_at <= :now",
-      "ii", ""};
+               ", s.previous_status FROM taken s LEFT JOIN agents a ON a.id = s.agent_id"
+               " LEFT JOIN teams t ON t.id = s.team_id ORDER BY s.expires_at, s.id"
+         : "SELECT " + SelectList(kSessionCols) + ", s.expiry_notice" + kSessionFrom +
+               " WHERE s.expiry_notice IS NOT NULL ORDER BY s.expires_at, s.id LIMIT :limit",
+      "i", session_kinds + "t"};
+  c[kClearExpiryNotice] = {"UPDATE agent_sessions SET expiry_notice = NULL WHERE id = :id", "i",
+                           ""};
   // PostgreSQL only: many rows in one statement, passed as one JSON array of objects and
   // inserted in array order (so that identity ids follow it).
   c[kInsertMessages] = {

@@ -265,41 +265,31 @@ Result<int64_t> SqlTx::SetReadPosition(int64_t agent_id, int64_t session_id, int
   });
 }
 
-Result<std::vector<EndedSession>> SqlTx::ExpireDueSessions(TimePoint now, int limit) {
+Result<int> SqlTx::EndDueSessions(TimePoint now, int limit) {
+  return Guard([&]() -> Result<int> {
+    if (pool_.dialect() == SqlDialect::kPostgres) Get(kCommitWithoutFlush).RunAll();
+    Stmt& st = Get(kEndDueSessions).Time(now).Int(int64_t{std::max(0, limit)});
+    st.RunAll();
+    return static_cast<int>(st.Affected());
+  });
+}
+
+Result<std::vector<EndedSession>> SqlTx::TakeExpiryNotices(int limit) {
   return Guard([&]() -> Result<std::vector<EndedSession>> {
     std::vector<EndedSession> out;
-    const int64_t n = std::max(0, limit);
-    if (pool_.dialect() == SqlDialect::kPostgres) {
-      Stmt& st = Get(kExpireDueSessions).Time(now).Int(n);
-      for (bool row = st.Run(); row; row = st.Fetch()) {
-        EndedSession e;
-        e.session = ReadSession(st.row());
-        const std::string previous = st.row().back().s;
-        auto status = ParseSessionStatus(previous);
-        if (!status) throw DataError("unexpected stored session status '" + previous + "'");
-        e.previous_status = *status;
-        out.push_back(std::move(e));
-      }
-      return out;
-    }
-    // SQLite: BEGIN IMMEDIATE holds the write lock, so nothing changes between these.
-    for (Session& s : AllSessions(Get(kListDueSessions).Time(now).Int(n))) {
-      Stmt& end = Get(kExpireSession).Int(s.id).Time(now);
-      end.RunAll();
-      if (end.Affected() != 1) continue;
+    Stmt& st = Get(kTakeExpiryNotices).Int(int64_t{std::max(0, limit)});
+    for (bool row = st.Run(); row; row = st.Fetch()) {
       EndedSession e;
-      e.previous_status = s.status;
-      e.session = std::move(s);
-      e.session.status = SessionStatus::kEnded;
-      e.session.ended_at = e.session.expires_at;
-      e.session.end_reason = EndReason::kExpired;
-      e.session.queue_position.reset();  // no longer in a queue
-      e.session.missed = !e.session.wait_ms.has_value();
-      if (e.session.wait_ms) {
-        e.session.handle_ms = ToUnixMillis(e.session.expires_at) -
-                              ToUnixMillis(e.session.created_at) - *e.session.wait_ms;
-      }
+      e.session = ReadSession(st.row());
+      const std::string previous = st.row().back().s;
+      auto status = ParseSessionStatus(previous);
+      if (!status) throw DataError("unexpected expiry_notice '" + previous + "'");
+      e.previous_status = *status;
       out.push_back(std::move(e));
+    }
+    // SQLite (BEGIN IMMEDIATE holds the write lock): clear the markers just read.
+    if (pool_.dialect() != SqlDialect::kPostgres) {
+      for (const EndedSession& e : out) Get(kClearExpiryNotice).Int(e.session.id).RunAll();
     }
     return out;
   });

@@ -56,7 +56,8 @@ class SqlTx final : public StoreTx {
                                               TimePoint now) override;
   Result<int64_t> SetReadPosition(int64_t agent_id, int64_t session_id, int64_t message_id,
                                   TimePoint now) override;
-  Result<std::vector<EndedSession>> ExpireDueSessions(TimePoint now, int limit) override;
+  Result<int> EndDueSessions(TimePoint now, int limit) override;
+  Result<std::vector<EndedSession>> TakeExpiryNotices(int limit) override;
   Result<std::vector<int64_t>> MarkWindowWarnings(TimePoint now, Duration lead, int limit) override;
   Result<std::vector<Message>> InsertMessages(const std::vector<Message>& messages) override;
   Result<std::vector<int64_t>> AdvanceVisitorDelivery(int64_t session_id, int64_t up_to_message_id,

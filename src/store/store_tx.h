@@ -82,7 +82,8 @@ struct OpenSessionAppend {
   std::string event_tail;
 };
 
-/// A session ended by StoreTx::ExpireDueSessions: as it is stored now, and its status before.
+/// A session ended by expiry (StoreTx::TakeExpiryNotices): as it is stored now, and its status
+/// before it ended.
 struct EndedSession {
   Session session;
   SessionStatus previous_status = SessionStatus::kWaiting;
@@ -196,12 +197,23 @@ class StoreTx {
   // PostgreSQL each is one statement whatever the number of rows; on SQLite (in-process, no
   // round trips) the rows are written one by one inside the caller's transaction.
 
-  /// Ends up to `limit` open sessions with expires_at <= now, earliest deadline first: status
-  /// ended, end_reason expired and ended_at = the session's own expires_at. Rows another
-  /// transaction holds locked are skipped (PostgreSQL; they are due again at the next sweep), and
-  /// a session extended meanwhile (expires_at moved past `now`) is not ended. Returns the ended
-  /// sessions in deadline order.
-  virtual Result<std::vector<EndedSession>> ExpireDueSessions(TimePoint now, int limit) = 0;
+  /// Expiry, phase 1 (migration 0011): ends up to `limit` open sessions with expires_at <= now,
+  /// earliest deadline first, in one statement: status ended, end_reason expired, ended_at = the
+  /// session's own expires_at, handle_ms and missed, and marks each one's notice pending
+  /// (agent_sessions.expiry_notice = its status before). Writes nothing else: TakeExpiryNotices
+  /// hands the sessions to whoever writes their notes, texts and events. Rows another transaction
+  /// holds locked are skipped (PostgreSQL; they are due again at the next sweep), and a session
+  /// extended meanwhile (expires_at moved past `now`) is not ended. On PostgreSQL the
+  /// transaction's commit then returns without waiting for its WAL flush (synchronous_commit
+  /// off, local to it): nobody outside the database acts on these ends before the notices'
+  /// transaction, whose flush covers them; a crash may forget the last ends, which the next
+  /// sweep makes again. Returns how many it ended.
+  virtual Result<int> EndDueSessions(TimePoint now, int limit) = 0;
+  /// Expiry, phase 2: up to `limit` sessions whose notice EndDueSessions left pending, earliest
+  /// deadline first, as stored now (ended) with their status before; clears their marker, so the
+  /// caller writes each notice once when its transaction commits (and again after a rollback).
+  /// PostgreSQL skips rows other transactions hold locked.
+  virtual Result<std::vector<EndedSession>> TakeExpiryNotices(int limit) = 0;
   /// The session.window warning (PRODUCT.md "The 24-hour window"): marks up to `limit` open
   /// WhatsApp sessions whose window_expires_at (last_customer_message_at + kServiceWindow) is
   /// within `lead` after `now` (window_expires_at - lead <= now < window_expires_at) and not yet

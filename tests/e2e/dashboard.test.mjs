@@ -391,6 +391,12 @@ step('the supervisor reassigns the chat to the other agent, who gets it live and
   await page.locator(tid('tab-all')).click();
   await page.locator(sessionItem(sessionId)).click();
   await page.locator(tid('assign-select')).selectOption(String(loser.me.id));
+  // The new agent's toast lives 4 s: watch for it from before the click, so that a slow machine
+  // spending those seconds on the supervisor's checks below cannot make the test miss it.
+  const told = loser.page
+    .locator(`.toast:has-text("You were assigned a chat with ${carla.name}.")`)
+    .waitFor({ timeout: 15000 });
+  told.catch(() => {}); // awaited below; this only keeps an earlier failure from also reporting it
   await page.locator(tid('assign-button')).click();
   await page.locator(`.toast:has-text("Assigned to ${loser.name}.")`).waitFor();
   await until(page, 'the chat header names the new agent', ([name]) =>
@@ -400,7 +406,7 @@ step('the supervisor reassigns the chat to the other agent, who gets it live and
   assert.equal(s.status, 'active');
 
   // The new agent is told, and the chat is in My chats without a reload.
-  await loser.page.locator(`.toast:has-text("You were assigned a chat with ${carla.name}.")`).waitFor({ timeout: 5000 });
+  await told;
   await openTab(loser, 'mine');
   await loser.page.locator(sessionItem(sessionId)).click();
   await loser.page.locator(`${tid('message')}:has-text("Is anyone still there?")`).waitFor();

@@ -81,9 +81,13 @@ class FailingTx final : public StoreTxWrapper {
     HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
     return StoreTxWrapper::SetAgentStatus(a, s, t);
   }
-  Result<std::vector<EndedSession>> ExpireDueSessions(TimePoint t, int n) override {
+  Result<int> EndDueSessions(TimePoint t, int n) override {
     HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
-    return StoreTxWrapper::ExpireDueSessions(t, n);
+    return StoreTxWrapper::EndDueSessions(t, n);
+  }
+  Result<std::vector<EndedSession>> TakeExpiryNotices(int n) override {
+    HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());
+    return StoreTxWrapper::TakeExpiryNotices(n);
   }
   Result<std::vector<Message>> InsertMessages(const std::vector<Message>& m) override {
     HANDOFFD_RETURN_IF_ERROR(owner_.CountWrite());

@@ -83,8 +83,11 @@ class StoreTxWrapper : public StoreTx {
                                   TimePoint now) override {
     return target_.SetReadPosition(agent_id, session_id, message_id, now);
   }
-  Result<std::vector<EndedSession>> ExpireDueSessions(TimePoint now, int limit) override {
-    return target_.ExpireDueSessions(now, limit);
+  Result<int> EndDueSessions(TimePoint now, int limit) override {
+    return target_.EndDueSessions(now, limit);
+  }
+  Result<std::vector<EndedSession>> TakeExpiryNotices(int limit) override {
+    return target_.TakeExpiryNotices(limit);
   }
   Result<std::vector<int64_t>> MarkWindowWarnings(TimePoint now, Duration lead,
                                                   int limit) override {
