@@ -97,28 +97,29 @@ Catalogue BuildCatalogue(SqlDialect d) {
       " 'customer_name', NULLIF(u.customer_name, ''),"
       " 'phone_number_id', NULLIF(u.phone_number_id, ''), 'status', u.status,"
       " 'agent_id', u.agent_id, 'agent_name', ag.name,"
-      " 'created_at', handoffd_rfc3339(u.created_at),"
-      " 'assigned_at', handoffd_rfc3339(u.assigned_at),"
-      " 'ended_at', handoffd_rfc3339(u.ended_at), 'end_reason', u.end_reason,"
-      " 'expires_at', handoffd_rfc3339(u.expires_at),"
-      " 'last_customer_message_at', handoffd_rfc3339(u.last_customer_message_at),"
-      " 'window_expires_at', handoffd_rfc3339(u.last_customer_message_at + 86400000),"
-      " 'team_id', u.team_id, 'team_name', tt.name,"
-      " 'queue_position', CASE WHEN u.status = 'waiting' THEN (SELECT COUNT(*)"
-      " FROM agent_sessions w WHERE w.status = 'waiting' AND w.team_id = u.team_id"
-      " AND (w.priority > u.priority OR (w.priority = u.priority AND (w.queue_order <"
-      " u.queue_order OR (w.queue_order = u.queue_order AND w.id <= u.id))))) END,"
-      " 'priority', u.priority,"
-      " 'labels', to_json(array_remove(string_to_array(u.labels, ','), '')),"
-      " 'csat_score', u.csat_score, 'csat_comment', u.csat_comment,"
-      " 'wait_seconds', u.wait_ms / 1000.0,"
-      " 'first_response_seconds', u.first_response_ms / 1000.0,"
-      " 'handle_seconds', u.handle_ms / 1000.0)::TEXT,"
-      " :ecreated2 FROM u LEFT JOIN agents ag ON ag.id = u.agent_id"
-      " LEFT JOIN teams tt ON tt.id = u.team_id WHERE :with_event2 = 1"
-      " RETURNING id)"
-      " SELECT COALESCE((SELECT id FROM s), 0), COALESCE((SELECT id FROM m), 0),"
-      " (SELECT COUNT(*) FROM u) + (SELECT COUNT(*) FROM e) + (SELECT COUNT(*) FROM e2)",
+      " 'created_at', " +
+          Rfc3339Sql("u.created_at") + ", 'assigned_at', " + Rfc3339Sql("u.assigned_at") +
+          ", 'ended_at', " + Rfc3339Sql("u.ended_at") +
+          ", 'end_reason', u.end_reason, 'expires_at', " + Rfc3339Sql("u.expires_at") +
+          ", 'last_customer_message_at', " + Rfc3339Sql("u.last_customer_message_at") +
+          ", 'window_expires_at', " + Rfc3339Sql("u.last_customer_message_at + 86400000") +
+          ","
+          " 'team_id', u.team_id, 'team_name', tt.name,"
+          " 'queue_position', CASE WHEN u.status = 'waiting' THEN (SELECT COUNT(*)"
+          " FROM agent_sessions w WHERE w.status = 'waiting' AND w.team_id = u.team_id"
+          " AND (w.priority > u.priority OR (w.priority = u.priority AND (w.queue_order <"
+          " u.queue_order OR (w.queue_order = u.queue_order AND w.id <= u.id))))) END,"
+          " 'priority', u.priority,"
+          " 'labels', to_json(array_remove(string_to_array(u.labels, ','), '')),"
+          " 'csat_score', u.csat_score, 'csat_comment', u.csat_comment,"
+          " 'wait_seconds', u.wait_ms / 1000.0,"
+          " 'first_response_seconds', u.first_response_ms / 1000.0,"
+          " 'handle_seconds', u.handle_ms / 1000.0)::TEXT,"
+          " :ecreated2 FROM u LEFT JOIN agents ag ON ag.id = u.agent_id"
+          " LEFT JOIN teams tt ON tt.id = u.team_id WHERE :with_event2 = 1"
+          " RETURNING id)"
+          " SELECT COALESCE((SELECT id FROM s), 0), COALESCE((SELECT id FROM m), 0),"
+          " (SELECT COUNT(*) FROM u) + (SELECT COUNT(*) FROM e) + (SELECT COUNT(*) FROM e2)",
       "ttttttttttiiiiiiitiiii", "iii"};
   c[kAssignSession] = {
       "UPDATE agent_sessions SET status = 'active', agent_id = :agent, assigned_at = :now,"

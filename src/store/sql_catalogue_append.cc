@@ -1,24 +1,18 @@
 // Group commit's fast path on PostgreSQL: many customer messages joining their open sessions in
 // one data-modifying statement (kAppendManyToOpenSessions), the multi-row form of
 // kAppendToOpenSession (sql_catalogue.cc), which it must match row for row and event for event
-// (store_append_many_test checks that).
+// (store_append_many_test checks that). Also Rfc3339Sql, which both use.
 #include <string>
 
 #include "store/sql_catalogue.h"
 
 namespace handoffd::sqlstore {
-namespace {
 
-// handoffd_rfc3339(x) (migration 0003) written out: the same text, but as an expression the
-// planner evaluates inline; the SQL function is not inlined (it reads its argument twice) and
-// costs a function-executor setup per call site and statement.
-std::string Rfc3339(const std::string& x) {
-  return "(to_char(TIMESTAMP '1970-01-01 00:00:00' + ((" + x +
-         ") / 1000) * INTERVAL '1 second', 'YYYY-MM-DD\"T\"HH24:MI:SS') || '.' || lpad(((" + x +
-         ") % 1000)::TEXT, 3, '0') || 'Z')";
+std::string Rfc3339Sql(const std::string& millis) {
+  return "(to_char(TIMESTAMP '1970-01-01 00:00:00' + ((" + millis +
+         ") / 1000) * INTERVAL '1 second', 'YYYY-MM-DD\"T\"HH24:MI:SS') || '.' || lpad(((" +
+         millis + ") % 1000)::TEXT, 3, '0') || 'Z')";
 }
-
-}  // namespace
 
 void AddAppendQueries(Catalogue& c, SqlDialect d) {
   if (d != SqlDialect::kPostgres) {
@@ -73,13 +67,13 @@ void AddAppendQueries(Catalogue& c, SqlDialect d) {
       " 'phone_number_id', NULLIF(u.phone_number_id, ''), 'status', u.status,"
       " 'agent_id', u.agent_id, 'agent_name', ag.name,"
       " 'created_at', " +
-          Rfc3339("u.created_at") + ", 'assigned_at', " + Rfc3339("u.assigned_at") +
-          ", 'ended_at', " + Rfc3339("u.ended_at") +
+          Rfc3339Sql("u.created_at") + ", 'assigned_at', " + Rfc3339Sql("u.assigned_at") +
+          ", 'ended_at', " + Rfc3339Sql("u.ended_at") +
           ", 'end_reason', u.end_reason,"
           " 'expires_at', " +
-          Rfc3339("u.expires_at") + ", 'last_customer_message_at', " +
-          Rfc3339("u.last_customer_message_at") + ", 'window_expires_at', " +
-          Rfc3339("u.last_customer_message_at + 86400000") +
+          Rfc3339Sql("u.expires_at") + ", 'last_customer_message_at', " +
+          Rfc3339Sql("u.last_customer_message_at") + ", 'window_expires_at', " +
+          Rfc3339Sql("u.last_customer_message_at + 86400000") +
           ", 'team_id', u.team_id, 'team_name', tt.name,"
           " 'queue_position', CASE WHEN u.status = 'waiting' THEN (SELECT COUNT(*)"
           " FROM agent_sessions w WHERE w.status = 'waiting' AND w.team_id = u.team_id"
