@@ -64,63 +64,6 @@ Catalogue BuildCatalogue(SqlDialect d) {
       " expires_at = CASE WHEN expires_at < :exp1 THEN :exp2 ELSE expires_at END"
       " WHERE id = :id",
       "iiiii", ""};
-  // PostgreSQL only (SQLite has no data-modifying CTEs; it runs the three statements in one
-  // transaction instead): find, insert and extend in one round trip, in autocommit.
-  c[kAppendToOpenSession] = {
-      "WITH s AS (SELECT id, contact_id, status, agent_id FROM agent_sessions"
-      " WHERE channel = :channel AND phone_number = :phone AND status IN ('waiting', 'active')"
-      " FOR UPDATE),"
-      " m AS (INSERT INTO agent_messages (session_id, contact_id, sender_type, sender_id,"
-      " direction, type, content, metadata, channel_message_id, delivery_status, created_at,"
-      " sent_at) SELECT s.id, s.contact_id, :sender_type, :sender_id, :direction, :type,"
-      " :content, :metadata, :wamid, :delivery, :created, :sent FROM s"
-      " ON CONFLICT (channel_message_id) WHERE direction = 'in' DO NOTHING"
-      " RETURNING id, session_id),"
-      " u AS (UPDATE agent_sessions a SET"
-      " last_customer_message_at = CASE WHEN a.last_customer_message_at IS NULL"
-      " OR a.last_customer_message_at < :last1 THEN :last2 ELSE a.last_customer_message_at END,"
-      " expires_at = CASE WHEN a.expires_at < :exp1 THEN :exp2 ELSE a.expires_at END"
-      " FROM m WHERE a.id = m.session_id AND :extend = 1 RETURNING a.*),"
-      " e AS (INSERT INTO events (type, audience, agent_id, data, created_at)"
-      " SELECT 'message.created',"
-      " CASE WHEN s.status = 'waiting' OR s.agent_id IS NULL THEN 'all' ELSE 'agent' END,"
-      " CASE WHEN s.status = 'waiting' THEN NULL ELSE s.agent_id END,"
-      " '{\"id\":' || m.id || ',\"session_id\":' || m.session_id || ',' || :tail, :ecreated"
-      " FROM m JOIN s ON s.id = m.session_id WHERE :with_event = 1 RETURNING id),"
-      // The moved timers reach every dashboard: session.updated with the SESSION of
-      // json_views.cc SessionJson (store_fast_path_test checks that the two agree).
-      " e2 AS (INSERT INTO events (type, audience, agent_id, data, created_at)"
-      " SELECT 'session.updated',"
-      " CASE WHEN u.status = 'waiting' OR u.agent_id IS NULL THEN 'all' ELSE 'agent' END,"
-      " CASE WHEN u.status = 'waiting' THEN NULL ELSE u.agent_id END,"
-      " json_build_object('id', u.id, 'channel', u.channel, 'phone_number', u.phone_number,"
-      " 'customer_name', NULLIF(u.customer_name, ''),"
-      " 'phone_number_id', NULLIF(u.phone_number_id, ''), 'status', u.status,"
-      " 'agent_id', u.agent_id, 'agent_name', ag.name,"
-      " 'created_at', " +
-          Rfc3339Sql("u.created_at") + ", 'assigned_at', " + Rfc3339Sql("u.assigned_at") +
-          ", 'ended_at', " + Rfc3339Sql("u.ended_at") +
-          ", 'end_reason', u.end_reason, 'expires_at', " + Rfc3339Sql("u.expires_at") +
-          ", 'last_customer_message_at', " + Rfc3339Sql("u.last_customer_message_at") +
-          ", 'window_expires_at', " + Rfc3339Sql("u.last_customer_message_at + 86400000") +
-          ","
-          " 'team_id', u.team_id, 'team_name', tt.name,"
-          " 'queue_position', CASE WHEN u.status = 'waiting' THEN (SELECT COUNT(*)"
-          " FROM agent_sessions w WHERE w.status = 'waiting' AND w.team_id = u.team_id"
-          " AND (w.priority > u.priority OR (w.priority = u.priority AND (w.queue_order <"
-          " u.queue_order OR (w.queue_order = u.queue_order AND w.id <= u.id))))) END,"
-          " 'priority', u.priority,"
-          " 'labels', to_json(array_remove(string_to_array(u.labels, ','), '')),"
-          " 'csat_score', u.csat_score, 'csat_comment', u.csat_comment,"
-          " 'wait_seconds', u.wait_ms / 1000.0,"
-          " 'first_response_seconds', u.first_response_ms / 1000.0,"
-          " 'handle_seconds', u.handle_ms / 1000.0)::TEXT,"
-          " :ecreated2 FROM u LEFT JOIN agents ag ON ag.id = u.agent_id"
-          " LEFT JOIN teams tt ON tt.id = u.team_id WHERE :with_event2 = 1"
-          " RETURNING id)"
-          " SELECT COALESCE((SELECT id FROM s), 0), COALESCE((SELECT id FROM m), 0),"
-          " (SELECT COUNT(*) FROM u) + (SELECT COUNT(*) FROM e) + (SELECT COUNT(*) FROM e2)",
-      "ttttttttttiiiiiiitiiii", "iii"};
   c[kAssignSession] = {
       "UPDATE agent_sessions SET status = 'active', agent_id = :agent, assigned_at = :now,"
       " wait_ms = COALESCE(wait_ms, :now2 - created_at)"

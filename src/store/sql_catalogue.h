@@ -161,12 +161,8 @@ Catalogue BuildCatalogue(SqlDialect d);
 
 /// Adds the teams-and-routing statements to `c` (sql_catalogue_routing.cc).
 void AddRoutingQueries(Catalogue& c, SqlDialect d);
-/// The SQL expression of handoffd_rfc3339(`millis`) (migration 0003) written out: the same text
-/// (NULL for NULL), evaluated inline; the SQL function is not inlined by the planner (it reads
-/// its argument twice) and costs a function-executor setup per call site and statement.
-std::string Rfc3339Sql(const std::string& millis);
-/// Adds the group-commit fast-path statement (kAppendManyToOpenSessions) to `c`
-/// (sql_catalogue_append.cc).
+/// Adds the webhook fast-path statements (kAppendToOpenSession and group commit's
+/// kAppendManyToOpenSessions) to `c` (sql_catalogue_append.cc).
 void AddAppendQueries(Catalogue& c, SqlDialect d);
 /// Adds the web chat statements (visitors, offline messages, visitor delivery) to `c`.
 void AddWebchatQueries(Catalogue& c, const std::string& message_select,

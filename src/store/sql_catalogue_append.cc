@@ -1,20 +1,98 @@
-// Group commit's fast path on PostgreSQL: many customer messages joining their open sessions in
-// one data-modifying statement (kAppendManyToOpenSessions), the multi-row form of
-// kAppendToOpenSession (sql_catalogue.cc), which it must match row for row and event for event
-// (store_append_many_test checks that). Also Rfc3339Sql, which both use.
+// The webhook's fast path on PostgreSQL: a customer message joining its open session in one
+// data-modifying statement (kAppendToOpenSession), and group commit's multi-row form of it
+// (kAppendManyToOpenSessions), which must match it row for row and event for event
+// (store_append_many_test checks that). Both build their events with the helpers below.
 #include <string>
 
 #include "store/sql_catalogue.h"
 
 namespace handoffd::sqlstore {
 
+namespace {
+
+// The SQL expression of handoffd_rfc3339(`millis`) (migration 0003) written out: the same text
+// (NULL for NULL), evaluated inline; the SQL function is not inlined by the planner (it reads
+// its argument twice) and costs a function-executor setup per call site and statement.
 std::string Rfc3339Sql(const std::string& millis) {
   return "(to_char(TIMESTAMP '1970-01-01 00:00:00' + ((" + millis +
          ") / 1000) * INTERVAL '1 second', 'YYYY-MM-DD\"T\"HH24:MI:SS') || '.' || lpad(((" +
          millis + ") % 1000)::TEXT, 3, '0') || 'Z')";
 }
 
+// The audience and agent_id columns of an event about session `s` (event.cc SetSessionAudience).
+std::string AudienceSql(const std::string& s) {
+  return "CASE WHEN " + s + ".status = 'waiting' OR " + s +
+         ".agent_id IS NULL THEN 'all' ELSE 'agent' END";
+}
+std::string AudienceAgentSql(const std::string& s) {
+  return "CASE WHEN " + s + ".status = 'waiting' THEN NULL ELSE " + s + ".agent_id END";
+}
+
+// session.updated's data: the SESSION of json_views.cc SessionJson, as text, for the updated
+// session row `u` joined with its agent `ag` and team `tt` (store_fast_path_test checks that the
+// two agree).
+std::string UpdatedSessionJsonSql() {
+  return "json_build_object('id', u.id, 'channel', u.channel, 'phone_number', u.phone_number,"
+         " 'customer_name', NULLIF(u.customer_name, ''),"
+         " 'phone_number_id', NULLIF(u.phone_number_id, ''), 'status', u.status,"
+         " 'agent_id', u.agent_id, 'agent_name', ag.name,"
+         " 'created_at', " +
+         Rfc3339Sql("u.created_at") + ", 'assigned_at', " + Rfc3339Sql("u.assigned_at") +
+         ", 'ended_at', " + Rfc3339Sql("u.ended_at") +
+         ", 'end_reason', u.end_reason, 'expires_at', " + Rfc3339Sql("u.expires_at") +
+         ", 'last_customer_message_at', " + Rfc3339Sql("u.last_customer_message_at") +
+         ", 'window_expires_at', " + Rfc3339Sql("u.last_customer_message_at + 86400000") +
+         ","
+         " 'team_id', u.team_id, 'team_name', tt.name,"
+         " 'queue_position', CASE WHEN u.status = 'waiting' THEN (SELECT COUNT(*)"
+         " FROM agent_sessions w WHERE w.status = 'waiting' AND w.team_id = u.team_id"
+         " AND (w.priority > u.priority OR (w.priority = u.priority AND (w.queue_order <"
+         " u.queue_order OR (w.queue_order = u.queue_order AND w.id <= u.id))))) END,"
+         " 'priority', u.priority,"
+         " 'labels', to_json(array_remove(string_to_array(u.labels, ','), '')),"
+         " 'csat_score', u.csat_score, 'csat_comment', u.csat_comment,"
+         " 'wait_seconds', u.wait_ms / 1000.0,"
+         " 'first_response_seconds', u.first_response_ms / 1000.0,"
+         " 'handle_seconds', u.handle_ms / 1000.0)::TEXT";
+}
+
+}  // namespace
+
 void AddAppendQueries(Catalogue& c, SqlDialect d) {
+  // SQLite has no data-modifying CTEs: it runs the three statements in one transaction instead
+  // (sql_append.cc AppendStepByStep). PostgreSQL: find, insert and extend in one round trip.
+  c[kAppendToOpenSession] = {
+      "WITH s AS (SELECT id, contact_id, status, agent_id FROM agent_sessions"
+      " WHERE channel = :channel AND phone_number = :phone AND status IN ('waiting', 'active')"
+      " FOR UPDATE),"
+      " m AS (INSERT INTO agent_messages (session_id, contact_id, sender_type, sender_id,"
+      " direction, type, content, metadata, channel_message_id, delivery_status, created_at,"
+      " sent_at) SELECT s.id, s.contact_id, :sender_type, :sender_id, :direction, :type,"
+      " :content, :metadata, :wamid, :delivery, :created, :sent FROM s"
+      " ON CONFLICT (channel_message_id) WHERE direction = 'in' DO NOTHING"
+      " RETURNING id, session_id),"
+      " u AS (UPDATE agent_sessions a SET"
+      " last_customer_message_at = CASE WHEN a.last_customer_message_at IS NULL"
+      " OR a.last_customer_message_at < :last1 THEN :last2 ELSE a.last_customer_message_at END,"
+      " expires_at = CASE WHEN a.expires_at < :exp1 THEN :exp2 ELSE a.expires_at END"
+      " FROM m WHERE a.id = m.session_id AND :extend = 1 RETURNING a.*),"
+      " e AS (INSERT INTO events (type, audience, agent_id, data, created_at)"
+      " SELECT 'message.created', " +
+          AudienceSql("s") + ", " + AudienceAgentSql("s") +
+          ","
+          " '{\"id\":' || m.id || ',\"session_id\":' || m.session_id || ',' || :tail, :ecreated"
+          " FROM m JOIN s ON s.id = m.session_id WHERE :with_event = 1 RETURNING id),"
+          // The moved timers reach every dashboard.
+          " e2 AS (INSERT INTO events (type, audience, agent_id, data, created_at)"
+          " SELECT 'session.updated', " +
+          AudienceSql("u") + ", " + AudienceAgentSql("u") + ", " + UpdatedSessionJsonSql() +
+          ","
+          " :ecreated2 FROM u LEFT JOIN agents ag ON ag.id = u.agent_id"
+          " LEFT JOIN teams tt ON tt.id = u.team_id WHERE :with_event2 = 1"
+          " RETURNING id)"
+          " SELECT COALESCE((SELECT id FROM s), 0), COALESCE((SELECT id FROM m), 0),"
+          " (SELECT COUNT(*) FROM u) + (SELECT COUNT(*) FROM e) + (SELECT COUNT(*) FROM e2)",
+      "ttttttttttiiiiiiitiiii", "iii"};
   if (d != SqlDialect::kPostgres) {
     c[kAppendManyToOpenSessions] = {"", "", ""};  // SQLite appends step by step
     return;
@@ -50,41 +128,17 @@ void AddAppendQueries(Catalogue& c, SqlDialect d) {
       " RETURNING a.*, x.n AS x_n, x.created AS x_created, x.tail AS x_tail),"
       " ev AS (INSERT INTO events (type, audience, agent_id, data, created_at)"
       " SELECT e.type, e.audience, e.agent_id, e.data, e.created FROM ("
-      " SELECT mr.n, 0 AS k, 'message.created' AS type,"
-      " CASE WHEN s.status = 'waiting' OR s.agent_id IS NULL THEN 'all' ELSE 'agent' END"
-      " AS audience,"
-      " CASE WHEN s.status = 'waiting' THEN NULL ELSE s.agent_id END AS agent_id,"
-      " '{\"id\":' || mr.id || ',\"session_id\":' || mr.session_id || ',' || r.tail AS data,"
-      " r.created AS created FROM mr JOIN s ON s.n = mr.n JOIN r ON r.n = mr.n"
-      " WHERE r.tail <> ''"
-      " UNION ALL"
-      // The moved timers: session.updated with the SESSION of json_views.cc SessionJson.
-      " SELECT u.x_n, 1, 'session.updated',"
-      " CASE WHEN u.status = 'waiting' OR u.agent_id IS NULL THEN 'all' ELSE 'agent' END,"
-      " CASE WHEN u.status = 'waiting' THEN NULL ELSE u.agent_id END,"
-      " json_build_object('id', u.id, 'channel', u.channel, 'phone_number', u.phone_number,"
-      " 'customer_name', NULLIF(u.customer_name, ''),"
-      " 'phone_number_id', NULLIF(u.phone_number_id, ''), 'status', u.status,"
-      " 'agent_id', u.agent_id, 'agent_name', ag.name,"
-      " 'created_at', " +
-          Rfc3339Sql("u.created_at") + ", 'assigned_at', " + Rfc3339Sql("u.assigned_at") +
-          ", 'ended_at', " + Rfc3339Sql("u.ended_at") +
-          ", 'end_reason', u.end_reason,"
-          " 'expires_at', " +
-          Rfc3339Sql("u.expires_at") + ", 'last_customer_message_at', " +
-          Rfc3339Sql("u.last_customer_message_at") + ", 'window_expires_at', " +
-          Rfc3339Sql("u.last_customer_message_at + 86400000") +
-          ", 'team_id', u.team_id, 'team_name', tt.name,"
-          " 'queue_position', CASE WHEN u.status = 'waiting' THEN (SELECT COUNT(*)"
-          " FROM agent_sessions w WHERE w.status = 'waiting' AND w.team_id = u.team_id"
-          " AND (w.priority > u.priority OR (w.priority = u.priority AND (w.queue_order <"
-          " u.queue_order OR (w.queue_order = u.queue_order AND w.id <= u.id))))) END,"
-          " 'priority', u.priority,"
-          " 'labels', to_json(array_remove(string_to_array(u.labels, ','), '')),"
-          " 'csat_score', u.csat_score, 'csat_comment', u.csat_comment,"
-          " 'wait_seconds', u.wait_ms / 1000.0,"
-          " 'first_response_seconds', u.first_response_ms / 1000.0,"
-          " 'handle_seconds', u.handle_ms / 1000.0)::TEXT,"
+      " SELECT mr.n, 0 AS k, 'message.created' AS type, " +
+          AudienceSql("s") + " AS audience, " + AudienceAgentSql("s") +
+          " AS agent_id,"
+          " '{\"id\":' || mr.id || ',\"session_id\":' || mr.session_id || ',' || r.tail AS data,"
+          " r.created AS created FROM mr JOIN s ON s.n = mr.n JOIN r ON r.n = mr.n"
+          " WHERE r.tail <> ''"
+          " UNION ALL"
+          // The moved timers: session.updated.
+          " SELECT u.x_n, 1, 'session.updated', " +
+          AudienceSql("u") + ", " + AudienceAgentSql("u") + ", " + UpdatedSessionJsonSql() +
+          ","
           " u.x_created FROM u LEFT JOIN agents ag ON ag.id = u.agent_id"
           " LEFT JOIN teams tt ON tt.id = u.team_id WHERE u.x_tail <> ''"
           ") e ORDER BY e.n, e.k RETURNING id)"
