@@ -18,6 +18,7 @@ export const EVENT_TYPES = [
   'session.assigned',
   'session.ended',
   'session.updated',
+  'session.extended',
   'session.window',
   'message.created',
   'message.status',

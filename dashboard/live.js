@@ -43,7 +43,10 @@ export function onEvent(type, data) {
       }
       break;
     }
-    case 'session.updated': // the customer wrote: expiry, window and activity moved (#2)
+    case 'session.extended': // the customer wrote: expiry, window and activity moved (#2)
+      store.extendSession(data);
+      break;
+    case 'session.updated': // labels or priority changed
       store.upsertSession(data);
       break;
     case 'session.assigned': {

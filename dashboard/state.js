@@ -159,6 +159,16 @@ class Store {
     return { prev, cur, changed };
   }
 
+  /** A customer's message moved a session's timers (session.extended: {session_id,
+   * last_customer_message_at, expires_at, window_expires_at}): applied to the session held, if
+   * any, forward only (mergeSession). Returns whether anything changed. */
+  extendSession(timers) {
+    const prev = timers && this.sessions.get(timers.session_id);
+    if (!prev) return false;
+    const { session_id: id, ...moved } = timers;
+    return this.upsertSession({ ...prev, ...moved, id }).changed;
+  }
+
   upsertSessions(list) {
     for (const s of list || []) this.upsertSession(s);
   }

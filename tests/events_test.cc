@@ -54,7 +54,7 @@ TEST_P(EventsTest, ChangesAreFollowedByTheirEventsInOrder) {
   EXPECT_EQ(Types(b.events),
             (std::vector<std::string>{"session.created", "message.created", "message.created",
                                       "session.assigned", "message.created", "message.created",
-                                      "message.created", "session.updated"}));
+                                      "message.created", "session.extended"}));
   for (size_t i = 1; i < b.events.size(); ++i) EXPECT_GT(b.events[i].id, b.events[i - 1].id);
   auto created = nlohmann::json::parse(b.events[0].data);
   EXPECT_EQ(created["id"], id);
@@ -69,7 +69,7 @@ TEST_P(EventsTest, ChangesAreFollowedByTheirEventsInOrder) {
   EXPECT_EQ(text["sender_type"], "customer");
   // The customer's message moved the expiry and the 24-hour window: every dashboard hears it.
   auto moved = nlohmann::json::parse(b.events.back().data);
-  EXPECT_EQ(moved["id"], id);
+  EXPECT_EQ(moved["session_id"], id);
   EXPECT_EQ(moved["last_customer_message_at"], text["sent_at"]);
   EXPECT_FALSE(moved["window_expires_at"].is_null());
 }
@@ -86,7 +86,7 @@ TEST_P(EventsTest, AReconnectOrARestartReplaysExactlyWhatWasMissed) {
   ASSERT_EQ(missed.events.size(), 4u);
   EXPECT_EQ(missed.events[0].id, first.events[1].id);
   EXPECT_EQ(missed.events[2].type, "message.created");
-  EXPECT_EQ(missed.events.back().type, "session.updated");
+  EXPECT_EQ(missed.events.back().type, "session.extended");
 
   // After a daemon restart: a new hub, resuming from the store.
   hub->Stop();

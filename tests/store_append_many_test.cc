@@ -180,12 +180,12 @@ TEST_P(StoreAppendMany, WritesExactlyWhatSingleAppendsWrite) {
   int for_agent = 0;
   for (const auto& row : single.events) {
     for (const auto& col : row) {
-      if (col == "session.updated") ++session_updates;
+      if (col == "session.extended") ++session_updates;
       if (col == "agent") ++for_agent;
     }
   }
   EXPECT_EQ(session_updates, 6);  // items 1, 3, 5, 7, 8, 9 extended a session
-  EXPECT_EQ(for_agent, 2);        // item 3's message.created and session.updated
+  EXPECT_EQ(for_agent, 2);        // item 3's message.created and session.extended
 }
 
 HANDOFFD_STORE_CONTRACT_SUITE(StoreAppendMany);

@@ -1,6 +1,6 @@
 // The Store contract for what the dashboard reads back about a customer (issue 13), on SQLite
 // and PostgreSQL: history search, the customer's own send time, read positions, earlier
-// sessions, and the session.updated event the webhook fast path writes.
+// sessions, and the session.extended event the webhook fast path writes.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -190,8 +190,9 @@ TEST_P(StoreHistory, ListCustomerSessionsGivesEarlierSessionsNewestFirst) {
 
 // Bug: a customer's message moved expires_at and the 24-hour window, but open dashboards kept
 // counting down the old values. The fast path (one SQL statement on PostgreSQL) writes
-// session.updated; its SESSION must be exactly json_views.cc's SessionJson.
-TEST_P(StoreHistory, FastPathSessionUpdatedCarriesTheSameSessionJsonAsTheApi) {
+// session.extended; its data must be exactly json_views.cc's SessionTimersJson of the session
+// as the API reads it afterwards.
+TEST_P(StoreHistory, FastPathSessionExtendedCarriesTheSessionsNewTimers) {
   const Agent ana = NewAgent("ana@example.com", Role::kAgent, "Ana");
   const Session s = Open("4915112345678", kT0, kT0 + hours(22), "Anna");
   ASSERT_TRUE(Assign(s.id, ana.id));
@@ -207,16 +208,19 @@ TEST_P(StoreHistory, FastPathSessionUpdatedCarriesTheSameSessionJsonAsTheApi) {
 
   auto events = store_->ListEvents(before->second, INT64_MAX, 10);
   ASSERT_TRUE(events.ok()) << events.status().ToString();
-  std::optional<EventRecord> updated;
+  std::optional<EventRecord> extended;
   for (const EventRecord& e : *events) {
-    if (e.type == "session.updated") updated = e;
+    EXPECT_NE(e.type, "session.updated");
+    if (e.type == kSessionExtendedEvent) extended = e;
   }
-  ASSERT_TRUE(updated.has_value());
-  EXPECT_EQ(updated->audience, EventAudience::kAgent);
-  EXPECT_EQ(updated->agent_id, ana.id);
+  ASSERT_TRUE(extended.has_value());
+  EXPECT_EQ(extended->audience, EventAudience::kAgent);
+  EXPECT_EQ(extended->agent_id, ana.id);
   const Session now = Get(s.id);
-  EXPECT_EQ(nlohmann::json::parse(updated->data), SessionJson(now));
-  EXPECT_EQ(SessionJson(now)["window_expires_at"], "2026-01-02T12:00:00.007Z");
+  EXPECT_EQ(nlohmann::json::parse(extended->data), SessionTimersJson(now));
+  EXPECT_EQ(SessionTimersJson(now)["window_expires_at"], "2026-01-02T12:00:00.007Z");
+  EXPECT_EQ(SessionTimersJson(now)["expires_at"], "2026-01-02T10:00:00.007Z");
+  EXPECT_EQ(SessionTimersJson(now)["session_id"], s.id);
 }
 
 // The audience rule has one definition (domain/event.cc SetSessionAudience); the PostgreSQL

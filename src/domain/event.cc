@@ -62,6 +62,15 @@ EventRecord SessionEvent(const std::string& type, const Session& session, bool w
   return Visible(type, session, was_waiting, SessionJson(session).dump(), now);
 }
 
+EventRecord SessionExtendedEvent(const Session& session, TimePoint now) {
+  EventRecord e;
+  e.type = kSessionExtendedEvent;
+  SetSessionAudience(e, session, false);
+  e.data = SessionTimersJson(session).dump();
+  e.created_at = now;
+  return e;
+}
+
 EventRecord MessageEvent(const std::string& type, const Message& message, const Session& session,
                          TimePoint now) {
   return Visible(type, session, false, MessageJson(message).dump(), now);

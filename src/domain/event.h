@@ -57,6 +57,14 @@ bool EventVisibleTo(const EventRecord& event, const Agent& agent);
 /// the session is (or was, when `was_waiting`) waiting, else its assignee.
 EventRecord SessionEvent(const std::string& type, const Session& session, bool was_waiting,
                          TimePoint now);
+/// The event of a customer message that moved its session's timers (Router, and the webhook's
+/// fast path in SQL: store/sql_catalogue_append.cc, store/sql_append.cc):
+/// {"session_id","last_customer_message_at","expires_at","window_expires_at"} (RFC 3339, UTC,
+/// milliseconds; the window closes 24 h after the customer's last message, whatsapp.md),
+/// visible like the session. It replaces a whole SESSION because a waiting SESSION's
+/// queue_position counts its team's queue: O(queue length) for every customer message.
+inline constexpr const char* kSessionExtendedEvent = "session.extended";
+EventRecord SessionExtendedEvent(const Session& session, TimePoint now);
 /// A message event for a message of `session`, visible like the session.
 EventRecord MessageEvent(const std::string& type, const Message& message, const Session& session,
                          TimePoint now);

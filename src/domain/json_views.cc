@@ -12,6 +12,16 @@ double MillisToSeconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
 
 }  // namespace
 
+nlohmann::json SessionTimersJson(const Session& s) {
+  return {
+      {"session_id", s.id},
+      {"last_customer_message_at", OrNull(s.last_customer_message_at, FormatRfc3339)},
+      {"expires_at", FormatRfc3339(s.expires_at)},
+      {"window_expires_at", OrNull(s.last_customer_message_at,
+                                   [](TimePoint t) { return FormatRfc3339(t + kServiceWindow); })},
+  };
+}
+
 nlohmann::json SessionJson(const Session& s) {
   return {
       {"id", s.id},

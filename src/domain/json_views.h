@@ -13,6 +13,9 @@
 namespace handoffd {
 
 nlohmann::json SessionJson(const Session& s);
+/// The timers of session `s` a customer message moves (session.extended's data, domain/event.h):
+/// {"session_id","last_customer_message_at","expires_at","window_expires_at"}, as in SessionJson.
+nlohmann::json SessionTimersJson(const Session& s);
 nlohmann::json MessageJson(const Message& m);
 /// MESSAGE without "id" and "session_id", as the text after the opening brace (so that
 /// `{"id":N,"session_id":S,` + tail is the full MESSAGE): the store completes it once the ids

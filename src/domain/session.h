@@ -74,4 +74,13 @@ struct Session {
 
 inline bool IsOpen(SessionStatus s) { return s != SessionStatus::kEnded; }
 
+/// A customer message's extension as StoreTx::ExtendSession stores it: last_customer_message_at
+/// and expires_at each become the later of their value and the given one.
+inline void ApplyExtension(Session& s, TimePoint last_customer_message_at, TimePoint expires_at) {
+  if (!s.last_customer_message_at || *s.last_customer_message_at < last_customer_message_at) {
+    s.last_customer_message_at = last_customer_message_at;
+  }
+  if (s.expires_at < expires_at) s.expires_at = expires_at;
+}
+
 }  // namespace handoffd

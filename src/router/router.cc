@@ -289,7 +289,9 @@ Status Router::HandleMessage(StoreTx& tx, const InboundMessage& m, TimePoint now
     if (m.extends_window) {
       HANDOFFD_RETURN_IF_ERROR(tx.ExtendSession(s.id, m.sent_at, m.sent_at + options_.session_ttl));
       // The moved expiry and 24-hour window reach every open dashboard.
-      HANDOFFD_RETURN_IF_ERROR(PublishSession(tx, "session.updated", s.id, false, now));
+      Session moved = s;
+      ApplyExtension(moved, m.sent_at, m.sent_at + options_.session_ttl);
+      HANDOFFD_RETURN_IF_ERROR(tx.AppendEvent(SessionExtendedEvent(moved, now)).status());
     }
     logs.push_back({{"event", "message.received"},
                     {"fields",

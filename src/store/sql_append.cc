@@ -160,12 +160,12 @@ Result<AppendOutcome> AppendStepByStep(StoreTx& tx, const AppendRequest& r) {
   e.created_at = inserted->created_at;
   HANDOFFD_RETURN_IF_ERROR(tx.AppendEvent(e).status());
   if (!r.extend) return out;
-  // The moved timers reach every dashboard (as the PostgreSQL statement's e2 does).
-  HANDOFFD_ASSIGN_OR_RETURN(auto moved, tx.LockSession(s.id));
-  if (!moved.has_value()) return out;
+  // The moved timers reach every dashboard (as the PostgreSQL statement's e2 does). `s` was read
+  // in this transaction, which holds SQLite's write lock.
+  Session moved = s;
+  ApplyExtension(moved, r.extend->first, r.extend->second);
   HANDOFFD_RETURN_IF_ERROR(
-      tx.AppendEvent(SessionEvent("session.updated", *moved, false, inserted->created_at))
-          .status());
+      tx.AppendEvent(SessionExtendedEvent(moved, inserted->created_at)).status());
   return out;
 }
 

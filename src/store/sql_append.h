@@ -2,7 +2,7 @@
 //
 // The webhook's fast path (Store::AppendToOpenSession and StoreTx::AppendToOpenSession): one
 // customer message joins the customer's open session, with its message.created event and, when
-// it extends the session, the moved timers (session.updated). PostgreSQL does it in one
+// it extends the session, the moved timers (session.extended). PostgreSQL does it in one
 // data-modifying statement (catalogue kAppendToOpenSession); SQLite, which has none, in steps.
 #pragma once
 

@@ -28,32 +28,14 @@ std::string AudienceAgentSql(const std::string& s) {
   return "CASE WHEN " + s + ".status = 'waiting' THEN NULL ELSE " + s + ".agent_id END";
 }
 
-// session.updated's data: the SESSION of json_views.cc SessionJson, as text, for the updated
-// session row `u` joined with its agent `ag` and team `tt` (store_fast_path_test checks that the
-// two agree).
-std::string UpdatedSessionJsonSql() {
-  return "json_build_object('id', u.id, 'channel', u.channel, 'phone_number', u.phone_number,"
-         " 'customer_name', NULLIF(u.customer_name, ''),"
-         " 'phone_number_id', NULLIF(u.phone_number_id, ''), 'status', u.status,"
-         " 'agent_id', u.agent_id, 'agent_name', ag.name,"
-         " 'created_at', " +
-         Rfc3339Sql("u.created_at") + ", 'assigned_at', " + Rfc3339Sql("u.assigned_at") +
-         ", 'ended_at', " + Rfc3339Sql("u.ended_at") +
-         ", 'end_reason', u.end_reason, 'expires_at', " + Rfc3339Sql("u.expires_at") +
-         ", 'last_customer_message_at', " + Rfc3339Sql("u.last_customer_message_at") +
-         ", 'window_expires_at', " + Rfc3339Sql("u.last_customer_message_at + 86400000") +
-         ","
-         " 'team_id', u.team_id, 'team_name', tt.name,"
-         " 'queue_position', CASE WHEN u.status = 'waiting' THEN (SELECT COUNT(*)"
-         " FROM agent_sessions w WHERE w.status = 'waiting' AND w.team_id = u.team_id"
-         " AND (w.priority > u.priority OR (w.priority = u.priority AND (w.queue_order <"
-         " u.queue_order OR (w.queue_order = u.queue_order AND w.id <= u.id))))) END,"
-         " 'priority', u.priority,"
-         " 'labels', to_json(array_remove(string_to_array(u.labels, ','), '')),"
-         " 'csat_score', u.csat_score, 'csat_comment', u.csat_comment,"
-         " 'wait_seconds', u.wait_ms / 1000.0,"
-         " 'first_response_seconds', u.first_response_ms / 1000.0,"
-         " 'handle_seconds', u.handle_ms / 1000.0)::TEXT";
+// session.extended's data (domain/event.h SessionExtendedEvent) for the updated session row `u`:
+// the timers a customer message moved. No SESSION here: its queue position would count the
+// team's queue for every message (store_history_test checks that the two agree).
+std::string ExtendedJsonSql(const std::string& u) {
+  return "json_build_object('session_id', " + u + ".id, 'last_customer_message_at', " +
+         Rfc3339Sql(u + ".last_customer_message_at") + ", 'expires_at', " +
+         Rfc3339Sql(u + ".expires_at") + ", 'window_expires_at', " +
+         Rfc3339Sql(u + ".last_customer_message_at + 86400000") + ")::TEXT";
 }
 
 }  // namespace
@@ -84,12 +66,9 @@ void AddAppendQueries(Catalogue& c, SqlDialect d) {
           " FROM m JOIN s ON s.id = m.session_id WHERE :with_event = 1 RETURNING id),"
           // The moved timers reach every dashboard.
           " e2 AS (INSERT INTO events (type, audience, agent_id, data, created_at)"
-          " SELECT 'session.updated', " +
-          AudienceSql("u") + ", " + AudienceAgentSql("u") + ", " + UpdatedSessionJsonSql() +
-          ","
-          " :ecreated2 FROM u LEFT JOIN agents ag ON ag.id = u.agent_id"
-          " LEFT JOIN teams tt ON tt.id = u.team_id WHERE :with_event2 = 1"
-          " RETURNING id)"
+          " SELECT 'session.extended', " +
+          AudienceSql("u") + ", " + AudienceAgentSql("u") + ", " + ExtendedJsonSql("u") +
+          ", :ecreated2 FROM u WHERE :with_event2 = 1 RETURNING id)"
           " SELECT COALESCE((SELECT id FROM s), 0), COALESCE((SELECT id FROM m), 0),"
           " (SELECT COUNT(*) FROM u) + (SELECT COUNT(*) FROM e) + (SELECT COUNT(*) FROM e2)",
       "ttttttttttiiiiiiitiiii", "iii"};
@@ -101,7 +80,7 @@ void AddAppendQueries(Catalogue& c, SqlDialect d) {
   // Result: one row per message: its 1-based position, the open session's id (0: none) and the
   // stored message's id (0: none, or a duplicate wamid). Sessions are locked in array order and
   // rows and events are inserted in array order (events of one message: message.created, then
-  // session.updated when it extended the session), so ids follow the order of single appends.
+  // session.extended when it extended the session), so ids follow the order of single appends.
   c[kAppendManyToOpenSessions] = {
       "WITH r AS (SELECT * FROM ROWS FROM (json_to_recordset(CAST(:rows AS json)) AS"
       " (channel text, phone text, sender_type text, sender_id text, direction text, type text,"
@@ -135,12 +114,10 @@ void AddAppendQueries(Catalogue& c, SqlDialect d) {
           " r.created AS created FROM mr JOIN s ON s.n = mr.n JOIN r ON r.n = mr.n"
           " WHERE r.tail <> ''"
           " UNION ALL"
-          // The moved timers: session.updated.
-          " SELECT u.x_n, 1, 'session.updated', " +
-          AudienceSql("u") + ", " + AudienceAgentSql("u") + ", " + UpdatedSessionJsonSql() +
-          ","
-          " u.x_created FROM u LEFT JOIN agents ag ON ag.id = u.agent_id"
-          " LEFT JOIN teams tt ON tt.id = u.team_id WHERE u.x_tail <> ''"
+          // The moved timers: session.extended.
+          " SELECT u.x_n, 1, 'session.extended', " +
+          AudienceSql("u") + ", " + AudienceAgentSql("u") + ", " + ExtendedJsonSql("u") +
+          ", u.x_created FROM u WHERE u.x_tail <> ''"
           ") e ORDER BY e.n, e.k RETURNING id)"
           " SELECT r.n, COALESCE(s.id, 0), COALESCE(mr.id, 0) FROM r LEFT JOIN s ON s.n = r.n"
           " LEFT JOIN mr ON mr.n = r.n ORDER BY r.n",

@@ -131,7 +131,7 @@ class StoreTx {
   virtual Result<std::optional<Message>> InsertMessage(const Message& m) = 0;
   /// Store::AppendToOpenSession (the webhook's fast path) inside this transaction: if the
   /// customer has an open session, inserts `m` into it (a duplicate channel_message_id inserts
-  /// nothing), applies `extend` and writes the message.created (and session.updated) events;
+  /// nothing), applies `extend` and writes the message.created (and session.extended) events;
   /// without an open session it writes nothing. Group commit (router/group_commit.h) runs many
   /// of these in one transaction.
   virtual Result<AppendOutcome> AppendToOpenSession(

@@ -35,6 +35,21 @@ test('mergeSession: expiry, last customer message and window only move forward (
   assert.equal(mergeSession({ id: 1, status: 'waiting' }, { id: 1, status: 'waiting', window_expires_at: null }).window_expires_at, null);
 });
 
+test('store.extendSession: a session.extended moves the held session\'s timers forward only', () => {
+  store.clear();
+  const held = { id: 7, status: 'waiting', queue_position: 3, expires_at: '2026-01-02T08:00:00.000Z', last_customer_message_at: '2026-01-01T10:00:00.000Z', window_expires_at: '2026-01-02T10:00:00.000Z' };
+  store.upsertSession(held);
+  const moved = { session_id: 7, expires_at: '2026-01-02T09:00:00.000Z', last_customer_message_at: '2026-01-01T11:00:00.000Z', window_expires_at: '2026-01-02T11:00:00.000Z' };
+  assert.equal(store.extendSession(moved), true);
+  assert.deepEqual(store.session(7), { ...held, expires_at: moved.expires_at, last_customer_message_at: moved.last_customer_message_at, window_expires_at: moved.window_expires_at });
+  // An older event after a newer one changes nothing; a session not held is not invented.
+  assert.equal(store.extendSession({ ...moved, expires_at: held.expires_at, last_customer_message_at: held.last_customer_message_at, window_expires_at: held.window_expires_at }), false);
+  assert.equal(store.session(7).expires_at, moved.expires_at);
+  assert.equal(store.extendSession({ ...moved, session_id: 8 }), false);
+  assert.equal(store.session(8), undefined);
+  store.clear();
+});
+
 test('mergeMessage: delivery status only moves forward; failed is final', () => {
   const read = { id: 5, delivery_status: 'read' };
   assert.equal(mergeMessage(read, { id: 5, delivery_status: 'sent', channel_message_id: 'w' }).delivery_status, 'read');

@@ -1,5 +1,5 @@
 // Issue 13 #2: a customer message moves the session's expiry, its 24-hour window and its "last
-// activity"; the server says so with `session.updated`, and open dashboards follow without a
+// activity"; the server says so with `session.extended`, and open dashboards follow without a
 // reload (the owning agent's and a supervisor's: countdown, window, list row).
 
 import { test, before, after } from 'node:test';
@@ -21,7 +21,7 @@ const hoursLeft = async (p) => {
   return Number(m[1]);
 };
 
-test('session.updated: the expiry countdown, the 24 h window and the list\'s last activity move live', { timeout: 40000 }, async () => {
+test('session.extended: the expiry countdown, the 24 h window and the list\'s last activity move live', { timeout: 40000 }, async () => {
   const [ana, sue] = await Promise.all([PEOPLE.ana, PEOPLE.sue].map((who) => person(browser, who)));
   await Promise.all([ana, sue].map((p) => loginAt(p, '/')));
   // The customer asked for a human 3 hours ago (its WhatsApp timestamp): 19 h of the 22 h TTL
