@@ -425,6 +425,60 @@ TEST_P(StoreRouting, PriorityOrdersTheQueue) {
   EXPECT_EQ((*waiting)[0].id, b);
 }
 
+// Lists number the queues in one window pass (sql_rows.h kSessionFromRanked) instead of a count
+// per row (8 s for 10,000 waiting sessions); the numbers must be those a single read counts:
+// per team, higher priority first, then queue_order (0 after a decline: the front), then id.
+TEST_P(StoreRouting, ListsNumberEachTeamsQueueAsASingleSessionReadDoes) {
+  const Team general = (*store_->ListTeams())[0];
+  const Team vip = MakeTeam("VIP");
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 8; ++i) {
+    ids.push_back(Open("49151000000" + std::to_string(10 + i), kT0 - minutes(20 - i)).id);
+  }
+  Tx([&](StoreTx& tx) -> Status {
+    HANDOFFD_RETURN_IF_ERROR(tx.SetSessionPriority(ids[5], 2));
+    HANDOFFD_RETURN_IF_ERROR(tx.SetSessionPriority(ids[6], 2));
+    HANDOFFD_RETURN_IF_ERROR(tx.RequeueSession(ids[3], general.id, TimePoint{}).status());
+    HANDOFFD_RETURN_IF_ERROR(tx.RequeueSession(ids[1], vip.id, kT0).status());
+    HANDOFFD_RETURN_IF_ERROR(tx.RequeueSession(ids[7], vip.id, kT0).status());
+    return tx.SetSessionPriority(ids[7], 1);
+  });
+  std::map<int64_t, std::optional<int64_t>> single;
+  for (int64_t id : ids) single[id] = Get(id).queue_position;
+  // general: 5 and 6 (priority 2), then 3 (front of priority 0), then 0, 2, 4; VIP: 7, then 1.
+  EXPECT_EQ(single[ids[5]], 1);
+  EXPECT_EQ(single[ids[6]], 2);
+  EXPECT_EQ(single[ids[3]], 3);
+  EXPECT_EQ(single[ids[0]], 4);
+  EXPECT_EQ(single[ids[4]], 6);
+  EXPECT_EQ(single[ids[7]], 1);
+  EXPECT_EQ(single[ids[1]], 2);
+
+  auto waiting = store_->ListWaiting();
+  ASSERT_TRUE(waiting.ok()) << waiting.status().ToString();
+  ASSERT_EQ(waiting->size(), ids.size());
+  for (const Session& s : *waiting) EXPECT_EQ(s.queue_position, single[s.id]) << s.id;
+  SessionQuery q;
+  q.limit = 5;  // two pages: a page's positions are those of the whole queue
+  for (q.offset = 0; q.offset < 10; q.offset += 5) {
+    auto page = store_->QuerySessions(q);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    for (const Session& s : page->sessions) EXPECT_EQ(s.queue_position, single[s.id]) << s.id;
+  }
+  // An assigned session has no place; the others close up.
+  const Agent anna = NewAgent("anna@example.com");
+  ASSERT_TRUE(Assign(ids[5], anna.id));
+  auto after = store_->QuerySessions(SessionQuery{});
+  ASSERT_TRUE(after.ok());
+  for (const Session& s : after->sessions) {
+    const std::optional<int64_t> expected = s.id == ids[5]   ? std::nullopt
+                                            : s.id == ids[6] ? std::optional<int64_t>(1)
+                                            : s.id == ids[3] ? std::optional<int64_t>(2)
+                                                             : Get(s.id).queue_position;
+    EXPECT_EQ(s.queue_position, expected) << s.id;
+  }
+}
+
 HANDOFFD_STORE_CONTRACT_SUITE(StoreRouting);
 
 }  // namespace

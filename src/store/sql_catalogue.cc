@@ -116,9 +116,9 @@ Catalogue BuildCatalogue(SqlDialect d) {
                               " WHERE t.token_hash = :hash AND t.expires_at > :now",
                           "ti", agent_kinds};
   c[kDeleteToken] = {"DELETE FROM auth_tokens WHERE token_hash = :hash", "t", ""};
-  c[kListWaiting] = {
-      session_select + " WHERE s.status = 'waiting' ORDER BY s.priority DESC, s.queue_order, s.id",
-      "", session_kinds};
+  c[kListWaiting] = {"SELECT " + SessionSelectListRanked() + kSessionFromRanked +
+                         " WHERE s.status = 'waiting' ORDER BY s.priority DESC, s.queue_order, s.id",
+                     "", session_kinds};
   c[kListActiveForAgent] = {session_select +
                                 " WHERE s.agent_id = :agent AND s.status = 'active'"
                                 " ORDER BY s.assigned_at, s.id",

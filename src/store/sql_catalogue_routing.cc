@@ -101,7 +101,7 @@ void AddRoutingQueries(Catalogue& c, SqlDialect d) {
   // Waiting sessions whose customer has not been told their place yet, or (updates) was told
   // before `cutoff`; with the position last told.
   c[kLockQueueNotices] = {
-      "SELECT " + SelectList(kSessionCols) + ", s.queue_told_position" + kSessionFrom +
+      "SELECT " + SessionSelectListRanked() + ", s.queue_told_position" + kSessionFromRanked +
           " WHERE s.status = 'waiting' AND (s.queue_told_position IS NULL OR (:updates = 1"
           " AND s.queue_told_position > 1 AND s.queue_told_at <= :cutoff))"
           " ORDER BY s.id LIMIT :limit" +

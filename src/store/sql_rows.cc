@@ -37,6 +37,15 @@ std::vector<TeamRef> ParseTeamRefs(const std::string& joined) {
 
 }  // namespace
 
+std::string SessionSelectListRanked() {
+  std::string out;
+  for (const Col& c : kSessionCols) {
+    if (!out.empty()) out += ", ";
+    out += c.expr == kQueuePositionCountSql ? "qp.position" : c.expr;
+  }
+  return out;
+}
+
 Session ReadSession(const std::vector<Cell>& row) {
   RowReader r(row);
   Session s;

@@ -110,7 +110,7 @@ Result<SessionPage> SqlStore::QuerySessions(const SessionQuery& q) {
       count.Drain();
     }
     Stmt list(*c.sql,
-              "SELECT " + SelectList(kSessionCols) + kSessionFrom + where +
+              "SELECT " + SessionSelectListRanked() + kSessionFromRanked + where +
                   " ORDER BY s.created_at DESC, s.id DESC LIMIT :limit OFFSET :offset",
               kinds + "ii", Kinds(kSessionCols), false);
     bind(list);
