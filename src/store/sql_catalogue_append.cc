@@ -88,9 +88,13 @@ void AddAppendQueries(Catalogue& c, SqlDialect d) {
       " last bigint, expires bigint, extend integer, tail text)) WITH ORDINALITY AS"
       " r(channel, phone, sender_type, sender_id, direction, type, content, metadata, wamid,"
       " delivery, created, sent, last, expires, extend, tail, n)),"
-      " s AS (SELECT r.n, a.id, a.contact_id, a.status, a.agent_id FROM r JOIN agent_sessions a"
-      " ON a.channel = r.channel AND a.phone_number = r.phone"
-      " AND a.status IN ('waiting', 'active') ORDER BY r.n FOR UPDATE OF a),"
+      // Each customer's open session by an index probe (agent_sessions_one_open): LIMIT 1 keeps
+      // the planner from flattening the lookup into a hash join over every open session, which
+      // it chose from 2,000 open sessions on (json_to_recordset is estimated at 100 rows).
+      " s AS (SELECT r.n, a.id, a.contact_id, a.status, a.agent_id FROM r CROSS JOIN LATERAL"
+      " (SELECT x.id, x.contact_id, x.status, x.agent_id FROM agent_sessions x"
+      " WHERE x.channel = r.channel AND x.phone_number = r.phone"
+      " AND x.status IN ('waiting', 'active') LIMIT 1) a ORDER BY r.n FOR UPDATE OF a),"
       " m AS (INSERT INTO agent_messages (session_id, contact_id, sender_type, sender_id,"
       " direction, type, content, metadata, channel_message_id, delivery_status, created_at,"
       " sent_at) SELECT s.id, s.contact_id, r.sender_type, r.sender_id, r.direction, r.type,"
