@@ -71,7 +71,7 @@ struct Config {
     /// webhooks that arrive while a group commits form the next one).
     int group_commit_window_us = 0;
     /// Groups committed at the same time, each on its own pooled connection.
-    int group_commit_groups = 4;
+    int group_commit_groups = 2;
   } database;
 
   struct WhatsApp {

@@ -56,7 +56,7 @@ struct GroupCommitOptions {
   /// Groups committed at the same time (each on its own pooled connection). More than one lets
   /// the database work on several groups at once; units of one customer in two groups then
   /// wait for each other's row locks, taken in key order, so groups cannot deadlock on them.
-  int max_groups = 4;
+  int max_groups = 2;
 };
 
 /// Counters since construction (for tests and metrics).
