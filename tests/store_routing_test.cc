@@ -458,6 +458,14 @@ TEST_P(StoreRouting, ListsNumberEachTeamsQueueAsASingleSessionReadDoes) {
   ASSERT_TRUE(waiting.ok()) << waiting.status().ToString();
   ASSERT_EQ(waiting->size(), ids.size());
   for (const Session& s : *waiting) EXPECT_EQ(s.queue_position, single[s.id]) << s.id;
+  auto on_whatsapp = store_->ListWaitingOn("whatsapp");
+  ASSERT_TRUE(on_whatsapp.ok()) << on_whatsapp.status().ToString();
+  ASSERT_EQ(on_whatsapp->size(), ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ((*on_whatsapp)[i].id, (*waiting)[i].id);
+    EXPECT_EQ((*on_whatsapp)[i].queue_position, (*waiting)[i].queue_position);
+  }
+  EXPECT_TRUE(store_->ListWaitingOn("webchat")->empty());
   SessionQuery q;
   q.limit = 5;  // two pages: a page's positions are those of the whole queue
   for (q.offset = 0; q.offset < 10; q.offset += 5) {

@@ -103,16 +103,16 @@ void WebchatService::WatchLoop() {
 }
 
 void WebchatService::RefreshQueuePositions() {
-  auto waiting = store_.ListWaiting();
+  // Only the web chat's waiting sessions, each with its place in its team's queue of every
+  // channel (a deep WhatsApp queue is numbered in SQL, not sent here).
+  auto waiting = store_.ListWaitingOn(kWebchatChannel);
   if (!waiting.ok()) return;
   std::vector<EventRecord> events;
   std::map<int64_t, int64_t> now_waiting;
   const TimePoint now = clock_.Now();
-  for (size_t i = 0; i < waiting->size(); ++i) {
-    const Session& s = (*waiting)[i];
-    if (s.channel != kWebchatChannel) continue;
-    // The place in its team's queue (routing), else in the one queue.
-    const int64_t position = s.queue_position.value_or(static_cast<int64_t>(i + 1));
+  for (const Session& s : *waiting) {
+    if (!s.queue_position) continue;
+    const int64_t position = *s.queue_position;
     now_waiting[s.id] = position;
     auto told = told_position_.find(s.id);
     if (told != told_position_.end() && told->second == position) continue;

@@ -119,6 +119,10 @@ Catalogue BuildCatalogue(SqlDialect d) {
   c[kListWaiting] = {"SELECT " + SessionSelectListRanked() + kSessionFromRanked +
                          " WHERE s.status = 'waiting' ORDER BY s.priority DESC, s.queue_order, s.id",
                      "", session_kinds};
+  c[kListWaitingOn] = {"SELECT " + SessionSelectListRanked() + kSessionFromRanked +
+                           " WHERE s.status = 'waiting' AND s.channel = :channel"
+                           " ORDER BY s.priority DESC, s.queue_order, s.id",
+                       "t", session_kinds};
   c[kListActiveForAgent] = {session_select +
                                 " WHERE s.agent_id = :agent AND s.status = 'active'"
                                 " ORDER BY s.assigned_at, s.id",

@@ -44,6 +44,7 @@ enum Query : size_t {
   kFindAgentByToken,
   kDeleteToken,
   kListWaiting,
+  kListWaitingOn,
   kListActiveForAgent,
   kCountSessionsByStatus,
   kListMessages,

@@ -48,6 +48,7 @@ class SqlStore final : public Store {
   // sql_store_sessions.cc
   Result<std::optional<Session>> GetSession(int64_t id) override;
   Result<std::vector<Session>> ListWaiting() override;
+  Result<std::vector<Session>> ListWaitingOn(const std::string& channel) override;
   Result<std::vector<Session>> ListActiveForAgent(int64_t agent_id) override;
   Result<SessionPage> QuerySessions(const SessionQuery& q) override;
   Result<std::map<std::string, int64_t>> CountSessionsByStatus() override;

@@ -37,6 +37,12 @@ Result<std::vector<Session>> SqlStore::ListWaiting() {
       [&](Conn& c) -> Result<std::vector<Session>> { return AllSessions(Get(c, kListWaiting)); });
 }
 
+Result<std::vector<Session>> SqlStore::ListWaitingOn(const std::string& channel) {
+  return pool_.WithConn([&](Conn& c) -> Result<std::vector<Session>> {
+    return AllSessions(Get(c, kListWaitingOn).Text(channel));
+  });
+}
+
 Result<std::vector<Session>> SqlStore::ListActiveForAgent(int64_t agent_id) {
   return pool_.WithConn([&](Conn& c) -> Result<std::vector<Session>> {
     return AllSessions(Get(c, kListActiveForAgent).Int(agent_id));

@@ -137,8 +137,12 @@ class Store {
 
   // Sessions.
   virtual Result<std::optional<Session>> GetSession(int64_t id) = 0;
-  /// `waiting` sessions, oldest first.
+  /// `waiting` sessions in queue order (priority high first, then queue_order, then id), each
+  /// with its queue_position in its team (numbered in one pass: O(n log n) in waiting sessions).
   virtual Result<std::vector<Session>> ListWaiting() = 0;
+  /// ListWaiting's sessions of one channel ("webchat", "whatsapp"), with the same positions (in
+  /// their team's queue of every channel).
+  virtual Result<std::vector<Session>> ListWaitingOn(const std::string& channel) = 0;
   /// The agent's `active` sessions, oldest assignment first.
   virtual Result<std::vector<Session>> ListActiveForAgent(int64_t agent_id) = 0;
   /// Filtered, newest first, paginated.

@@ -218,6 +218,9 @@ class StoreWrapper : public Store {
 
   Result<std::optional<Session>> GetSession(int64_t id) override { return target_.GetSession(id); }
   Result<std::vector<Session>> ListWaiting() override { return target_.ListWaiting(); }
+  Result<std::vector<Session>> ListWaitingOn(const std::string& channel) override {
+    return target_.ListWaitingOn(channel);
+  }
   Result<std::vector<Session>> ListActiveForAgent(int64_t agent_id) override {
     return target_.ListActiveForAgent(agent_id);
   }
