@@ -116,9 +116,10 @@ Catalogue BuildCatalogue(SqlDialect d) {
                               " WHERE t.token_hash = :hash AND t.expires_at > :now",
                           "ti", agent_kinds};
   c[kDeleteToken] = {"DELETE FROM auth_tokens WHERE token_hash = :hash", "t", ""};
-  c[kListWaiting] = {"SELECT " + SessionSelectListRanked() + kSessionFromRanked +
-                         " WHERE s.status = 'waiting' ORDER BY s.priority DESC, s.queue_order, s.id",
-                     "", session_kinds};
+  c[kListWaiting] = {
+      "SELECT " + SessionSelectListRanked() + kSessionFromRanked +
+          " WHERE s.status = 'waiting' ORDER BY s.priority DESC, s.queue_order, s.id",
+      "", session_kinds};
   c[kListWaitingOn] = {"SELECT " + SessionSelectListRanked() + kSessionFromRanked +
                            " WHERE s.status = 'waiting' AND s.channel = :channel"
                            " ORDER BY s.priority DESC, s.queue_order, s.id",
