@@ -60,7 +60,7 @@ EventRecord SessionEvent(const std::string& type, const Session& session, bool w
 /// The event of a customer message that moved its session's timers (Router, and the webhook's
 /// fast path in SQL: store/sql_catalogue_append.cc, store/sql_append.cc):
 /// {"session_id","last_customer_message_at","expires_at","window_expires_at"} (RFC 3339, UTC,
-/// milliseconds; the window closes 24 h after the customer's last message, whatsapp.md),
+/// milliseconds; window_expires_at = last_customer_message_at + kServiceWindow, facts §5),
 /// visible like the session. It replaces a whole SESSION because a waiting SESSION's
 /// queue_position counts its team's queue: O(queue length) for every customer message.
 inline constexpr const char* kSessionExtendedEvent = "session.extended";
