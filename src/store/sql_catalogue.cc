@@ -26,6 +26,11 @@ Catalogue BuildCatalogue(SqlDialect d) {
   c[kLockSession] = {session_select + " WHERE s.id = :id" + (pg ? " FOR UPDATE OF s" : ""), "i",
                      session_kinds};
   c[kGetSession] = {session_select + " WHERE s.id = :id", "i", session_kinds};
+  // Without queue_position (counting the queue costs O(waiting sessions)): the outbox reads the
+  // session of every sent message for its event's audience only.
+  c[kGetSessionUnplaced] = {
+      "SELECT " + SessionSelectListUnplaced() + kSessionFrom + " WHERE s.id = :id", "i",
+      session_kinds};
   c[kCreateSession] = {
       "INSERT INTO agent_sessions (channel, contact_id, phone_number, customer_name,"
       " phone_number_id, status, created_at, expires_at, last_customer_message_at, team_id,"

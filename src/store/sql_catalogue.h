@@ -44,6 +44,7 @@ enum Query : size_t {
   kFindAgentByToken,
   kDeleteToken,
   kListWaiting,
+  kGetSessionUnplaced,
   kListWaitingOn,
   kListActiveForAgent,
   kCountSessionsByStatus,

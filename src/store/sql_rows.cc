@@ -37,11 +37,11 @@ std::vector<TeamRef> ParseTeamRefs(const std::string& joined) {
 
 }  // namespace
 
-std::string SessionSelectListRanked() {
+std::string SessionSelectListWith(const std::string& position_sql) {
   std::string out;
   for (const Col& c : kSessionCols) {
     if (!out.empty()) out += ", ";
-    out += c.expr == kQueuePositionCountSql ? "qp.position" : c.expr;
+    out += c.expr == kQueuePositionCountSql ? position_sql : std::string(c.expr);
   }
   return out;
 }

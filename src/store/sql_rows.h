@@ -84,8 +84,15 @@ inline constexpr const char* kSessionFromRanked =
     " ORDER BY priority DESC, queue_order, id) AS position FROM agent_sessions"
     " WHERE status = 'waiting') qp ON qp.id = s.id";
 
+/// SelectList(kSessionCols) with `position_sql` in place of kQueuePositionCountSql.
+std::string SessionSelectListWith(const std::string& position_sql);
 /// SelectList(kSessionCols) with the queue position read from kSessionFromRanked's `qp`.
-std::string SessionSelectListRanked();
+inline std::string SessionSelectListRanked() { return SessionSelectListWith("qp.position"); }
+/// SelectList(kSessionCols) without a queue position (NULL): for reads that need only the
+/// session's state, e.g. an event's audience.
+inline std::string SessionSelectListUnplaced() {
+  return SessionSelectListWith("CAST(NULL AS BIGINT)");
+}
 
 inline constexpr Col kMessageCols[] = {
     {"id", 'i'},

@@ -69,7 +69,8 @@ std::optional<Message> SqlStore::FinishOutbox(Conn& c, const OutboxItem& item,
   std::optional<Message> m = OneMessage(Get(c, kGetMessage).Int(*item.message_id));
   if (m && event) {
     std::optional<Session> session;
-    if (m->session_id) session = OneSession(Get(c, kGetSession).Int(*m->session_id));
+    // The event needs the session's state (audience, visitor), not its place in the queue.
+    if (m->session_id) session = OneSession(Get(c, kGetSessionUnplaced).Int(*m->session_id));
     if (std::optional<EventRecord> e = event(*m, session)) {
       ReturnedId(BindEvent(Get(c, kAppendEvent), *e, clock_));
     }

@@ -72,7 +72,8 @@ struct TeamQueueStats {
 };
 
 /// Builds the event for a message changed by the outbox (called inside the store's transaction
-/// with the updated message and its session, if any; nullopt: no event).
+/// with the updated message and its session, if any, whose queue_position is left empty;
+/// nullopt: no event).
 using MessageEventFn =
     std::function<std::optional<EventRecord>(const Message&, const std::optional<Session>&)>;
 
