@@ -50,8 +50,8 @@ class ExpiryJob {
   /// and outbox item, also for sessions an interrupted earlier sweep ended. Logs one line per
   /// noticed session ("session.expired", info level) and one per sweep ("expiry.sweep").
   /// Between notice batches it ends what fell due meanwhile, so a long notice phase delays no
-  /// end. Store
-  /// errors end the phase early; they are counted and logged, and the next sweep retries.
+  /// end. Store errors end the phase early; they are counted and logged, and the next sweep
+  /// retries.
   SweepReport RunOnce();
 
  private:

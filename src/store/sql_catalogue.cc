@@ -121,14 +121,12 @@ Catalogue BuildCatalogue(SqlDialect d) {
                               " WHERE t.token_hash = :hash AND t.expires_at > :now",
                           "ti", agent_kinds};
   c[kDeleteToken] = {"DELETE FROM auth_tokens WHERE token_hash = :hash", "t", ""};
-  c[kListWaiting] = {
-      "SELECT " + SessionSelectListRanked() + kSessionFromRanked +
-          " WHERE s.status = 'waiting' ORDER BY s.priority DESC, s.queue_order, s.id",
-      "", session_kinds};
-  c[kListWaitingOn] = {"SELECT " + SessionSelectListRanked() + kSessionFromRanked +
-                           " WHERE s.status = 'waiting' AND s.channel = :channel"
-                           " ORDER BY s.priority DESC, s.queue_order, s.id",
-                       "t", session_kinds};
+  // Waiting sessions in queue order, numbered in one pass (kSessionFromRanked).
+  const std::string waiting = "SELECT " + SessionSelectListRanked() + kSessionFromRanked +
+                              " WHERE s.status = 'waiting'";
+  const std::string queue_order = " ORDER BY s.priority DESC, s.queue_order, s.id";
+  c[kListWaiting] = {waiting + queue_order, "", session_kinds};
+  c[kListWaitingOn] = {waiting + " AND s.channel = :channel" + queue_order, "t", session_kinds};
   c[kListActiveForAgent] = {session_select +
                                 " WHERE s.agent_id = :agent AND s.status = 'active'"
                                 " ORDER BY s.assigned_at, s.id",
