@@ -122,8 +122,8 @@ Catalogue BuildCatalogue(SqlDialect d) {
                           "ti", agent_kinds};
   c[kDeleteToken] = {"DELETE FROM auth_tokens WHERE token_hash = :hash", "t", ""};
   // Waiting sessions in queue order, numbered in one pass (kSessionFromRanked).
-  const std::string waiting = "SELECT " + SessionSelectListRanked() + kSessionFromRanked +
-                              " WHERE s.status = 'waiting'";
+  const std::string waiting =
+      "SELECT " + SessionSelectListRanked() + kSessionFromRanked + " WHERE s.status = 'waiting'";
   const std::string queue_order = " ORDER BY s.priority DESC, s.queue_order, s.id";
   c[kListWaiting] = {waiting + queue_order, "", session_kinds};
   c[kListWaitingOn] = {waiting + " AND s.channel = :channel" + queue_order, "t", session_kinds};
