@@ -35,6 +35,7 @@ export async function person(browser, who, viewport = DESKTOP) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(`${who.name}: ${e.message}`));
+  watch(page);
   return { ...who, context, page, errors, viewport };
 }
 
@@ -71,11 +72,29 @@ export function messageEl(page, id) {
   return page.locator(`${tid('message')}[data-message-id="${id}"]`);
 }
 
-/** Waits until fn(arg) is truthy in the page; fails with `what` in the message. */
+// The last things that went wrong on each page (console errors, HTTP errors, failed requests),
+// told when a wait times out: CI keeps only the test's output.
+const recent = new WeakMap();
+function watch(page) {
+  const log = [];
+  recent.set(page, log);
+  const note = (line) => {
+    log.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
+    if (log.length > 8) log.shift();
+  };
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') note(`console ${m.type()}: ${m.text()}`); });
+  page.on('requestfailed', (r) => note(`${r.method()} ${r.url()} failed: ${r.failure()?.errorText}`));
+  page.on('response', (r) => { if (r.status() >= 400) note(`${r.request().method()} ${r.url()} -> ${r.status()}`); });
+}
+
+/** Waits until fn(arg) is truthy in the page; fails with `what` in the message, and what last
+ * went wrong on the page. */
 export async function until(page, what, fn, arg, timeout = 10000) {
   try {
     await page.waitForFunction(fn, arg, { timeout, polling: 50 });
   } catch (err) {
-    throw new Error(`${what}: ${err.message.split('\n')[0]}`);
+    const log = recent.get(page) || [];
+    const seen = log.length ? ` (the page's last errors: ${log.join(' | ')})` : '';
+    throw new Error(`${what}: ${err.message.split('\n')[0]}${seen}`);
   }
 }
