@@ -64,356 +64,32 @@
 
 #include "bench_common.h"
 #include "channels/whatsapp/webhook_builder.h"
+#include "cpu_report.h"
+#include "event_latency_options.h"
+#include "sse_streams.h"
 
 namespace {
 
+using bench::CpuText;
 using bench::CpuWatch;
 using bench::Percentile;
 using bench::Prepared;
+using bench::ProcSample;
 using bench::Round;
+using bench::StartCpu;
 using bench::SteadyClock;
+using bench::StopCpu;
+using bench::sse::kConnected;
+using bench::sse::Matcher;
+using bench::sse::NowNs;
+using bench::sse::StreamSet;
+using bench::sse::ToNs;
+using event_latency::Options;
+using event_latency::ParseArgs;
+using event_latency::Usage;
 using std::chrono::duration;
 using std::chrono::milliseconds;
 using std::chrono::nanoseconds;
-
-struct Options {
-  std::string url;
-  // Where the dashboards connect (and log in); default: url. Another instance on the same
-  // PostgreSQL measures cross-instance delivery (LISTEN/NOTIFY).
-  std::string stream_url;
-  std::string secret;
-  std::string token;
-  std::string email;
-  std::string password;
-  int dashboards = 50;
-  double rate = 500;
-  double duration_s = 20;
-  bool duration_given = false;
-  int customers = 200;
-  int connections = 32;
-  double warmup_s = 0;
-  double grace_s = 5;
-  int streams_only = 0;
-  std::vector<int> steps;
-  int watch_pid = 0;
-  std::vector<CpuWatch> cpu;
-  std::string phone_number_id = "123456789012345";
-  std::string label;
-};
-
-[[noreturn]] void Usage(const std::string& error) {
-  if (!error.empty()) std::cerr << "event_latency: " << error << "\n";
-  std::cerr
-      << "usage: event_latency --url http://HOST:PORT (--token T | --email E --password P)\n"
-         "         latency mode:  --secret SECRET [--dashboards 50] [--rate 500] [--duration 20s]\n"
-         "                        [--customers 200] [--connections 32] [--warmup 0s] [--grace 5s]\n"
-         "         capacity mode: --streams-only N [--steps 100,250] [--watch-pid PID]\n"
-         "                        [--duration 15s]\n"
-         "         both:          [--cpu NAME=PID]... [--phone-number-id ID] [--label NAME]\n"
-         "                        [--stream-url URL] (dashboards on another instance)\n";
-  std::exit(2);
-}
-
-Options ParseArgs(int argc, char** argv) {
-  Options o;
-  auto need = [&](int& i) -> std::string {
-    if (i + 1 >= argc) Usage(std::string(argv[i]) + " needs a value");
-    return argv[++i];
-  };
-  auto to_int = [](const std::string& flag, const std::string& v) {
-    char* end = nullptr;
-    long n = std::strtol(v.c_str(), &end, 10);
-    if (v.empty() || *end != '\0' || n < 0) Usage(flag + ": not a number: " + v);
-    return static_cast<int>(n);
-  };
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--url") {
-      o.url = need(i);
-    } else if (a == "--stream-url") {
-      o.stream_url = need(i);
-    } else if (a == "--secret") {
-      o.secret = need(i);
-    } else if (a == "--token") {
-      o.token = need(i);
-    } else if (a == "--email") {
-      o.email = need(i);
-    } else if (a == "--password") {
-      o.password = need(i);
-    } else if (a == "--dashboards") {
-      o.dashboards = to_int(a, need(i));
-    } else if (a == "--rate") {
-      std::string v = need(i);
-      char* end = nullptr;
-      o.rate = std::strtod(v.c_str(), &end);
-      if (*end != '\0' || o.rate <= 0) Usage("--rate: not a positive number: " + v);
-    } else if (a == "--duration") {
-      if (!bench::ParseSeconds(need(i), &o.duration_s)) Usage("--duration: bad duration");
-      o.duration_given = true;
-    } else if (a == "--customers") {
-      o.customers = to_int(a, need(i));
-    } else if (a == "--connections") {
-      o.connections = to_int(a, need(i));
-    } else if (a == "--warmup") {
-      if (!bench::ParseSeconds(need(i), &o.warmup_s)) Usage("--warmup: bad duration");
-    } else if (a == "--grace") {
-      if (!bench::ParseSeconds(need(i), &o.grace_s)) Usage("--grace: bad duration");
-    } else if (a == "--streams-only") {
-      o.streams_only = to_int(a, need(i));
-      if (o.streams_only < 1) Usage("--streams-only must be at least 1");
-    } else if (a == "--steps") {
-      std::stringstream list(need(i));
-      std::string item;
-      while (std::getline(list, item, ',')) {
-        if (!item.empty()) o.steps.push_back(to_int("--steps", item));
-      }
-    } else if (a == "--watch-pid") {
-      o.watch_pid = to_int(a, need(i));
-    } else if (a == "--cpu") {
-      CpuWatch w;
-      if (!bench::ParseCpuWatch(need(i), &w)) Usage("--cpu: expected NAME=PID");
-      o.cpu.push_back(w);
-    } else if (a == "--phone-number-id") {
-      o.phone_number_id = need(i);
-    } else if (a == "--label") {
-      o.label = need(i);
-    } else if (a == "--help" || a == "-h") {
-      Usage("");
-    } else {
-      Usage("unknown argument " + a);
-    }
-  }
-  if (o.url.empty()) Usage("--url is required");
-  if (o.stream_url.empty()) o.stream_url = o.url;
-  if (o.token.empty() && (o.email.empty() || o.password.empty())) {
-    Usage("--token, or --email and --password, are required");
-  }
-  if (o.streams_only == 0) {
-    if (o.secret.empty()) Usage("--secret is required (latency mode)");
-    if (o.dashboards < 1) Usage("--dashboards must be at least 1");
-    if (o.connections < 1) Usage("--connections must be at least 1");
-    if (o.customers < 1) Usage("--customers must be at least 1");
-  }
-  if (!o.duration_given && o.streams_only > 0) o.duration_s = 15;
-  if (o.duration_s <= 0) Usage("--duration must be positive");
-  return o;
-}
-
-// ---- time -----------------------------------------------------------------------------------
-
-const SteadyClock::time_point g_epoch = SteadyClock::now();
-
-// Nanoseconds since the program started; never 0 (0 marks "not yet" in the arrival tables).
-int64_t NowNs() {
-  return std::max<int64_t>(
-      1, std::chrono::duration_cast<nanoseconds>(SteadyClock::now() - g_epoch).count());
-}
-int64_t ToNs(SteadyClock::time_point t) {
-  return std::chrono::duration_cast<nanoseconds>(t - g_epoch).count();
-}
-
-// ---- the event streams ----------------------------------------------------------------------
-
-// Maps a message.created event to the measured webhook it reports: the wamids are
-// PREFIX + index, so the index is parsed back instead of looked up.
-struct Matcher {
-  std::string prefix;  // "wamid.BENCH.<run>.m."
-  size_t count = 0;    // measured webhooks
-
-  // Index of the measured webhook whose wamid is the MESSAGE's channel_message_id, or -1.
-  int64_t Match(std::string_view data) const {
-    static constexpr std::string_view kKey = "\"channel_message_id\":\"";
-    size_t at = data.find(kKey);
-    if (at == std::string_view::npos) return -1;
-    std::string_view value = data.substr(at + kKey.size());
-    if (value.substr(0, prefix.size()) != prefix) return -1;
-    value.remove_prefix(prefix.size());
-    int64_t index = 0;
-    size_t digits = 0;
-    while (digits < value.size() && value[digits] >= '0' && value[digits] <= '9') {
-      index = index * 10 + (value[digits] - '0');
-      ++digits;
-    }
-    if (digits == 0 || digits >= value.size() || value[digits] != '"') return -1;
-    return static_cast<size_t>(index) < count ? index : -1;
-  }
-};
-
-enum StreamState : int { kConnecting = 0, kConnected = 1, kEnded = 2 };
-
-struct Stream {
-  int index = 0;
-  std::unique_ptr<httplib::Client> client;
-  std::thread thread;
-  std::atomic<int> state{kConnecting};
-  std::atomic<bool> was_connected{false};
-  int http_status = 0;
-  std::string end_reason;  // after kEnded: "eof", "http_401", "transport_Read", ...
-  std::string buffer;      // unparsed stream text
-  int64_t events = 0;      // every event (id/event/data block)
-  int64_t bytes = 0;
-  std::atomic<int64_t> matched{0};  // measured webhooks whose event arrived (first time)
-  int64_t duplicates = 0;
-  std::vector<int64_t> arrival_ns;  // per measured webhook; 0 = not (yet) arrived
-};
-
-// Parses the complete events in s.buffer (SSE: blocks separated by a blank line; "event:",
-// "data:" and "id:" fields, ":" comments) and records the measured message.created ones.
-void ParseEvents(Stream& s, int64_t now, const Matcher& m) {
-  size_t pos = 0;
-  std::string data;
-  while (true) {
-    size_t end = s.buffer.find("\n\n", pos);
-    if (end == std::string::npos) break;
-    std::string_view block(s.buffer.data() + pos, end - pos);
-    pos = end + 2;
-    std::string_view event;
-    data.clear();
-    bool any_field = false;
-    while (!block.empty()) {
-      size_t nl = block.find('\n');
-      std::string_view line = block.substr(0, nl);
-      block = nl == std::string_view::npos ? std::string_view() : block.substr(nl + 1);
-      if (line.empty() || line[0] == ':') continue;  // comment (": connected", ": ping")
-      size_t colon = line.find(':');
-      std::string_view field = line.substr(0, colon);
-      std::string_view value =
-          colon == std::string_view::npos ? std::string_view() : line.substr(colon + 1);
-      if (!value.empty() && value[0] == ' ') value.remove_prefix(1);
-      if (field == "event") {
-        event = value;
-        any_field = true;
-      } else if (field == "data") {
-        if (!data.empty()) data += '\n';
-        data.append(value);
-        any_field = true;
-      } else if (field == "id") {
-        any_field = true;
-      }
-    }
-    if (!any_field) continue;
-    ++s.events;
-    if (event != "message.created" || s.arrival_ns.empty()) continue;
-    int64_t i = m.Match(data);
-    if (i < 0) continue;
-    if (s.arrival_ns[i] == 0) {
-      s.arrival_ns[i] = now;
-      s.matched.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      ++s.duplicates;
-    }
-  }
-  if (pos > 0) s.buffer.erase(0, pos);
-}
-
-// The stream thread: reads GET /api/events until the daemon ends it, it fails, or `stop`.
-void RunStream(Stream& s, const std::string& token, const Matcher& m, const std::atomic<bool>& stop,
-               std::atomic<int>& connected) {
-  httplib::Headers headers = {{"Authorization", "Bearer " + token},
-                              {"Accept", "text/event-stream"}};
-  auto res = s.client->Get(
-      "/api/events", headers,
-      [&](const httplib::Response& r) {
-        s.http_status = r.status;
-        return r.status == 200;
-      },
-      [&](const char* data, size_t n) {
-        const int64_t now = NowNs();
-        if (!s.was_connected.exchange(true)) {
-          s.state = kConnected;
-          connected++;
-        }
-        s.bytes += static_cast<int64_t>(n);
-        s.buffer.append(data, n);
-        ParseEvents(s, now, m);
-        return !stop.load(std::memory_order_relaxed);
-      });
-  if (s.http_status != 0 && s.http_status != 200) {
-    s.end_reason = "http_" + std::to_string(s.http_status);
-  } else if (res) {
-    s.end_reason = "eof";
-  } else if (stop.load()) {
-    s.end_reason = "stopped";
-  } else {
-    s.end_reason = "transport_" + httplib::to_string(res.error());
-  }
-  if (s.was_connected) connected--;
-  s.state = kEnded;
-}
-
-class StreamSet {
- public:
-  StreamSet(const Options& o, std::string token, const Matcher& m)
-      : options_(o), token_(std::move(token)), matcher_(m) {}
-  ~StreamSet() { StopAll(); }
-
-  // Starts streams until `total` exist; `arrivals` sizes each one's arrival table.
-  void Open(int total, size_t arrivals) {
-    while (static_cast<int>(streams_.size()) < total) {
-      auto s = std::make_unique<Stream>();
-      s->index = static_cast<int>(streams_.size());
-      s->client = bench::MakeClient(options_.stream_url);
-      s->client->set_keep_alive(false);
-      s->client->set_read_timeout(60, 0);  // > the daemon's 15 s heartbeat
-      s->arrival_ns.assign(arrivals, 0);
-      Stream* raw = s.get();
-      streams_.push_back(std::move(s));
-      raw->thread =
-          std::thread([this, raw] { RunStream(*raw, token_, matcher_, stop_, connected_); });
-    }
-  }
-
-  // Waits until every stream is connected or ended, at most `timeout`; returns connected now.
-  int WaitSettled(double timeout_s) {
-    const auto until = SteadyClock::now() + duration<double>(timeout_s);
-    while (SteadyClock::now() < until) {
-      int settled = 0;
-      for (auto& s : streams_) settled += s->state.load() != kConnecting ? 1 : 0;
-      if (settled == static_cast<int>(streams_.size())) break;
-      std::this_thread::sleep_for(milliseconds(20));
-    }
-    return connected_.load();
-  }
-
-  void StopAll() {
-    if (stopped_) return;
-    stopped_ = true;
-    stop_ = true;
-    for (auto& s : streams_) s->client->stop();  // shuts the socket: the blocked read returns
-    for (auto& s : streams_) {
-      if (s->thread.joinable()) s->thread.join();
-    }
-  }
-
-  int Connected() const { return connected_.load(); }
-  int EverConnected() const {
-    int n = 0;
-    for (auto& s : streams_) n += s->was_connected ? 1 : 0;
-    return n;
-  }
-  // Streams that ended while not stopped by us, and ones that never connected: reason -> count.
-  std::map<std::string, int> Failures() const {
-    std::map<std::string, int> out;
-    for (auto& s : streams_) {
-      if (s->state.load() == kEnded && s->end_reason != "stopped") {
-        out[(s->was_connected ? "lost_" : "refused_") + s->end_reason]++;
-      } else if (s->state.load() == kConnecting) {
-        out["never_connected"]++;
-      }
-    }
-    return out;
-  }
-  std::vector<std::unique_ptr<Stream>>& streams() { return streams_; }
-
- private:
-  const Options& options_;
-  std::string token_;
-  const Matcher& matcher_;
-  std::vector<std::unique_ptr<Stream>> streams_;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> connected_{0};
-  bool stopped_ = false;
-};
 
 // ---- setup ----------------------------------------------------------------------------------
 
@@ -438,67 +114,11 @@ std::string Login(const Options& o) {
   return j["token"].get<std::string>();
 }
 
-nlohmann::json ProcSample(int pid, const std::string& label, int streams) {
-  auto st = bench::ProcStatus(pid);
-  nlohmann::json j = {{"label", label}, {"streams", streams}};
-  if (st.empty()) {
-    j["gone"] = true;
-    return j;
-  }
-  j["threads"] = st["Threads"];
-  j["vm_rss_mb"] = Round(static_cast<double>(st["VmRSS"]) / 1024.0, 1);
-  j["vm_hwm_mb"] = Round(static_cast<double>(st["VmHWM"]) / 1024.0, 1);
-  return j;
-}
-
-// The watched processes, the bench itself ("bench"), every process ("all_processes") and what was
-// spent outside the named ones ("other": programs not watched, kernel threads).
-void StartCpu(std::vector<CpuWatch>& cpu, bool add_self_and_all) {
-  if (add_self_and_all) {
-    CpuWatch self;
-    self.name = "bench";
-    self.pid = static_cast<int>(getpid());
-    self.tree = false;
-    CpuWatch all;
-    all.name = "all_processes";
-    all.all_processes = true;
-    cpu.push_back(self);
-    cpu.push_back(all);
-  }
-  for (auto& w : cpu) w.Start();
-}
-nlohmann::json StopCpu(std::vector<CpuWatch>& cpu, double seconds) {
-  nlohmann::json j = nlohmann::json::object();
-  double watched = 0, all = -1;
-  for (auto& w : cpu) {
-    w.Stop();
-    const double cores = w.Cores(seconds);
-    j[w.name] = Round(cores, 3);
-    if (w.all_processes) {
-      all = cores;
-    } else if (cores > 0) {
-      watched += cores;
-    }
-  }
-  if (all >= 0) j["other"] = Round(std::max(0.0, all - watched), 3);
-  return j;
-}
-
-std::string CpuText(const nlohmann::json& cpu) {
-  std::ostringstream out;
-  bool first = true;
-  for (auto it = cpu.begin(); it != cpu.end(); ++it) {
-    out << (first ? "" : ", ") << it.key() << " " << it.value() << " cores";
-    first = false;
-  }
-  return out.str();
-}
-
 // ---- capacity mode --------------------------------------------------------------------------
 
 int RunCapacity(Options& o, const std::string& token) {
   Matcher none;
-  StreamSet set(o, token, none);
+  StreamSet set(o.stream_url, token, none);
   nlohmann::json samples = nlohmann::json::array();
   if (o.watch_pid > 0) samples.push_back(ProcSample(o.watch_pid, "before", 0));
 
@@ -704,7 +324,7 @@ int RunLatency(Options& o, const std::string& token) {
   if (matcher.count == 0) Usage("--rate x --duration gives no webhook");
 
   // 1. Dashboards.
-  StreamSet set(o, token, matcher);
+  StreamSet set(o.stream_url, token, matcher);
   auto t = SteadyClock::now();
   set.Open(o.dashboards, matcher.count);
   int connected = set.WaitSettled(30);
