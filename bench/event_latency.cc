@@ -40,7 +40,6 @@
 // unreachable, the login fails or no stream could be opened.
 
 #include <httplib.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -53,12 +52,10 @@
 #include <iostream>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
-#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -71,7 +68,6 @@
 namespace {
 
 using bench::CpuText;
-using bench::CpuWatch;
 using bench::Percentile;
 using bench::Prepared;
 using bench::ProcSample;

@@ -1,6 +1,6 @@
-// Helpers of the WhatsApp webhook parser tests: the fixtures (copies of ../shared/whatsapp kept in
-// tests/fixtures/whatsapp, HANDOFFD_FIXTURES_DIR), parsing with expectations, and hand-written
-// webhooks around a `messages` array. gtest expectations fail the calling test.
+// Helpers of the WhatsApp webhook parser tests: the fixtures (tests/fixtures/whatsapp inside this
+// repository, HANDOFFD_FIXTURES_DIR), parsing with expectations, and hand-written webhooks around
+// a `messages` array. gtest expectations fail the calling test.
 #pragma once
 
 #include <gtest/gtest.h>
